@@ -1,0 +1,31 @@
+//! guest-init: PID 1 of the libguest appliance, and its daemon.
+//!
+//! It mounts the pseudo filesystems, reaps orphans, says `guest-init: ready`
+//! on the console and then serves requests. It must never panic: a PID 1
+//! that exits is a kernel panic, so every error is logged and answered.
+
+mod control;
+mod mounts;
+mod power;
+mod reaper;
+mod sys;
+
+/// The line the host waits for before `launch()` returns.
+pub const READY_LINE: &str = "guest-init: ready";
+
+fn main() {
+    log("starting");
+    mounts::mount_pseudo_filesystems();
+    if let Err(e) = reaper::start() {
+        log(&format!("cannot start the child reaper: {e}"));
+    }
+    println!("{READY_LINE}");
+    control::serve();
+    // serve() returns only when its input is gone for good. PID 1 must not
+    // exit, so power off instead.
+    power::power_off();
+}
+
+pub(crate) fn log(msg: &str) {
+    eprintln!("guest-init: {msg}");
+}

@@ -1,0 +1,38 @@
+use std::path::PathBuf;
+
+/// Errors of the public API. Each says what went wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no appliance kernel found (searched {searched}); build it with `kernel-config/build-kernel.sh appliance` or `libguest build-kernel` (Debian: apt-get install linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio), or set LIBGUEST_KERNEL to a vmlinux built from kernel-config/appliance.config")]
+    KernelNotFound { searched: String },
+    #[error("building the appliance kernel failed: {0}")]
+    KernelBuild(String),
+    #[error("appliance {what}: {source}")]
+    Appliance {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Vmm(#[from] vmm::Error),
+    #[error("the appliance kernel panicked during boot; last console lines:\n{console_tail}")]
+    KernelPanic { console_tail: String },
+    #[error("the appliance stopped unexpectedly ({reason}); last console lines:\n{console_tail}")]
+    GuestDied {
+        reason: String,
+        console_tail: String,
+    },
+    #[error("the appliance did not become ready within {seconds} s (raise it with set_launch_timeout); last console lines:\n{console_tail}")]
+    LaunchTimeout { seconds: u64, console_tail: String },
+    #[error("the appliance did not power off within {seconds} s and was stopped; last console lines:\n{console_tail}")]
+    ShutdownTimeout { seconds: u64, console_tail: String },
+    #[error("{call}: {reason}")]
+    State {
+        call: &'static str,
+        reason: &'static str,
+    },
+    #[error("drive {path}: {reason}")]
+    Drive { path: PathBuf, reason: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

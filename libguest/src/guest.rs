@@ -1,0 +1,303 @@
+//! The `Guest` handle: configure, launch, shut down.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use vmm::{ConsoleLog, ExitReason, Vm, VmConfig};
+
+use crate::appliance::Appliance;
+use crate::drive::{Drive, DriveOptions};
+use crate::error::{Error, Result};
+use crate::READY_LINE;
+
+/// Lines of console output carried in boot and shutdown errors.
+const ERROR_TAIL_LINES: usize = 40;
+const POWER_OFF_TIMEOUT: Duration = Duration::from_secs(30);
+
+enum State {
+    Config,
+    Running(Box<Vm>),
+    Closed,
+}
+
+/// A handle on one appliance, as `guestfs_h` is in libguestfs.
+pub struct Guest {
+    drives: Vec<Drive>,
+    kernel: Option<PathBuf>,
+    memsize_mib: u64,
+    smp: u8,
+    verbose: bool,
+    append: Option<String>,
+    launch_timeout: Duration,
+    console_file: Option<PathBuf>,
+    state: State,
+    console: Option<ConsoleLog>,
+    launch_duration: Option<Duration>,
+}
+
+impl Guest {
+    /// A new handle. Nothing is started until [`Guest::launch`].
+    pub fn new() -> Result<Guest> {
+        Ok(Guest {
+            drives: Vec::new(),
+            kernel: None,
+            memsize_mib: 512,
+            smp: 1,
+            verbose: false,
+            append: None,
+            launch_timeout: Duration::from_secs(60),
+            console_file: None,
+            state: State::Config,
+            console: None,
+            launch_duration: None,
+        })
+    }
+
+    fn require_config(&self, call: &'static str) -> Result<()> {
+        match self.state {
+            State::Config => Ok(()),
+            _ => Err(Error::State {
+                call,
+                reason: "the handle has already been launched; configure it before launch()",
+            }),
+        }
+    }
+
+    /// Adds a disk image. Drives appear in the appliance in the order added.
+    pub fn add_drive_opts(&mut self, path: impl AsRef<Path>, options: DriveOptions) -> Result<()> {
+        self.require_config("add_drive_opts")?;
+        self.drives.push(Drive::new(path.as_ref(), options)?);
+        Ok(())
+    }
+
+    pub fn add_drive(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        self.add_drive_opts(path, DriveOptions::default())
+    }
+
+    pub fn add_drive_ro(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        self.add_drive_opts(
+            path,
+            DriveOptions {
+                readonly: true,
+                ..Default::default()
+            },
+        )
+    }
+
+    pub fn drives(&self) -> &[Drive] {
+        &self.drives
+    }
+
+    /// Appliance memory in MiB (default 512).
+    pub fn set_memsize(&mut self, mib: u64) -> Result<()> {
+        self.require_config("set_memsize")?;
+        self.memsize_mib = mib;
+        Ok(())
+    }
+
+    pub fn get_memsize(&self) -> u64 {
+        self.memsize_mib
+    }
+
+    /// Number of appliance vCPUs (default 1).
+    pub fn set_smp(&mut self, vcpus: u8) -> Result<()> {
+        self.require_config("set_smp")?;
+        self.smp = vcpus;
+        Ok(())
+    }
+
+    /// Verbose: the appliance kernel logs at full level to the console.
+    pub fn set_verbose(&mut self, verbose: bool) {
+        self.verbose = verbose;
+    }
+
+    /// Use this kernel instead of the cached build or LIBGUEST_KERNEL.
+    pub fn set_kernel(&mut self, path: impl Into<PathBuf>) -> Result<()> {
+        self.require_config("set_kernel")?;
+        self.kernel = Some(path.into());
+        Ok(())
+    }
+
+    /// Extra kernel command-line parameters.
+    pub fn set_append(&mut self, append: Option<String>) -> Result<()> {
+        self.require_config("set_append")?;
+        self.append = append;
+        Ok(())
+    }
+
+    pub fn set_launch_timeout(&mut self, timeout: Duration) {
+        self.launch_timeout = timeout;
+    }
+
+    /// Also write the appliance console to this file.
+    pub fn set_console_file(&mut self, path: Option<PathBuf>) -> Result<()> {
+        self.require_config("set_console_file")?;
+        self.console_file = path;
+        Ok(())
+    }
+
+    fn cmdline(&self) -> String {
+        // reboot=k: power-off goes through the i8042 reset line, which the
+        // VMM sees. panic=-1: a panicking kernel resets at once instead of
+        // hanging, and the console says why.
+        let mut cmdline = String::from("console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1");
+        if !self.verbose {
+            cmdline.push_str(" quiet");
+        }
+        if let Some(extra) = &self.append {
+            cmdline.push(' ');
+            cmdline.push_str(extra);
+        }
+        cmdline
+    }
+
+    /// Boots the appliance and returns once guest-init is ready to serve.
+    pub fn launch(&mut self) -> Result<()> {
+        self.require_config("launch")?;
+        let started = Instant::now();
+        let appliance = Appliance::locate(self.kernel.as_deref())?;
+        let mut config = VmConfig::new(appliance.kernel, self.cmdline());
+        config.initramfs = Some(appliance.initramfs);
+        config.mem_mib = self.memsize_mib;
+        config.vcpus = self.smp;
+        config.console_file = self.console_file.clone();
+
+        let mut vm = Vm::start(&config)?;
+        self.console = Some(vm.console());
+        let deadline = started + self.launch_timeout;
+        match vm.wait_for_line(READY_LINE, 0, deadline) {
+            vmm::LineWait::Found(_) => {
+                self.launch_duration = Some(started.elapsed());
+                self.state = State::Running(Box::new(vm));
+                Ok(())
+            }
+            vmm::LineWait::Exited(reason) => {
+                vm.stop();
+                self.state = State::Closed;
+                Err(self.died(reason))
+            }
+            vmm::LineWait::TimedOut => {
+                vm.stop();
+                self.state = State::Closed;
+                Err(Error::LaunchTimeout {
+                    seconds: self.launch_timeout.as_secs(),
+                    console_tail: self.console_tail(),
+                })
+            }
+        }
+    }
+
+    /// Time from `launch()` being called to guest-init being ready.
+    pub fn launch_duration(&self) -> Option<Duration> {
+        self.launch_duration
+    }
+
+    pub fn is_ready(&self) -> bool {
+        matches!(self.state, State::Running(_))
+    }
+
+    /// Asks guest-init to sync and power off, and waits for the VM to stop.
+    /// Returns only once the appliance is gone. Calling it on a handle that
+    /// was never launched, or twice, does nothing.
+    pub fn shutdown(&mut self) -> Result<()> {
+        let State::Running(mut vm) = std::mem::replace(&mut self.state, State::Closed) else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + POWER_OFF_TIMEOUT;
+        vm.send_console_input(b"poweroff\n", deadline);
+        let reason = vm.wait_exit(deadline);
+        vm.stop();
+        match reason {
+            Some(ExitReason::Reset) => Ok(()),
+            Some(other) => Err(self.died(other)),
+            None => Err(Error::ShutdownTimeout {
+                seconds: POWER_OFF_TIMEOUT.as_secs(),
+                console_tail: self.console_tail(),
+            }),
+        }
+    }
+
+    /// The appliance console so far (bounded: the oldest output may be gone).
+    pub fn console_log(&self) -> String {
+        self.console
+            .as_ref()
+            .map(|c| c.snapshot().text)
+            .unwrap_or_default()
+    }
+
+    fn console_tail(&self) -> String {
+        self.console
+            .as_ref()
+            .map(|c| c.tail(ERROR_TAIL_LINES))
+            .unwrap_or_default()
+    }
+
+    fn died(&self, reason: ExitReason) -> Error {
+        let console_tail = self.console_tail();
+        if console_tail.contains("Kernel panic") {
+            Error::KernelPanic { console_tail }
+        } else {
+            Error::GuestDied {
+                reason: describe(&reason),
+                console_tail,
+            }
+        }
+    }
+}
+
+fn describe(reason: &ExitReason) -> String {
+    match reason {
+        ExitReason::Reset => "the guest rebooted".into(),
+        ExitReason::TripleFault => "triple fault".into(),
+        ExitReason::Crashed(why) => why.clone(),
+        ExitReason::Stopped => "stopped by the host".into(),
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        if let Err(e) = self.shutdown() {
+            tracing::warn!("libguest: shutdown while dropping the handle: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_line_matches_guest_init() {
+        let src = include_str!("../../guest-init/src/main.rs");
+        assert!(src.contains(&format!("pub const READY_LINE: &str = {READY_LINE:?};")));
+    }
+
+    #[test]
+    fn drives_after_launch_and_missing_drives_are_refused() {
+        let mut g = Guest::new().unwrap();
+        let err = g.add_drive("/nonexistent/disk.img").unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/disk.img"), "{err}");
+        g.state = State::Closed;
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let err = g.add_drive_ro(f.path()).unwrap_err();
+        assert!(matches!(err, Error::State { call: "add_drive_opts", .. }));
+    }
+
+    #[test]
+    fn shutdown_before_launch_is_a_no_op() {
+        let mut g = Guest::new().unwrap();
+        g.shutdown().unwrap();
+        g.shutdown().unwrap();
+        assert_eq!(g.console_log(), "");
+    }
+
+    #[test]
+    fn quiet_unless_verbose() {
+        let mut g = Guest::new().unwrap();
+        assert!(g.cmdline().contains(" quiet"));
+        g.set_verbose(true);
+        g.set_append(Some("foo=bar".into())).unwrap();
+        assert!(!g.cmdline().contains("quiet"));
+        assert!(g.cmdline().ends_with(" foo=bar"));
+    }
+}

@@ -1,0 +1,27 @@
+//! libguest: create, inspect and edit virtual machine disk images.
+//!
+//! A [`Guest`] handle boots a tiny appliance (our own kernel build plus
+//! guest-init, a Rust PID 1) through a KVM VMM that runs inside this
+//! process: no qemu, no helper daemon. Call names follow libguestfs.
+//!
+//! ```no_run
+//! let mut g = libguest::Guest::new()?;
+//! g.add_drive_ro("disk.img")?;
+//! g.launch()?;
+//! println!("appliance ready in {} ms", g.launch_duration().unwrap().as_millis());
+//! g.shutdown()?;
+//! # Ok::<(), libguest::Error>(())
+//! ```
+
+pub mod appliance;
+mod drive;
+mod error;
+mod guest;
+
+pub use drive::{Drive, DriveFormat, DriveOptions};
+pub use error::{Error, Result};
+pub use guest::Guest;
+pub use vmm::KvmStatus;
+
+/// The line guest-init prints on the console once it can serve requests.
+pub const READY_LINE: &str = "guest-init: ready";

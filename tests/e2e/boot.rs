@@ -1,0 +1,75 @@
+//! e2e: boot the real appliance through libguest's VMM.
+
+use std::time::Duration;
+
+use libguest::{Error, Guest};
+use libguest_tests::e2e_test;
+
+e2e_test! {
+    /// launch() reaches guest-init, and shutdown() powers the appliance off.
+    fn e2e_launch_reaches_ready_and_shuts_down() {
+        let mut g = Guest::new().unwrap();
+        let launched = g.launch();
+        println!("--- appliance console ---\n{}--- end ---", g.console_log());
+        launched.expect("launch");
+        let ms = g.launch_duration().unwrap().as_secs_f64() * 1000.0;
+        println!("appliance ready in {ms:.0} ms");
+        assert!(g.is_ready());
+        assert!(g.console_log().contains(libguest::READY_LINE));
+        g.shutdown().expect("shutdown");
+        assert!(!g.is_ready());
+        assert!(g.console_log().contains("guest-init: power off"), "{}", g.console_log());
+        // A second shutdown is harmless; a launch after shutdown is refused.
+        g.shutdown().unwrap();
+        assert!(matches!(g.launch(), Err(Error::State { call: "launch", .. })));
+    }
+}
+
+e2e_test! {
+    /// A kernel that panics during boot gives KernelPanic with the console tail.
+    fn e2e_kernel_panic_is_reported_with_console() {
+        let mut g = Guest::new().unwrap();
+        g.set_append(Some("rdinit=/no/such/init".into())).unwrap();
+        let err = g.launch().unwrap_err();
+        println!("{err}");
+        match err {
+            Error::KernelPanic { console_tail } => {
+                assert!(console_tail.contains("Kernel panic"), "{console_tail}")
+            }
+            other => panic!("expected KernelPanic, got {other:?}"),
+        }
+    }
+}
+
+e2e_test! {
+    /// A guest that hangs (panic=0: the kernel halts forever) hits the
+    /// launch timeout, and the error carries the last console lines.
+    fn e2e_hung_guest_times_out() {
+        let mut g = Guest::new().unwrap();
+        g.set_append(Some("rdinit=/no/such/init panic=0".into())).unwrap();
+        g.set_launch_timeout(Duration::from_secs(20));
+        let err = g.launch().unwrap_err();
+        println!("{err}");
+        match err {
+            Error::LaunchTimeout { seconds, console_tail } => {
+                assert_eq!(seconds, 20);
+                assert!(console_tail.contains("Kernel panic"), "{console_tail}");
+            }
+            other => panic!("expected LaunchTimeout, got {other:?}"),
+        }
+    }
+}
+
+e2e_test! {
+    /// A file that is not a kernel is refused before anything boots.
+    fn e2e_bad_kernel_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let bogus = dir.path().join("vmlinux");
+        std::fs::write(&bogus, b"not an ELF file").unwrap();
+        let mut g = Guest::new().unwrap();
+        g.set_kernel(&bogus).unwrap();
+        let err = g.launch().unwrap_err();
+        assert!(err.to_string().contains("vmlinux"), "{err}");
+        assert!(matches!(err, Error::Vmm(vmm::Error::KernelLoad { .. })), "{err:?}");
+    }
+}

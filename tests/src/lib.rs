@@ -1,0 +1,83 @@
+//! The e2e test harness.
+//!
+//! An e2e test boots the real appliance through libguest's own VMM. Where
+//! /dev/kvm can run Linux, the test body runs directly. Where it cannot (the
+//! kvm_pvm build machines, see shared/KVM-HERE.md), the harness boots a
+//! *test host* (our kernel plus KVM) under `qemu-system-x86_64 -accel tcg`,
+//! whose nested /dev/kvm works, and runs the same test binary inside it.
+//! qemu is only ever a test tool here, never on the product's path.
+
+pub mod testhost;
+
+use std::path::{Path, PathBuf};
+
+/// Set inside the test host, so the test body runs instead of recursing.
+pub const INSIDE_ENV: &str = "LIBGUEST_E2E_INSIDE";
+/// `native` or `testhost` forces a mode; default: native iff KVM is usable.
+pub const MODE_ENV: &str = "LIBGUEST_E2E_MODE";
+
+/// How an e2e test will reach KVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Native,
+    TestHost,
+}
+
+pub fn mode() -> Mode {
+    if std::env::var_os(INSIDE_ENV).is_some() {
+        return Mode::Native;
+    }
+    match std::env::var(MODE_ENV).as_deref() {
+        Ok("native") => Mode::Native,
+        Ok("testhost") => Mode::TestHost,
+        _ if libguest::KvmStatus::probe().is_usable() => Mode::Native,
+        _ => Mode::TestHost,
+    }
+}
+
+/// Runs e2e test `name` (its libtest name): directly, or by running this
+/// test binary inside the test host with the appliance kernel beside it. A
+/// failure inside fails the caller, whose output shows the test host's.
+pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
+    match mode() {
+        Mode::Native => body(),
+        Mode::TestHost => {
+            let exe = std::env::current_exe().expect("current test binary");
+            let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
+            host.add_appliance_kernel(&appliance_kernel())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let outcome = host
+                .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                outcome.exit_code,
+                Some(0),
+                "e2e test {name} failed inside the test host (exit {:?}); output above",
+                outcome.exit_code
+            );
+        }
+    }
+}
+
+/// The appliance kernel, building it (minutes, once) if it is not cached.
+pub fn appliance_kernel() -> PathBuf {
+    libguest::appliance::find_kernel(None)
+        .or_else(|_| libguest::appliance::build_kernel("appliance"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Declares an e2e test: `e2e_test!(fn e2e_name() { body })`.
+#[macro_export]
+macro_rules! e2e_test {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            $crate::run_e2e(
+                stringify!($name),
+                ::std::path::Path::new(env!("CARGO_BIN_EXE_testhost-init")),
+                || $body,
+            );
+        }
+    };
+}

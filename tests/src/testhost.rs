@@ -1,0 +1,292 @@
+//! Boots the test host under qemu TCG with a program, its shared libraries
+//! and data files in its initramfs, and brings back the program's output and
+//! exit status over the serial console.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use libguest::appliance::cpio::CpioWriter;
+
+/// Printed by testhost-init after the program exits.
+pub const EXIT_MARKER: &str = "LIBGUEST-TESTHOST-EXIT:";
+/// Where files go inside the test host.
+pub const GUEST_DIR: &str = "/e2e";
+pub const QEMU: &str = "qemu-system-x86_64";
+
+#[derive(Debug)]
+pub struct Outcome {
+    /// The program's exit code; None if the test host died first.
+    pub exit_code: Option<i32>,
+    /// Everything the test host printed on its console.
+    pub output: String,
+}
+
+#[derive(Debug)]
+pub struct TestHostError(pub String);
+
+impl std::fmt::Display for TestHostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "test host: {}", self.0)
+    }
+}
+
+impl std::error::Error for TestHostError {}
+
+type Result<T> = std::result::Result<T, TestHostError>;
+
+fn err(msg: impl Into<String>) -> TestHostError {
+    TestHostError(msg.into())
+}
+
+pub struct TestHost {
+    kernel: PathBuf,
+    /// (path inside the test host, file on this machine, mode)
+    files: Vec<(String, PathBuf, u32)>,
+    env: Vec<(String, String)>,
+    mem_mib: u32,
+    timeout: Duration,
+    echo: bool,
+}
+
+impl TestHost {
+    /// Finds (or builds) the test-host kernel and checks qemu is installed.
+    /// `testhost_init` is the built `testhost-init` binary: a test or bench
+    /// target gets it from `env!("CARGO_BIN_EXE_testhost-init")`.
+    pub fn new(testhost_init: &Path) -> Result<TestHost> {
+        if Command::new(QEMU).arg("--version").output().is_err() {
+            return Err(err(format!(
+                "{QEMU} not found: apt-get install qemu-system-x86 (the e2e harness needs it where /dev/kvm cannot run Linux)"
+            )));
+        }
+        let kernel = libguest::appliance::build_kernel("testhost").map_err(|e| err(e.to_string()))?;
+        let timeout = std::env::var("LIBGUEST_TESTHOST_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(900);
+        let mut host = TestHost {
+            kernel,
+            files: Vec::new(),
+            env: vec![
+                (crate::INSIDE_ENV.into(), "1".into()),
+                ("RUST_BACKTRACE".into(), "1".into()),
+                ("LIBGUEST_CACHE_DIR".into(), "/tmp/libguest-cache".into()),
+                ("HOME".into(), "/root".into()),
+                ("PATH".into(), "/usr/bin:/bin".into()),
+            ],
+            mem_mib: 3072,
+            timeout: Duration::from_secs(timeout),
+            echo: true,
+        };
+        host.add_program(testhost_init, "/init")?;
+        Ok(host)
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    /// Whether console lines are printed as they arrive (default true).
+    pub fn set_echo(&mut self, echo: bool) {
+        self.echo = echo;
+    }
+
+    /// Puts the appliance kernel at /e2e/vmlinux and points libguest at it.
+    pub fn add_appliance_kernel(&mut self, kernel: &Path) -> Result<()> {
+        let dest = format!("{GUEST_DIR}/vmlinux");
+        self.add_file(kernel, &dest, 0o644);
+        self.set_env("LIBGUEST_KERNEL", &dest);
+        Ok(())
+    }
+
+    pub fn add_file(&mut self, host: &Path, guest: &str, mode: u32) {
+        self.files.push((guest.into(), host.into(), mode));
+    }
+
+    /// Adds an executable and the shared libraries `ldd` says it needs, at
+    /// their own paths.
+    pub fn add_program(&mut self, host: &Path, guest: &str) -> Result<()> {
+        self.add_file(host, guest, 0o755);
+        for lib in shared_libraries(host)? {
+            let guest_path = lib.to_string_lossy().into_owned();
+            if !self.files.iter().any(|(g, _, _)| *g == guest_path) {
+                self.add_file(&lib, &guest_path, 0o755);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `program args` inside the test host and returns its exit code
+    /// and the console output.
+    pub fn run(&mut self, program: &Path, args: &[&str]) -> Result<Outcome> {
+        let dest = format!("{GUEST_DIR}/{}", file_name(program));
+        let stripped = strip_debug(program)?;
+        self.add_program(program, &dest)?;
+        if let Some((_, host, _)) = self.files.iter_mut().find(|(g, _, _)| *g == dest) {
+            *host = stripped.to_path_buf();
+        }
+        let mut argv = vec![dest];
+        argv.extend(args.iter().map(|s| s.to_string()));
+        let initramfs = self.initramfs(&argv)?;
+        self.boot(initramfs.path())
+    }
+
+    fn initramfs(&self, argv: &[String]) -> Result<tempfile::NamedTempFile> {
+        let tmp = tempfile::Builder::new()
+            .prefix("libguest-testhost-")
+            .suffix(".cpio")
+            .tempfile()
+            .map_err(|e| err(format!("temporary initramfs: {e}")))?;
+        let out = std::io::BufWriter::new(tmp.as_file());
+        let mut w = CpioWriter::new(out);
+        let io = |e: std::io::Error| err(format!("writing the test-host initramfs: {e}"));
+        let mut dirs = BTreeSet::new();
+        for d in ["dev", "proc", "sys", "tmp", "root", GUEST_DIR.trim_start_matches('/')] {
+            dirs.insert(d.to_string());
+        }
+        for (guest, _, _) in &self.files {
+            let mut p = Path::new(guest.trim_start_matches('/')).parent();
+            while let Some(dir) = p.filter(|d| !d.as_os_str().is_empty()) {
+                dirs.insert(dir.to_string_lossy().into_owned());
+                p = dir.parent();
+            }
+        }
+        // BTreeSet order puts parents before children.
+        for d in &dirs {
+            w.dir(d, 0o755).map_err(io)?;
+        }
+        w.char_device("dev/console", 0o600, 5, 1).map_err(io)?;
+        for (guest, host, mode) in &self.files {
+            let data = std::fs::read(host)
+                .map_err(|e| err(format!("reading {}: {e}", host.display())))?;
+            w.file(guest.trim_start_matches('/'), *mode, &data).map_err(io)?;
+        }
+        let nul_join = |items: Vec<String>| items.join("\0").into_bytes();
+        w.file("e2e/argv", 0o644, &nul_join(argv.to_vec())).map_err(io)?;
+        let env = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        w.file("e2e/env", 0o644, &nul_join(env)).map_err(io)?;
+        let mut out = w.finish().map_err(io)?;
+        out.flush().map_err(io)?;
+        drop(out);
+        Ok(tmp)
+    }
+
+    fn boot(&self, initramfs: &Path) -> Result<Outcome> {
+        let mut child = Command::new("timeout")
+            .args(["--kill-after=10", &self.timeout.as_secs().to_string(), QEMU])
+            .args(["-M", "microvm,acpi=off", "-accel", "tcg", "-cpu", "max", "-smp", "2"])
+            .args(["-m", &self.mem_mib.to_string()])
+            .args(["-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio"])
+            .args(["-no-reboot", "-kernel"])
+            .arg(&self.kernel)
+            .arg("-initrd")
+            .arg(initramfs)
+            .args(["-append", "console=ttyS0 reboot=t panic=-1 quiet 8250.nr_uarts=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| err(format!("starting {QEMU}: {e}")))?;
+        let stdout = child.stdout.take().ok_or_else(|| err("no qemu stdout"))?;
+        let mut output = String::new();
+        let mut exit_code = None;
+        for line in BufReader::new(stdout).split(b'\n') {
+            let line = line.map_err(|e| err(format!("reading the test host console: {e}")))?;
+            let line = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            if let Some(code) = line.strip_prefix(EXIT_MARKER) {
+                exit_code = code.trim().parse().ok();
+            }
+            if self.echo {
+                println!("[testhost] {line}");
+            }
+            output.push_str(&line);
+            output.push('\n');
+        }
+        let status = child.wait().map_err(|e| err(format!("waiting for qemu: {e}")))?;
+        let mut stderr = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        if exit_code.is_none() {
+            let why = match status.code() {
+                Some(124) | Some(137) => format!("timed out after {} s", self.timeout.as_secs()),
+                _ => format!("qemu exited with {status}"),
+            };
+            return Err(err(format!(
+                "the test host ended before the program reported its exit status ({why}); qemu stderr: {stderr}\nconsole:\n{output}"
+            )));
+        }
+        Ok(Outcome { exit_code, output })
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "program".into())
+}
+
+/// Debug info makes test binaries several times larger, and every byte of
+/// the initramfs is unpacked by an emulated CPU. Strip it into a copy.
+fn strip_debug(program: &Path) -> Result<tempfile::TempPath> {
+    let tmp = tempfile::NamedTempFile::new()
+        .map_err(|e| err(format!("temporary file: {e}")))?
+        .into_temp_path();
+    let ok = Command::new("objcopy")
+        .arg("--strip-debug")
+        .arg(program)
+        .arg(&tmp)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        std::fs::copy(program, &tmp)
+            .map_err(|e| err(format!("copying {}: {e}", program.display())))?;
+    }
+    Ok(tmp)
+}
+
+/// The shared libraries of a dynamically linked program (none for a static one).
+pub fn shared_libraries(program: &Path) -> Result<Vec<PathBuf>> {
+    let out = Command::new("ldd")
+        .arg(program)
+        .output()
+        .map_err(|e| err(format!("running ldd: {e}")))?;
+    Ok(parse_ldd(&String::from_utf8_lossy(&out.stdout)))
+}
+
+fn parse_ldd(text: &str) -> Vec<PathBuf> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let path = match line.split_once("=>") {
+                Some((_, rest)) => rest.trim(),
+                None => line,
+            };
+            let path = path.split(" (").next()?.trim();
+            path.starts_with('/').then(|| PathBuf::from(path))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ldd_output_is_parsed() {
+        let text = "\tlinux-vdso.so.1 (0x00007ffd)\n\tlibgcc_s.so.1 => /lib/x86_64-linux-gnu/libgcc_s.so.1 (0x1)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x2)\n\t/lib64/ld-linux-x86-64.so.2 (0x3)\n\tnot a dynamic executable\n";
+        assert_eq!(
+            parse_ldd(text),
+            vec![
+                PathBuf::from("/lib/x86_64-linux-gnu/libgcc_s.so.1"),
+                PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"),
+                PathBuf::from("/lib64/ld-linux-x86-64.so.2"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! The appliance's serial console as the host sees it: a bounded in-memory
+//! log (the guest can print forever; the host keeps only the tail), shared
+//! between the vCPU thread that appends and the caller that reads.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use crate::vm::ExitReason;
+
+/// State shared by the vCPU threads and the `Vm` handle. One mutex and one
+/// condition variable cover both the console and the exit reason, so a
+/// waiter can wait for "a line appeared or the guest stopped" at once.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    pub(crate) changed: Condvar,
+}
+
+pub(crate) struct State {
+    pub(crate) console: ConsoleBuffer,
+    pub(crate) exit: Option<ExitReason>,
+    file: Option<BufWriter<File>>,
+}
+
+impl Shared {
+    pub(crate) fn new(capacity: usize, file: Option<File>) -> Arc<Shared> {
+        Arc::new(Shared {
+            state: Mutex::new(State {
+                console: ConsoleBuffer::new(capacity),
+                exit: None,
+                file: file.map(BufWriter::new),
+            }),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Locks the state. A panic elsewhere while holding the lock must not
+    /// turn into a panic here, so poisoning is ignored: the data is a log.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends guest console output; wakes waiters when a line completes.
+    pub(crate) fn append_console(&self, data: &[u8]) {
+        let mut st = self.lock();
+        st.console.push(data);
+        let newline = data.contains(&b'\n');
+        if let Some(f) = st.file.as_mut() {
+            // The file is a convenience copy; a full disk must not stop the guest.
+            let _ = f.write_all(data);
+            if newline {
+                let _ = f.flush();
+            }
+        }
+        drop(st);
+        if newline {
+            self.changed.notify_all();
+        }
+    }
+
+    /// Records why the VM stopped. The first reason wins.
+    pub(crate) fn set_exit(&self, reason: ExitReason) {
+        let mut st = self.lock();
+        if st.exit.is_none() {
+            st.exit = Some(reason);
+        }
+        if let Some(f) = st.file.as_mut() {
+            let _ = f.flush();
+        }
+        drop(st);
+        self.changed.notify_all();
+    }
+}
+
+/// A byte ring that keeps the last `capacity` bytes of console output, with
+/// carriage returns dropped. Offsets are absolute (bytes ever appended), so a
+/// reader can resume scanning where it stopped even after the ring wrapped.
+pub(crate) struct ConsoleBuffer {
+    bytes: VecDeque<u8>,
+    capacity: usize,
+    evicted: u64,
+}
+
+impl ConsoleBuffer {
+    pub(crate) fn new(capacity: usize) -> ConsoleBuffer {
+        let capacity = capacity.max(1);
+        ConsoleBuffer {
+            bytes: VecDeque::with_capacity(capacity.min(1 << 20)),
+            capacity,
+            evicted: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, data: &[u8]) {
+        for &b in data.iter().filter(|&&b| b != b'\r') {
+            if self.bytes.len() == self.capacity {
+                self.bytes.pop_front();
+                self.evicted += 1;
+            }
+            self.bytes.push_back(b);
+        }
+    }
+
+    /// Absolute offset one past the last byte.
+    pub(crate) fn end(&self) -> u64 {
+        self.evicted + self.bytes.len() as u64
+    }
+
+    /// Scans complete lines that start at or after `from` for one equal to
+    /// `line`. Returns the offset just past the matching line, or None.
+    /// `from` is moved to the start of the first incomplete line, so the next
+    /// call scans each byte once.
+    pub(crate) fn find_line(&self, from: &mut u64, line: &[u8]) -> Option<u64> {
+        let start = (*from).max(self.evicted);
+        let skip = (start - self.evicted) as usize;
+        let mut cur = Vec::new();
+        let mut line_start = start;
+        for (i, &b) in self.bytes.iter().enumerate().skip(skip) {
+            let abs = self.evicted + i as u64;
+            if b == b'\n' {
+                if cur == line {
+                    *from = abs + 1;
+                    return Some(abs + 1);
+                }
+                cur.clear();
+                line_start = abs + 1;
+            } else {
+                cur.push(b);
+            }
+        }
+        *from = line_start;
+        None
+    }
+
+    pub(crate) fn contents(&self) -> String {
+        let (a, b) = self.bytes.as_slices();
+        let mut v = Vec::with_capacity(a.len() + b.len());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b);
+        String::from_utf8_lossy(&v).into_owned()
+    }
+
+    /// The last `n` lines (a trailing partial line counts as one).
+    pub(crate) fn tail(&self, n: usize) -> String {
+        let text = self.contents();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+}
+
+/// A read handle on the appliance console, usable after the VM has stopped.
+#[derive(Clone)]
+pub struct ConsoleLog {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// A copy of the console log at one moment.
+#[derive(Debug, Clone)]
+pub struct ConsoleSnapshot {
+    /// The retained text (the oldest output may have been dropped).
+    pub text: String,
+    /// Bytes dropped from the front because the log is bounded.
+    pub dropped_bytes: u64,
+}
+
+impl ConsoleLog {
+    pub fn snapshot(&self) -> ConsoleSnapshot {
+        let st = self.shared.lock();
+        ConsoleSnapshot {
+            text: st.console.contents(),
+            dropped_bytes: st.console.evicted,
+        }
+    }
+
+    /// The last `n` lines of console output.
+    pub fn tail(&self, n: usize) -> String {
+        self.shared.lock().console.tail(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_the_tail_and_drops_cr() {
+        let mut c = ConsoleBuffer::new(8);
+        c.push(b"abc\r\ndefghijk\r\n");
+        assert_eq!(c.contents(), "efghijk\n");
+        assert_eq!(c.end(), 13);
+        assert_eq!(c.tail(1), "efghijk");
+    }
+
+    #[test]
+    fn finds_whole_lines_only_and_resumes() {
+        let mut c = ConsoleBuffer::new(1024);
+        let mut from = 0;
+        c.push(b"x guest-init: ready\nguest-init: rea");
+        assert_eq!(c.find_line(&mut from, b"guest-init: ready"), None);
+        assert_eq!(from, 20);
+        c.push(b"dy\nmore\n");
+        let end = c.find_line(&mut from, b"guest-init: ready").unwrap();
+        assert_eq!(end, 38);
+        assert_eq!(c.find_line(&mut from, b"guest-init: ready"), None);
+    }
+
+    #[test]
+    fn resumes_after_the_ring_wrapped() {
+        let mut c = ConsoleBuffer::new(16);
+        let mut from = 0;
+        c.push(b"0123456789012345678901234567\nready\n");
+        assert_eq!(c.find_line(&mut from, b"ready"), Some(35));
+    }
+}

@@ -1,0 +1,22 @@
+//! A minimal KVM VMM that runs inside the caller's process.
+//!
+//! It boots an uncompressed `vmlinux` through the PVH entry point with an
+//! initramfs, a serial console and a reset line, and nothing else. Devices
+//! are added by later layers (virtio-mmio). Everything the guest can write
+//! (port I/O, MMIO, console bytes) is treated as hostile: it is mapped to
+//! errors or ignored, never to a panic of the host process.
+
+mod boot;
+mod console;
+mod cpu;
+mod devices;
+mod error;
+pub mod host;
+pub mod layout;
+mod vcpu;
+mod vm;
+
+pub use console::{ConsoleLog, ConsoleSnapshot};
+pub use error::{Error, Result};
+pub use host::KvmStatus;
+pub use vm::{ExitReason, LineWait, Vm, VmConfig};

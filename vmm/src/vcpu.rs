@@ -1,0 +1,96 @@
+//! The vCPU thread: runs KVM_RUN and turns every exit into device I/O or a
+//! recorded exit reason. Nothing the guest does here can panic the host.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+
+use kvm_ioctls::{VcpuExit, VcpuFd};
+use vmm_sys_util::signal::{register_signal_handler, SIGRTMIN};
+
+use crate::console::Shared;
+use crate::devices::{PortAction, PortBus};
+use crate::vm::ExitReason;
+
+/// Real-time signal used to kick a vCPU thread out of KVM_RUN. The handler
+/// does nothing; the interrupted ioctl returns EINTR and the loop checks its
+/// stop flag. Offset 0 from SIGRTMIN, as other rust-vmm VMMs use.
+pub(crate) fn kick_signal() -> i32 {
+    SIGRTMIN()
+}
+
+extern "C" fn noop_handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {}
+
+/// Installs the kick handler once per process.
+pub(crate) fn install_kick_handler() -> std::io::Result<()> {
+    static ONCE: Once = Once::new();
+    let mut result = Ok(());
+    ONCE.call_once(|| {
+        result = register_signal_handler(kick_signal(), noop_handler)
+            .map_err(|e| std::io::Error::from_raw_os_error(e.errno()));
+    });
+    result
+}
+
+pub(crate) struct VcpuThread {
+    pub(crate) fd: VcpuFd,
+    pub(crate) id: u8,
+    pub(crate) ports: Arc<PortBus>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) stop: Arc<AtomicBool>,
+}
+
+impl VcpuThread {
+    pub(crate) fn run(mut self) {
+        let reason = self.run_until_exit();
+        tracing::debug!(vcpu = self.id, ?reason, "vCPU stopped");
+        self.stop.store(true, Ordering::SeqCst);
+        self.shared.set_exit(reason);
+    }
+
+    fn run_until_exit(&mut self) -> ExitReason {
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return ExitReason::Stopped;
+            }
+            let exit = match self.fd.run() {
+                Ok(exit) => exit,
+                Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
+                Err(e) => return ExitReason::Crashed(format!("KVM_RUN failed: {e}")),
+            };
+            match exit {
+                VcpuExit::IoIn(port, data) => self.ports.read(port, data),
+                VcpuExit::IoOut(port, data) => {
+                    if self.ports.write(port, data) == PortAction::Reset {
+                        return ExitReason::Reset;
+                    }
+                }
+                // No MMIO device yet: reads float high, writes are dropped.
+                VcpuExit::MmioRead(_, data) => data.fill(0xff),
+                VcpuExit::MmioWrite(..) => {}
+                VcpuExit::Shutdown => return ExitReason::TripleFault,
+                VcpuExit::Hlt => return ExitReason::Crashed("vCPU halted".into()),
+                VcpuExit::SystemEvent(kind, _) => {
+                    return match kind {
+                        kvm_bindings::KVM_SYSTEM_EVENT_SHUTDOWN
+                        | kvm_bindings::KVM_SYSTEM_EVENT_RESET => ExitReason::Reset,
+                        other => ExitReason::Crashed(format!("system event {other}")),
+                    }
+                }
+                VcpuExit::InternalError => {
+                    return ExitReason::Crashed(
+                        "KVM internal error (instruction emulation failed)".into(),
+                    )
+                }
+                VcpuExit::FailEntry(reason, cpu) => {
+                    return ExitReason::Crashed(format!(
+                        "VM entry failed: hardware reason {reason:#x} on cpu {cpu}"
+                    ))
+                }
+                VcpuExit::Intr => continue,
+                other => {
+                    return ExitReason::Crashed(format!("unhandled vCPU exit {other:?}"))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! A running VM: memory, vCPU threads, devices and the shared exit state.
+
+use std::fs::OpenOptions;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
+use kvm_ioctls::{Cap, Kvm, VmFd};
+use vm_memory::{Address, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
+use vmm_sys_util::eventfd::EventFd;
+use vmm_sys_util::signal::Killable;
+
+use crate::console::{ConsoleLog, Shared};
+use crate::devices::{serial, PortBus};
+use crate::error::{Error, Result};
+use crate::host::KvmStatus;
+use crate::layout;
+use crate::vcpu::{install_kick_handler, kick_signal, VcpuThread};
+use crate::{boot, cpu};
+
+pub const MIN_MEM_MIB: u64 = 64;
+pub const MAX_MEM_MIB: u64 = 64 * 1024;
+pub const MAX_VCPUS: u8 = 16;
+
+/// What to boot and how.
+#[derive(Debug, Clone)]
+pub struct VmConfig {
+    /// Uncompressed ELF vmlinux with a PVH note.
+    pub kernel: PathBuf,
+    /// cpio archive handed to the kernel as its initramfs.
+    pub initramfs: Option<PathBuf>,
+    pub cmdline: String,
+    pub mem_mib: u64,
+    pub vcpus: u8,
+    /// How many bytes of console output the in-memory log keeps.
+    pub console_capacity: usize,
+    /// Also append console output to this file.
+    pub console_file: Option<PathBuf>,
+}
+
+impl VmConfig {
+    pub fn new(kernel: PathBuf, cmdline: impl Into<String>) -> VmConfig {
+        VmConfig {
+            kernel,
+            initramfs: None,
+            cmdline: cmdline.into(),
+            mem_mib: 512,
+            vcpus: 1,
+            console_capacity: 256 * 1024,
+            console_file: None,
+        }
+    }
+}
+
+/// Why a VM stopped running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitReason {
+    /// The guest pulsed the reset line: its reboot or power-off path.
+    Reset,
+    /// A triple fault: the guest crashed hard (or chose that reboot method).
+    TripleFault,
+    /// KVM could not go on running the guest.
+    Crashed(String),
+    /// The host stopped it.
+    Stopped,
+}
+
+/// What a wait for a console line ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineWait {
+    /// Found; the value is the console offset just past the line.
+    Found(u64),
+    Exited(ExitReason),
+    TimedOut,
+}
+
+pub struct Vm {
+    // Field order matters on drop: threads are joined in `Drop` before the
+    // memory mapping (owned by `_memory`) goes away.
+    vcpus: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
+    serial: Arc<serial::SerialConsole>,
+    _vm: VmFd,
+    _memory: GuestMemoryMmap,
+}
+
+impl Vm {
+    /// Creates the VM, loads the kernel and starts the vCPUs.
+    pub fn start(config: &VmConfig) -> Result<Vm> {
+        KvmStatus::probe().check()?;
+        if !(MIN_MEM_MIB..=MAX_MEM_MIB).contains(&config.mem_mib) {
+            return Err(Error::MemorySize {
+                mib: config.mem_mib,
+                min: MIN_MEM_MIB,
+                max: MAX_MEM_MIB,
+            });
+        }
+        if config.vcpus == 0 || config.vcpus > MAX_VCPUS {
+            return Err(Error::VcpuCount(config.vcpus));
+        }
+        let kvm = Kvm::new().map_err(|e| match e.errno() {
+            libc::ENOENT => Error::KvmMissing,
+            _ => Error::KvmPermission(std::io::Error::from_raw_os_error(e.errno())),
+        })?;
+        for (cap, name) in [
+            (Cap::Irqchip, "KVM_CAP_IRQCHIP"),
+            (Cap::UserMemory, "KVM_CAP_USER_MEMORY"),
+            (Cap::SetTssAddr, "KVM_CAP_SET_TSS_ADDR"),
+            (Cap::Pit2, "KVM_CAP_PIT2"),
+            (Cap::Irqfd, "KVM_CAP_IRQFD"),
+            (Cap::Ioeventfd, "KVM_CAP_IOEVENTFD"),
+        ] {
+            if !kvm.check_extension(cap) {
+                return Err(Error::KvmCapability(name));
+            }
+        }
+        let vm = kvm.create_vm().map_err(Error::kvm("KVM_CREATE_VM"))?;
+        vm.set_tss_address(layout::KVM_TSS_ADDR as usize)
+            .map_err(Error::kvm("KVM_SET_TSS_ADDR"))?;
+        vm.create_irq_chip().map_err(Error::kvm("KVM_CREATE_IRQCHIP"))?;
+        vm.create_pit2(kvm_pit_config {
+            flags: KVM_PIT_SPEAKER_DUMMY,
+            ..Default::default()
+        })
+        .map_err(Error::kvm("KVM_CREATE_PIT2"))?;
+
+        let mem_bytes = config.mem_mib << 20;
+        let memory = create_memory(&vm, mem_bytes)?;
+        let entry = boot::load(
+            &memory,
+            mem_bytes,
+            &config.kernel,
+            config.initramfs.as_deref(),
+            &config.cmdline,
+        )?;
+        boot::mptable::write(&memory, config.vcpus)?;
+        cpu::write_gdt(&memory)?;
+
+        let console_file = match &config.console_file {
+            Some(path) => Some(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|source| Error::ConsoleFile {
+                        path: path.clone(),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        let shared = Shared::new(config.console_capacity, console_file);
+        let serial_irq = EventFd::new(libc::EFD_NONBLOCK)
+            .map_err(|source| Error::Sys { op: "eventfd", source })?;
+        vm.register_irqfd(&serial_irq, serial::COM1_IRQ)
+            .map_err(Error::kvm("KVM_IRQFD"))?;
+        let serial = Arc::new(serial::SerialConsole::new(serial_irq, shared.clone()));
+        let ports = Arc::new(PortBus {
+            serial: serial.clone(),
+        });
+
+        let base_cpuid = cpu::supported_cpuid(&kvm)?;
+        let mut fds = Vec::with_capacity(config.vcpus as usize);
+        for id in 0..config.vcpus {
+            let fd = vm
+                .create_vcpu(u64::from(id))
+                .map_err(Error::kvm("KVM_CREATE_VCPU"))?;
+            cpu::configure(&fd, &base_cpuid, id, config.vcpus, entry.pvh_entry)?;
+            fds.push(fd);
+        }
+
+        install_kick_handler().map_err(|source| Error::Sys {
+            op: "sigaction",
+            source,
+        })?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut this = Vm {
+            vcpus: Vec::new(),
+            stop: stop.clone(),
+            shared: shared.clone(),
+            serial,
+            _vm: vm,
+            _memory: memory,
+        };
+        for (id, fd) in fds.into_iter().enumerate() {
+            let thread = VcpuThread {
+                fd,
+                id: id as u8,
+                ports: ports.clone(),
+                shared: shared.clone(),
+                stop: stop.clone(),
+            };
+            let handle = std::thread::Builder::new()
+                .name(format!("libguest-vcpu{id}"))
+                .spawn(move || thread.run())
+                .map_err(Error::Thread)?;
+            this.vcpus.push(handle);
+        }
+        Ok(this)
+    }
+
+    /// The console log; it stays readable after the VM stops.
+    pub fn console(&self) -> ConsoleLog {
+        ConsoleLog {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Console offset of the next byte the guest will print.
+    pub fn console_end(&self) -> u64 {
+        self.shared.lock().console.end()
+    }
+
+    /// Types bytes into the guest's serial console, waiting for FIFO room.
+    /// Returns false if the guest stopped or did not drain the FIFO in time.
+    pub fn send_console_input(&self, mut bytes: &[u8], deadline: Instant) -> bool {
+        while !bytes.is_empty() {
+            if self.exit_reason().is_some() || Instant::now() >= deadline {
+                return false;
+            }
+            let n = self.serial.enqueue_input(bytes);
+            bytes = &bytes[n..];
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        true
+    }
+
+    /// Waits until a complete console line equal to `line` appears after
+    /// offset `from`, the VM stops, or the deadline passes.
+    pub fn wait_for_line(&self, line: &str, from: u64, deadline: Instant) -> LineWait {
+        let mut scan = from;
+        let mut st = self.shared.lock();
+        loop {
+            if let Some(end) = st.console.find_line(&mut scan, line.as_bytes()) {
+                return LineWait::Found(end);
+            }
+            if let Some(reason) = &st.exit {
+                return LineWait::Exited(reason.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return LineWait::TimedOut;
+            }
+            st = match self.shared.changed.wait_timeout(st, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Waits for the VM to stop by itself until the deadline.
+    pub fn wait_exit(&self, deadline: Instant) -> Option<ExitReason> {
+        let mut st = self.shared.lock();
+        loop {
+            if let Some(reason) = &st.exit {
+                return Some(reason.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            st = match self.shared.changed.wait_timeout(st, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.shared.lock().exit.clone()
+    }
+
+    /// Stops every vCPU (kicking them out of KVM_RUN) and joins the threads.
+    /// Returns why the VM stopped: the guest's own reason if it had one.
+    pub fn stop(&mut self) -> ExitReason {
+        self.stop.store(true, Ordering::SeqCst);
+        for handle in self.vcpus.drain(..) {
+            // A signal can land just before the thread enters KVM_RUN and be
+            // lost, so keep kicking until the thread is gone.
+            while !handle.is_finished() {
+                let _ = handle.kill(kick_signal());
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let _ = handle.join();
+        }
+        self.shared.set_exit(ExitReason::Stopped);
+        self.exit_reason().unwrap_or(ExitReason::Stopped)
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Allocates guest RAM and registers each range with KVM.
+fn create_memory(vm: &VmFd, mem_bytes: u64) -> Result<GuestMemoryMmap> {
+    let ranges: Vec<_> = layout::ram_ranges(mem_bytes)
+        .into_iter()
+        .map(|(start, len)| (start, len as usize))
+        .collect();
+    let memory = GuestMemoryMmap::from_ranges(&ranges).map_err(|e| Error::GuestMemory {
+        mib: mem_bytes >> 20,
+        reason: e.to_string(),
+    })?;
+    for (slot, region) in memory.iter().enumerate() {
+        let host = region
+            .get_host_address(vm_memory::MemoryRegionAddress(0))
+            .map_err(|e| Error::GuestMemory {
+                mib: mem_bytes >> 20,
+                reason: e.to_string(),
+            })?;
+        let mapping = kvm_userspace_memory_region {
+            slot: slot as u32,
+            flags: 0,
+            guest_phys_addr: region.start_addr().raw_value(),
+            memory_size: region.len(),
+            userspace_addr: host as u64,
+        };
+        // SAFETY: `host` points at a live mapping of `region.len()` bytes
+        // owned by `memory`, which the returned value keeps alive for as long
+        // as the VM (the `Vm` joins its vCPUs before dropping it).
+        unsafe { vm.set_user_memory_region(mapping) }
+            .map_err(Error::kvm("KVM_SET_USER_MEMORY_REGION"))?;
+    }
+    Ok(memory)
+}
