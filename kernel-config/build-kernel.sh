@@ -78,7 +78,9 @@ else
   fi
 fi
 
-build="$cache/kernel-build/$kind-$key"
+# One build directory per kind and source: a config change rebuilds
+# incrementally instead of from scratch.
+build="$cache/kernel-build/$kind-$src_key"
 mkdir -p "$build"
 log "configuring $kind kernel ($src_id) in $build"
 make -s -C "$tree" O="$build" tinyconfig >/dev/null

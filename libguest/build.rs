@@ -30,7 +30,10 @@ fn main() {
     for p in ["src", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", init_dir.join(p).display());
     }
-    println!("cargo:rerun-if-changed={}", manifest_dir.join("../Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest_dir.join("../Cargo.lock").display()
+    );
 
     let target_dir = shared_target_dir(&out_dir).join("guest-init");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

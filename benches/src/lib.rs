@@ -1,1 +1,50 @@
+//! Shared helpers for the benchmarks: sample statistics and printing.
 
+use std::time::Duration;
+
+/// Median, minimum and maximum of a sample, in milliseconds.
+pub struct Summary {
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub n: usize,
+}
+
+pub fn summarize(samples: &[Duration]) -> Summary {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let n = ms.len();
+    let median_ms = match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => ms[n / 2],
+        _ => (ms[n / 2 - 1] + ms[n / 2]) / 2.0,
+    };
+    Summary {
+        median_ms,
+        min_ms: ms.first().copied().unwrap_or(f64::NAN),
+        max_ms: ms.last().copied().unwrap_or(f64::NAN),
+        n,
+    }
+}
+
+/// Iterations per measurement: LIBGUEST_BENCH_ITERS, default `default`.
+pub fn iterations(default: usize) -> usize {
+    std::env::var("LIBGUEST_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_and_odd_samples() {
+        let d = |ms| Duration::from_millis(ms);
+        assert_eq!(summarize(&[d(3), d(1), d(2)]).median_ms, 2.0);
+        let s = summarize(&[d(4), d(1), d(2), d(3)]);
+        assert_eq!((s.median_ms, s.min_ms, s.max_ms, s.n), (2.5, 1.0, 4.0, 4));
+    }
+}

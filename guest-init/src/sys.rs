@@ -7,7 +7,12 @@ pub(crate) fn cstring(s: &str) -> io::Result<CString> {
     CString::new(s).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in string"))
 }
 
-pub(crate) fn mount(source: &str, target: &str, fstype: &str, flags: libc::c_ulong) -> io::Result<()> {
+pub(crate) fn mount(
+    source: &str,
+    target: &str,
+    fstype: &str,
+    flags: libc::c_ulong,
+) -> io::Result<()> {
     let (source, target, fstype) = (cstring(source)?, cstring(target)?, cstring(fstype)?);
     // SAFETY: all pointers are valid NUL-terminated strings that outlive the
     // call; a null data pointer is allowed.

@@ -137,18 +137,7 @@ impl Guest {
     }
 
     fn cmdline(&self) -> String {
-        // reboot=k: power-off goes through the i8042 reset line, which the
-        // VMM sees. panic=-1: a panicking kernel resets at once instead of
-        // hanging, and the console says why.
-        let mut cmdline = String::from("console=ttyS0 reboot=k panic=-1 8250.nr_uarts=1");
-        if !self.verbose {
-            cmdline.push_str(" quiet");
-        }
-        if let Some(extra) = &self.append {
-            cmdline.push(' ');
-            cmdline.push_str(extra);
-        }
-        cmdline
+        crate::appliance::kernel_cmdline(self.verbose, self.append.as_deref())
     }
 
     /// Boots the appliance and returns once guest-init is ready to serve.
@@ -280,7 +269,13 @@ mod tests {
         g.state = State::Closed;
         let f = tempfile::NamedTempFile::new().unwrap();
         let err = g.add_drive_ro(f.path()).unwrap_err();
-        assert!(matches!(err, Error::State { call: "add_drive_opts", .. }));
+        assert!(matches!(
+            err,
+            Error::State {
+                call: "add_drive_opts",
+                ..
+            }
+        ));
     }
 
     #[test]

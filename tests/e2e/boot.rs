@@ -73,3 +73,18 @@ e2e_test! {
         assert!(matches!(err, Error::Vmm(vmm::Error::KernelLoad { .. })), "{err:?}");
     }
 }
+
+e2e_test! {
+    /// Handles launched one after another in one process each boot cleanly.
+    fn e2e_sequential_launches_in_one_process() {
+        for round in 0..3 {
+            let mut g = Guest::new().unwrap();
+            let launched = g.launch();
+            if let Err(e) = &launched {
+                panic!("round {round}: {e}\nconsole:\n{}", g.console_log());
+            }
+            println!("round {round}: ready in {:?}", g.launch_duration().unwrap());
+            g.shutdown().unwrap();
+        }
+    }
+}

@@ -61,7 +61,8 @@ impl TestHost {
                 "{QEMU} not found: apt-get install qemu-system-x86 (the e2e harness needs it where /dev/kvm cannot run Linux)"
             )));
         }
-        let kernel = libguest::appliance::build_kernel("testhost").map_err(|e| err(e.to_string()))?;
+        let kernel =
+            libguest::appliance::build_kernel("testhost").map_err(|e| err(e.to_string()))?;
         let timeout = std::env::var("LIBGUEST_TESTHOST_TIMEOUT")
             .ok()
             .and_then(|s| s.parse().ok())
@@ -144,7 +145,14 @@ impl TestHost {
         let mut w = CpioWriter::new(out);
         let io = |e: std::io::Error| err(format!("writing the test-host initramfs: {e}"));
         let mut dirs = BTreeSet::new();
-        for d in ["dev", "proc", "sys", "tmp", "root", GUEST_DIR.trim_start_matches('/')] {
+        for d in [
+            "dev",
+            "proc",
+            "sys",
+            "tmp",
+            "root",
+            GUEST_DIR.trim_start_matches('/'),
+        ] {
             dirs.insert(d.to_string());
         }
         for (guest, _, _) in &self.files {
@@ -160,12 +168,14 @@ impl TestHost {
         }
         w.char_device("dev/console", 0o600, 5, 1).map_err(io)?;
         for (guest, host, mode) in &self.files {
-            let data = std::fs::read(host)
-                .map_err(|e| err(format!("reading {}: {e}", host.display())))?;
-            w.file(guest.trim_start_matches('/'), *mode, &data).map_err(io)?;
+            let data =
+                std::fs::read(host).map_err(|e| err(format!("reading {}: {e}", host.display())))?;
+            w.file(guest.trim_start_matches('/'), *mode, &data)
+                .map_err(io)?;
         }
         let nul_join = |items: Vec<String>| items.join("\0").into_bytes();
-        w.file("e2e/argv", 0o644, &nul_join(argv.to_vec())).map_err(io)?;
+        w.file("e2e/argv", 0o644, &nul_join(argv.to_vec()))
+            .map_err(io)?;
         let env = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         w.file("e2e/env", 0o644, &nul_join(env)).map_err(io)?;
         let mut out = w.finish().map_err(io)?;
@@ -177,14 +187,33 @@ impl TestHost {
     fn boot(&self, initramfs: &Path) -> Result<Outcome> {
         let mut child = Command::new("timeout")
             .args(["--kill-after=10", &self.timeout.as_secs().to_string(), QEMU])
-            .args(["-M", "microvm,acpi=off", "-accel", "tcg", "-cpu", "max", "-smp", "2"])
+            .args([
+                "-M",
+                "microvm,acpi=off",
+                "-accel",
+                "tcg",
+                "-cpu",
+                "max",
+                "-smp",
+                "2",
+            ])
             .args(["-m", &self.mem_mib.to_string()])
-            .args(["-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio"])
+            .args([
+                "-nodefaults",
+                "-no-user-config",
+                "-display",
+                "none",
+                "-serial",
+                "stdio",
+            ])
             .args(["-no-reboot", "-kernel"])
             .arg(&self.kernel)
             .arg("-initrd")
             .arg(initramfs)
-            .args(["-append", "console=ttyS0 reboot=t panic=-1 quiet 8250.nr_uarts=1"])
+            .args([
+                "-append",
+                "console=ttyS0 reboot=t panic=-1 quiet 8250.nr_uarts=1",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -195,7 +224,9 @@ impl TestHost {
         let mut exit_code = None;
         for line in BufReader::new(stdout).split(b'\n') {
             let line = line.map_err(|e| err(format!("reading the test host console: {e}")))?;
-            let line = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            let line = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
             if let Some(code) = line.strip_prefix(EXIT_MARKER) {
                 exit_code = code.trim().parse().ok();
             }
@@ -205,7 +236,9 @@ impl TestHost {
             output.push_str(&line);
             output.push('\n');
         }
-        let status = child.wait().map_err(|e| err(format!("waiting for qemu: {e}")))?;
+        let status = child
+            .wait()
+            .map_err(|e| err(format!("waiting for qemu: {e}")))?;
         let mut stderr = String::new();
         if let Some(mut e) = child.stderr.take() {
             use std::io::Read;

@@ -87,9 +87,7 @@ impl VcpuThread {
                     ))
                 }
                 VcpuExit::Intr => continue,
-                other => {
-                    return ExitReason::Crashed(format!("unhandled vCPU exit {other:?}"))
-                }
+                other => return ExitReason::Crashed(format!("unhandled vCPU exit {other:?}")),
             }
         }
     }

@@ -14,6 +14,7 @@ use vmm_sys_util::eventfd::EventFd;
 use vmm_sys_util::signal::Killable;
 
 use crate::console::{ConsoleLog, Shared};
+use crate::devices::resample::Resampler;
 use crate::devices::{serial, PortBus};
 use crate::error::{Error, Result};
 use crate::host::KvmStatus;
@@ -84,6 +85,7 @@ pub struct Vm {
     stop: Arc<AtomicBool>,
     shared: Arc<Shared>,
     serial: Arc<serial::SerialConsole>,
+    resampler: Resampler,
     _vm: VmFd,
     _memory: GuestMemoryMmap,
 }
@@ -121,7 +123,8 @@ impl Vm {
         let vm = kvm.create_vm().map_err(Error::kvm("KVM_CREATE_VM"))?;
         vm.set_tss_address(layout::KVM_TSS_ADDR as usize)
             .map_err(Error::kvm("KVM_SET_TSS_ADDR"))?;
-        vm.create_irq_chip().map_err(Error::kvm("KVM_CREATE_IRQCHIP"))?;
+        vm.create_irq_chip()
+            .map_err(Error::kvm("KVM_CREATE_IRQCHIP"))?;
         vm.create_pit2(kvm_pit_config {
             flags: KVM_PIT_SPEAKER_DUMMY,
             ..Default::default()
@@ -154,11 +157,18 @@ impl Vm {
             None => None,
         };
         let shared = Shared::new(config.console_capacity, console_file);
-        let serial_irq = EventFd::new(libc::EFD_NONBLOCK)
-            .map_err(|source| Error::Sys { op: "eventfd", source })?;
-        vm.register_irqfd(&serial_irq, serial::COM1_IRQ)
+        let serial_irq = EventFd::new(libc::EFD_NONBLOCK).map_err(|source| Error::Sys {
+            op: "eventfd",
+            source,
+        })?;
+        let serial_resample = EventFd::new(libc::EFD_NONBLOCK).map_err(|source| Error::Sys {
+            op: "eventfd",
+            source,
+        })?;
+        vm.register_irqfd_with_resample(&serial_irq, &serial_resample, serial::COM1_IRQ)
             .map_err(Error::kvm("KVM_IRQFD"))?;
         let serial = Arc::new(serial::SerialConsole::new(serial_irq, shared.clone()));
+        let resampler = Resampler::spawn(serial_resample, serial.clone()).map_err(Error::Thread)?;
         let ports = Arc::new(PortBus {
             serial: serial.clone(),
         });
@@ -183,6 +193,7 @@ impl Vm {
             stop: stop.clone(),
             shared: shared.clone(),
             serial,
+            resampler,
             _vm: vm,
             _memory: memory,
         };
@@ -289,6 +300,7 @@ impl Vm {
             }
             let _ = handle.join();
         }
+        self.resampler.stop();
         self.shared.set_exit(ExitReason::Stopped);
         self.exit_reason().unwrap_or(ExitReason::Stopped)
     }

@@ -37,7 +37,10 @@ fn build_initramfs_in(dir: &Path) -> Result<PathBuf> {
     let mut h = Sha256::new();
     h.update(LAYOUT_VERSION);
     h.update(GUEST_INIT);
-    let key: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let key: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let path = dir.join(format!("appliance-{key}.cpio"));
     if path.is_file() {
         return Ok(path);
@@ -51,12 +54,14 @@ fn build_initramfs_in(dir: &Path) -> Result<PathBuf> {
         .map_err(io_err(format!("temporary file in {}", dir.display())))?;
     tmp.write_all(&bytes)
         .and_then(|_| tmp.as_file().sync_all())
-        .map_err(io_err(format!("writing the initramfs in {}", dir.display())))?;
-    tmp.persist(&path)
-        .map_err(|e| Error::Appliance {
-            what: format!("renaming to {}", path.display()),
-            source: e.error,
-        })?;
+        .map_err(io_err(format!(
+            "writing the initramfs in {}",
+            dir.display()
+        )))?;
+    tmp.persist(&path).map_err(|e| Error::Appliance {
+        what: format!("renaming to {}", path.display()),
+        source: e.error,
+    })?;
     Ok(path)
 }
 
@@ -78,7 +83,10 @@ mod tests {
         let mtime = std::fs::metadata(&first).unwrap().modified().unwrap();
         let second = build_initramfs_in(dir.path()).unwrap();
         assert_eq!(first, second);
-        assert_eq!(std::fs::metadata(&second).unwrap().modified().unwrap(), mtime);
+        assert_eq!(
+            std::fs::metadata(&second).unwrap().modified().unwrap(),
+            mtime
+        );
         assert!(std::fs::read(&first).unwrap().len() > GUEST_INIT.len());
     }
 }

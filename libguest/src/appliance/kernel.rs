@@ -19,7 +19,11 @@ const BUILD_SCRIPT: &str = include_str!("../../../kernel-config/build-kernel.sh"
 
 fn fragment_hash() -> String {
     let digest = Sha256::digest(KERNEL_FRAGMENT.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect::<String>()[..12].to_string()
+    digest
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..12]
+        .to_string()
 }
 
 /// Finds the kernel: an explicit path, else LIBGUEST_KERNEL, else the newest
@@ -57,7 +61,10 @@ fn find_cached(kernels: &Path) -> Result<PathBuf> {
     match newest {
         Some((_, path)) => Ok(path),
         None => Err(Error::KernelNotFound {
-            searched: format!("{}/{prefix}*/vmlinux and LIBGUEST_KERNEL", kernels.display()),
+            searched: format!(
+                "{}/{prefix}*/vmlinux and LIBGUEST_KERNEL",
+                kernels.display()
+            ),
         }),
     }
 }
@@ -115,7 +122,9 @@ mod tests {
         std::fs::create_dir_all(&other).unwrap();
         std::fs::write(other.join("vmlinux"), b"x").unwrap();
         assert!(find_cached(dir.path()).is_err());
-        let ours = dir.path().join(format!("appliance-{}-bbbb", fragment_hash()));
+        let ours = dir
+            .path()
+            .join(format!("appliance-{}-bbbb", fragment_hash()));
         std::fs::create_dir_all(&ours).unwrap();
         std::fs::write(ours.join("vmlinux"), b"x").unwrap();
         assert_eq!(find_cached(dir.path()).unwrap(), ours.join("vmlinux"));
@@ -130,7 +139,10 @@ mod tests {
             .spawn()
             .and_then(|mut c| {
                 use std::io::Write;
-                c.stdin.take().unwrap().write_all(KERNEL_FRAGMENT.as_bytes())?;
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(KERNEL_FRAGMENT.as_bytes())?;
                 c.wait_with_output()
             })
         else {

@@ -12,7 +12,11 @@ use clap::Parser;
 use libguest::{DriveFormat, DriveOptions, Guest};
 
 #[derive(Parser)]
-#[command(name = "libguest", version, about = "Inspect and edit virtual machine disk images")]
+#[command(
+    name = "libguest",
+    version,
+    about = "Inspect and edit virtual machine disk images"
+)]
 struct Cli {
     /// Add a disk image (repeatable).
     #[arg(short = 'a', long = "add", value_name = "IMAGE")]
@@ -61,7 +65,9 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         ["build-kernel"] => build_kernel("appliance"),
         ["build-kernel", kind] => build_kernel(kind),
         ["launch"] | [] => launch(cli),
-        [other, ..] => Err(format!("unknown command {other:?} (try: launch, build-kernel, version)").into()),
+        [other, ..] => {
+            Err(format!("unknown command {other:?} (try: launch, build-kernel, version)").into())
+        }
     }
 }
 
@@ -90,7 +96,10 @@ fn launch(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         eprint!("{}", g.console_log());
     }
     result?;
-    let ms = g.launch_duration().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
+    let ms = g
+        .launch_duration()
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0);
     println!("appliance ready in {ms:.0} ms");
     g.shutdown()?;
     Ok(())

@@ -10,13 +10,20 @@ const EXIT_MARKER: &str = "LIBGUEST-TESTHOST-EXIT:";
 
 fn mount(source: &str, target: &str, fstype: &str) {
     let _ = std::fs::create_dir_all(target);
-    let (Ok(s), Ok(t), Ok(f)) = (CString::new(source), CString::new(target), CString::new(fstype)) else {
+    let (Ok(s), Ok(t), Ok(f)) = (
+        CString::new(source),
+        CString::new(target),
+        CString::new(fstype),
+    ) else {
         return;
     };
     // SAFETY: valid NUL-terminated strings that outlive the call; null data.
     let rc = unsafe { libc::mount(s.as_ptr(), t.as_ptr(), f.as_ptr(), 0, std::ptr::null()) };
     if rc != 0 {
-        eprintln!("testhost-init: mount {fstype} on {target}: {}", std::io::Error::last_os_error());
+        eprintln!(
+            "testhost-init: mount {fstype} on {target}: {}",
+            std::io::Error::last_os_error()
+        );
     }
 }
 
@@ -49,7 +56,9 @@ fn run() -> i32 {
         }
     }
     match cmd.status() {
-        Ok(status) => status.code().unwrap_or_else(|| 128 + status_signal(&status)),
+        Ok(status) => status
+            .code()
+            .unwrap_or_else(|| 128 + status_signal(&status)),
         Err(e) => {
             eprintln!("testhost-init: cannot run {program}: {e}");
             127

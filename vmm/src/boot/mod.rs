@@ -41,12 +41,11 @@ pub(crate) fn load(
         path: kernel.to_path_buf(),
         source,
     })?;
-    let loaded = Elf::load(mem, None, &mut file, Some(HIGH_RAM_START)).map_err(|e| {
-        Error::KernelLoad {
+    let loaded =
+        Elf::load(mem, None, &mut file, Some(HIGH_RAM_START)).map_err(|e| Error::KernelLoad {
             path: kernel.to_path_buf(),
             reason: e.to_string(),
-        }
-    })?;
+        })?;
     let pvh_entry = match loaded.pvh_boot_cap {
         PvhBootCapability::PvhEntryPresent(addr) => addr,
         _ => {
@@ -56,8 +55,8 @@ pub(crate) fn load(
         }
     };
 
-    let cmdline = Cmdline::try_from(cmdline, CMDLINE_MAX_SIZE)
-        .map_err(|e| Error::Cmdline(e.to_string()))?;
+    let cmdline =
+        Cmdline::try_from(cmdline, CMDLINE_MAX_SIZE).map_err(|e| Error::Cmdline(e.to_string()))?;
     load_cmdline(mem, CMDLINE_START, &cmdline).map_err(|e| Error::Cmdline(e.to_string()))?;
 
     let low_ram_end = mem_bytes.min(MMIO_HOLE_START);

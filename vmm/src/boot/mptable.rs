@@ -93,6 +93,11 @@ const ENTRY_LOCAL_INTERRUPT: u8 = 4;
 const INT_TYPE_INT: u8 = 0;
 const INT_TYPE_NMI: u8 = 1;
 const INT_TYPE_EXTINT: u8 = 3;
+/// MP spec interrupt flags: polarity active high (01), trigger level (11).
+const IRQ_LEVEL_ACTIVE_HIGH: u16 = 0b1101;
+/// Pins whose source is a level (the 16550 on IRQ 4); the VMM re-raises
+/// them through KVM's resample irqfd. The rest are edge (ISA default).
+pub(crate) const LEVEL_TRIGGERED_PINS: &[u8] = &[4];
 const CPU_ENABLED: u8 = 1;
 const CPU_BOOT_PROCESSOR: u8 = 2;
 const CPU_FEATURE_FPU: u32 = 1;
@@ -148,7 +153,11 @@ pub(crate) fn build(vcpus: u8) -> Vec<u8> {
             InterruptEntry {
                 kind: ENTRY_IO_INTERRUPT,
                 irq_type: INT_TYPE_INT,
-                flags: 0,
+                flags: if LEVEL_TRIGGERED_PINS.contains(&pin) {
+                    IRQ_LEVEL_ACTIVE_HIGH
+                } else {
+                    0
+                },
                 src_bus: 0,
                 src_irq: pin,
                 dst_apic: ioapic_id,

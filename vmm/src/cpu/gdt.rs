@@ -65,7 +65,10 @@ mod tests {
     fn flat_code_segment_decodes() {
         let s = segment(PVH_GDT[1], CODE_INDEX);
         assert_eq!((s.base, s.limit, s.selector), (0, 0xffff_ffff, 8));
-        assert_eq!((s.type_, s.present, s.db, s.s, s.g, s.l), (0xb, 1, 1, 1, 1, 0));
+        assert_eq!(
+            (s.type_, s.present, s.db, s.s, s.g, s.l),
+            (0xb, 1, 1, 1, 1, 0)
+        );
         let tss = segment(PVH_GDT[3], TSS_INDEX);
         assert_eq!((tss.limit, tss.type_, tss.s), (0x67, 0xb, 0));
         assert_eq!(segment(0, 0).unusable, 1);

@@ -120,7 +120,9 @@ pub(crate) fn configure(
     let msrs = boot_msrs()?;
     let set = vcpu.set_msrs(&msrs).map_err(Error::kvm("KVM_SET_MSRS"))?;
     if set != msrs.as_fam_struct_ref().nmsrs as usize {
-        return Err(Error::KvmCapability("KVM_SET_MSRS accepted only some boot MSRs"));
+        return Err(Error::KvmCapability(
+            "KVM_SET_MSRS accepted only some boot MSRs",
+        ));
     }
 
     vcpu.set_fpu(&kvm_fpu {
@@ -133,7 +135,8 @@ pub(crate) fn configure(
     let mut lapic = vcpu.get_lapic().map_err(Error::kvm("KVM_GET_LAPIC"))?;
     set_apic_delivery_mode(&mut lapic.regs, APIC_LVT0, APIC_MODE_EXTINT);
     set_apic_delivery_mode(&mut lapic.regs, APIC_LVT1, APIC_MODE_NMI);
-    vcpu.set_lapic(&lapic).map_err(Error::kvm("KVM_SET_LAPIC"))?;
+    vcpu.set_lapic(&lapic)
+        .map_err(Error::kvm("KVM_SET_LAPIC"))?;
 
     if id != 0 {
         return Ok(());
@@ -158,7 +161,8 @@ pub(crate) fn configure(
     sregs.cr0 = 0x1 | 0x10; // PE | ET
     sregs.cr4 = 0;
     sregs.efer = 0;
-    vcpu.set_sregs(&sregs).map_err(Error::kvm("KVM_SET_SREGS"))?;
+    vcpu.set_sregs(&sregs)
+        .map_err(Error::kvm("KVM_SET_SREGS"))?;
 
     vcpu.set_regs(&kvm_regs {
         rflags: 0x2,

@@ -13,6 +13,8 @@ use crate::console::Shared;
 pub(crate) const COM1_BASE: u16 = 0x3f8;
 pub(crate) const COM1_PORTS: RangeInclusive<u16> = 0x3f8..=0x3ff;
 pub(crate) const COM1_IRQ: u32 = 4;
+/// IIR bit 0: no interrupt pending.
+const IIR_NONE: u8 = 0x01;
 
 /// Raises the serial interrupt through an irqfd.
 pub(crate) struct IrqTrigger(pub(crate) EventFd);
@@ -48,7 +50,10 @@ impl SerialConsole {
         }
     }
 
-    fn uart(&self) -> std::sync::MutexGuard<'_, Serial<IrqTrigger, vm_superio::serial::NoEvents, ConsoleSink>> {
+    fn uart(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Serial<IrqTrigger, vm_superio::serial::NoEvents, ConsoleSink>>
+    {
         self.uart.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -63,6 +68,21 @@ impl SerialConsole {
             if let Err(e) = self.uart().write(offset, value) {
                 tracing::debug!("serial write at offset {offset}: {e}");
             }
+        }
+    }
+
+    /// Called when the guest EOIs the serial interrupt: a 16550's interrupt
+    /// output is a level, so while an enabled condition is still pending the
+    /// line is raised again. Without this an edge lost while the guest had
+    /// the pin masked stalls the console for good (IIR stays set, no new
+    /// edge comes).
+    pub(crate) fn resample(&self) {
+        let uart = self.uart();
+        if uart.state().interrupt_identification & IIR_NONE != 0 {
+            return;
+        }
+        if let Err(e) = uart.interrupt_evt().trigger() {
+            tracing::debug!("serial interrupt: {e}");
         }
     }
 
@@ -107,5 +127,21 @@ mod tests {
         // Empty writes and reads do not panic.
         serial.write(0, &[]);
         serial.read(0, &mut []);
+    }
+
+    #[test]
+    fn resample_reraises_only_while_an_interrupt_is_pending() {
+        let shared = Shared::new(64, None);
+        let irq = EventFd::new(libc::EFD_NONBLOCK).unwrap();
+        let probe = irq.try_clone().unwrap();
+        let serial = SerialConsole::new(irq, shared);
+        serial.write(1, &[0x02]); // IER: THR empty interrupt on -> pending
+        assert_eq!(probe.read().unwrap(), 1);
+        serial.resample();
+        assert_eq!(probe.read().unwrap(), 1, "still pending: raised again");
+        let mut iir = [0u8];
+        serial.read(2, &mut iir); // reading IIR acknowledges
+        serial.resample();
+        assert!(probe.read().is_err(), "nothing pending: line stays low");
     }
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what libguest needs on a fresh Debian 12 machine and builds (or
+# finds in the cache) the appliance kernel, plus the test-host kernel where
+# /dev/kvm cannot run Linux. Idempotent: a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: missing ${missing[*]} and no apt-get; install the equivalents and set LIBGUEST_KERNEL_SRC to a kernel source tree" >&2
+    exit 1
+  fi
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+. scripts/lib.sh
+
+bash kernel-config/build-kernel.sh appliance >/dev/null
+if ! kvm_runs_linux; then
+  # The e2e harness boots the appliance inside a TCG test host here.
+  bash kernel-config/build-kernel.sh testhost >/dev/null
+fi
