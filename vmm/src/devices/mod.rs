@@ -4,6 +4,7 @@
 pub(crate) mod legacy;
 pub(crate) mod resample;
 pub(crate) mod serial;
+pub(crate) mod virtio;
 
 use std::sync::Arc;
 
