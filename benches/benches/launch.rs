@@ -20,6 +20,7 @@ use libguest_benches::{iterations, summarize};
 use libguest_tests::testhost::{TestHost, QEMU};
 use libguest_tests::Mode;
 
+const QEMU_TIMEOUT: Duration = Duration::from_secs(60);
 const QEMU_DATA: &str = "/usr/share/qemu";
 /// The firmware and option ROMs a microvm boot of a PVH vmlinux reads.
 const QEMU_FILES: &[&str] = &[
@@ -81,42 +82,63 @@ fn run_in_test_host() {
 fn measure_here() {
     let n = iterations(10);
     let place = std::env::var("LIBGUEST_BENCH_WHERE").unwrap_or_else(|_| "natively".into());
+    let verbose = std::env::var_os("LIBGUEST_BENCH_VERBOSE").is_some();
     println!("launch benchmark, {n} launches each, {place}");
 
-    let mut ours = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut g = Guest::new().expect("Guest::new");
-        g.set_verbose(std::env::var_os("LIBGUEST_BENCH_VERBOSE").is_some());
-        g.launch().unwrap_or_else(|e| panic!("launch: {e}"));
-        ours.push(g.launch_duration().expect("launch duration"));
-        g.shutdown().unwrap_or_else(|e| panic!("shutdown: {e}"));
-    }
-    let ours = summarize(&ours);
-    println!(
-        "libguest VMM:                appliance ready in {:.0} ms (median; min {:.0}, max {:.0}, n={})",
-        ours.median_ms, ours.min_ms, ours.max_ms, ours.n
-    );
+    let ours = measure(n, || {
+        let mut g = Guest::new().map_err(|e| e.to_string())?;
+        g.set_verbose(verbose);
+        g.launch().map_err(|e| e.to_string())?;
+        let took = g.launch_duration().ok_or("no launch duration")?;
+        g.shutdown().map_err(|e| e.to_string())?;
+        Ok(took)
+    });
+    report("libguest VMM:", &ours);
 
     let appliance = Appliance::locate(None).unwrap_or_else(|e| panic!("{e}"));
-    let mut peer = Vec::with_capacity(n);
+    let peer = measure(n, || qemu_launch(&appliance));
+    report("qemu microvm (-accel kvm):", &peer);
+    if !ours.0.is_empty() && !peer.0.is_empty() {
+        println!(
+            "ratio libguest / qemu:       {:.2} (median over median; lower is faster)",
+            summarize(&ours.0).median_ms / summarize(&peer.0).median_ms
+        );
+    }
+    if ours.0.len() < n {
+        std::process::exit(1);
+    }
+}
+
+/// Runs `launch` n times; keeps the durations and the failures.
+fn measure(
+    n: usize,
+    mut launch: impl FnMut() -> Result<Duration, String>,
+) -> (Vec<Duration>, Vec<String>) {
+    let mut ok = Vec::with_capacity(n);
+    let mut failed = Vec::new();
     for _ in 0..n {
-        match qemu_launch(&appliance) {
-            Ok(d) => peer.push(d),
-            Err(e) => {
-                println!("qemu microvm -accel kvm:     not measured ({e})");
-                return;
-            }
+        match launch() {
+            Ok(d) => ok.push(d),
+            Err(e) => failed.push(e),
         }
     }
-    let peer = summarize(&peer);
-    println!(
-        "qemu microvm (-accel kvm):   appliance ready in {:.0} ms (median; min {:.0}, max {:.0}, n={})",
-        peer.median_ms, peer.min_ms, peer.max_ms, peer.n
-    );
-    println!(
-        "ratio libguest / qemu:       {:.2} (lower is faster)",
-        ours.median_ms / peer.median_ms
-    );
+    (ok, failed)
+}
+
+fn report(name: &str, (ok, failed): &(Vec<Duration>, Vec<String>)) {
+    if !ok.is_empty() {
+        let s = summarize(ok);
+        println!(
+            "{name:<28} appliance ready in {:.0} ms (median; min {:.0}, max {:.0}, n={})",
+            s.median_ms, s.min_ms, s.max_ms, s.n
+        );
+    }
+    if let Some(first) = failed.first() {
+        println!(
+            "{name:<28} {} launches failed; first: {first}",
+            failed.len()
+        );
+    }
 }
 
 /// Boots the same kernel and initramfs under qemu microvm with KVM and
@@ -154,6 +176,17 @@ fn qemu_launch(appliance: &Appliance) -> Result<Duration, String> {
         .spawn()
         .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
+    // A guest that never gets ready must not hang the benchmark. The
+    // watchdog is joined before wait(), so it can only signal an unreaped pid.
+    let pid = child.id() as libc::pid_t;
+    let (done, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(QEMU_TIMEOUT)
+        {
+            // SAFETY: kill(2) takes no pointers; `pid` is our child, not yet reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
     let mut ready = None;
     let mut seen = String::new();
     for line in BufReader::new(stdout).lines() {
@@ -168,6 +201,8 @@ fn qemu_launch(appliance: &Appliance) -> Result<Duration, String> {
         seen.push_str(&line);
         seen.push('\n');
     }
+    let _ = done.send(());
+    let _ = watchdog.join();
     let _ = child.wait();
     ready.ok_or_else(|| {
         let mut err = String::new();

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use crate::{log, power};
+use crate::{log, power, testhooks};
 
 /// Longest request line accepted; longer input is discarded up to its newline.
 const MAX_REQUEST: usize = 4096;
@@ -36,16 +36,33 @@ pub(crate) fn serve() {
     }
 }
 
+/// A request is `[ID] COMMAND [ARGS...]`; the reply repeats the ID so the
+/// host can match it among other console lines: `ID ok TEXT` or
+/// `ID error TEXT`.
 fn handle(request: &str) -> String {
-    match request {
-        "" => "ok".into(),
-        "ping" => "pong".into(),
-        "sync" => {
+    let mut words: Vec<&str> = request.split_whitespace().collect();
+    let id = match words.first() {
+        Some(w) if w.bytes().all(|b| b.is_ascii_digit()) => Some(words.remove(0)),
+        _ => None,
+    };
+    let result = match words.split_first() {
+        None => Ok(String::new()),
+        Some((&"ping", _)) => Ok("pong".into()),
+        Some((&"sync", _)) => {
             power::sync_filesystems();
-            "ok sync".into()
+            Ok("synced".into())
         }
-        "poweroff" => power::power_off(),
-        other => format!("error unknown request {:?}", truncate(other, 64)),
+        Some((&"poweroff", _)) => power::power_off(),
+        Some((cmd, args)) => testhooks::run(cmd, args)
+            .unwrap_or_else(|| Err(format!("unknown request {:?}", truncate(cmd, 64)))),
+    };
+    let (status, text) = match result {
+        Ok(text) => ("ok", text),
+        Err(text) => ("error", text),
+    };
+    match id {
+        Some(id) => format!("{id} {status} {text}"),
+        None => format!("{status} {text}"),
     }
 }
 
@@ -118,8 +135,9 @@ mod tests {
 
     #[test]
     fn requests_are_answered() {
-        assert_eq!(handle("ping"), "pong");
-        assert!(handle("rm -rf /").starts_with("error unknown request"));
+        assert_eq!(handle("ping"), "ok pong");
+        assert_eq!(handle("17 ping"), "17 ok pong");
+        assert!(handle("3 rm -rf /").starts_with("3 error unknown request"));
         assert_eq!(truncate("héllo", 2), "hé");
     }
 }

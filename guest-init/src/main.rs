@@ -9,6 +9,7 @@ mod mounts;
 mod power;
 mod reaper;
 mod sys;
+mod testhooks;
 
 /// The line the host waits for before `launch()` returns.
 pub const READY_LINE: &str = "guest-init: ready";

@@ -1,10 +1,16 @@
-//! Drives recorded by `add_drive_opts` and friends.
+//! Drives recorded by `add_drive_opts` and friends. Each is opened when it
+//! is added, so a bad path, an unknown format or a corrupt header is
+//! reported before anything boots.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use disk::BlockBackend;
 
 use crate::error::{Error, Result};
 
-/// Image format of a drive. `None` in [`DriveOptions`] means "detect".
+/// Image format of a drive. `None` in [`DriveOptions`] means "detect from
+/// the header"; an explicit format is never second-guessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DriveFormat {
     Raw,
@@ -26,43 +32,65 @@ impl std::str::FromStr for DriveFormat {
 #[derive(Debug, Clone, Default)]
 pub struct DriveOptions {
     pub format: Option<DriveFormat>,
+    /// Open the image read-only; the appliance sees a write-protected disk.
     pub readonly: bool,
+    /// Copy-on-write overlay: the appliance may write, the writes are kept
+    /// in a temporary file and dropped at shutdown; the image is opened
+    /// read-only and not one byte (nor its mtime) changes.
+    pub overlay: bool,
 }
 
-/// A drive as recorded on the handle.
+/// Where a drive's bytes come from.
+#[derive(Debug, Clone)]
+pub enum DriveSource {
+    File(PathBuf),
+    /// A blank temporary disk of this many bytes, deleted at shutdown.
+    Scratch(u64),
+}
+
+/// A drive as recorded on the handle, with its opened backend.
 #[derive(Debug, Clone)]
 pub struct Drive {
-    pub path: PathBuf,
+    pub source: DriveSource,
     pub options: DriveOptions,
+    pub(crate) backend: Arc<dyn BlockBackend>,
 }
 
 impl Drive {
-    /// Checks what can be checked before launch: the path exists and is a
-    /// regular file or block device the user can open as asked.
-    pub(crate) fn new(path: &Path, options: DriveOptions) -> Result<Drive> {
-        let err = |reason: String| Error::Drive {
-            path: path.to_path_buf(),
-            reason,
+    pub(crate) fn open(path: &Path, options: DriveOptions) -> Result<Drive> {
+        let disk_options = disk::OpenOptions {
+            format: options.format.map(|f| match f {
+                DriveFormat::Raw => disk::Format::Raw,
+                DriveFormat::Qcow2 => disk::Format::Qcow2,
+            }),
+            readonly: options.readonly,
+            overlay: options.overlay,
         };
-        let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-        use std::os::unix::fs::FileTypeExt;
-        if !(meta.is_file() || meta.file_type().is_block_device()) {
-            return Err(err("not a regular file or block device".into()));
-        }
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(!options.readonly)
-            .open(path)
-            .map_err(|e| {
-                err(if options.readonly {
-                    e.to_string()
-                } else {
-                    format!("{e} (add it read-only with add_drive_ro / --ro)")
-                })
-            })?;
-        Ok(Drive {
+        let backend = disk::open(path, &disk_options).map_err(|e| Error::Drive {
             path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(Drive {
+            source: DriveSource::File(path.to_path_buf()),
             options,
+            backend: Arc::from(backend),
         })
+    }
+
+    pub(crate) fn scratch(size: u64) -> Result<Drive> {
+        let backend = disk::scratch(size).map_err(|e| Error::Drive {
+            path: PathBuf::from(format!("<scratch {size} bytes>")),
+            reason: e.to_string(),
+        })?;
+        Ok(Drive {
+            source: DriveSource::Scratch(size),
+            options: DriveOptions::default(),
+            backend: Arc::from(backend),
+        })
+    }
+
+    /// Size in bytes as the appliance sees it.
+    pub fn size(&self) -> u64 {
+        self.backend.size()
     }
 }

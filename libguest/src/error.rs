@@ -31,6 +31,8 @@ pub enum Error {
         call: &'static str,
         reason: &'static str,
     },
+    #[error("debug command failed: {0}")]
+    Debug(String),
     #[error("drive {path}: {reason}")]
     Drive { path: PathBuf, reason: String },
 }

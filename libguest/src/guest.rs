@@ -13,6 +13,7 @@ use crate::READY_LINE;
 /// Lines of console output carried in boot and shutdown errors.
 const ERROR_TAIL_LINES: usize = 40;
 const POWER_OFF_TIMEOUT: Duration = Duration::from_secs(30);
+const DEBUG_TIMEOUT: Duration = Duration::from_secs(600);
 
 enum State {
     Config,
@@ -33,6 +34,7 @@ pub struct Guest {
     state: State,
     console: Option<ConsoleLog>,
     launch_duration: Option<Duration>,
+    request_id: u64,
 }
 
 impl Guest {
@@ -50,6 +52,7 @@ impl Guest {
             state: State::Config,
             console: None,
             launch_duration: None,
+            request_id: 0,
         })
     }
 
@@ -66,7 +69,15 @@ impl Guest {
     /// Adds a disk image. Drives appear in the appliance in the order added.
     pub fn add_drive_opts(&mut self, path: impl AsRef<Path>, options: DriveOptions) -> Result<()> {
         self.require_config("add_drive_opts")?;
-        self.drives.push(Drive::new(path.as_ref(), options)?);
+        self.drives.push(Drive::open(path.as_ref(), options)?);
+        Ok(())
+    }
+
+    /// Adds a blank temporary disk of `size` bytes (a multiple of 512),
+    /// deleted at shutdown.
+    pub fn add_drive_scratch(&mut self, size: u64) -> Result<()> {
+        self.require_config("add_drive_scratch")?;
+        self.drives.push(Drive::scratch(size)?);
         Ok(())
     }
 
@@ -150,12 +161,13 @@ impl Guest {
         config.mem_mib = self.memsize_mib;
         config.vcpus = self.smp;
         config.console_file = self.console_file.clone();
+        config.disks = self.drives.iter().map(|d| d.backend.clone()).collect();
 
         let mut vm = Vm::start(&config)?;
         self.console = Some(vm.console());
         let deadline = started + self.launch_timeout;
-        match vm.wait_for_line(READY_LINE, 0, deadline) {
-            vmm::LineWait::Found(_) => {
+        match vm.wait_for_line(|l| l == READY_LINE.as_bytes(), 0, deadline) {
+            vmm::LineWait::Found(..) => {
                 self.launch_duration = Some(started.elapsed());
                 self.state = State::Running(Box::new(vm));
                 Ok(())
@@ -196,6 +208,17 @@ impl Guest {
         vm.send_console_input(b"poweroff\n", deadline);
         let reason = vm.wait_exit(deadline);
         vm.stop();
+        // The guest synced; now make the host side durable too (qcow2
+        // metadata caches, page cache of raw files).
+        for drive in &self.drives {
+            drive.backend.flush().map_err(|e| Error::Drive {
+                path: match &drive.source {
+                    crate::DriveSource::File(p) => p.clone(),
+                    crate::DriveSource::Scratch(_) => "<scratch>".into(),
+                },
+                reason: format!("flushing at shutdown: {e}"),
+            })?;
+        }
         match reason {
             Some(ExitReason::Reset) => Ok(()),
             Some(other) => Err(self.died(other)),
@@ -203,6 +226,51 @@ impl Guest {
                 seconds: POWER_OFF_TIMEOUT.as_secs(),
                 console_tail: self.console_tail(),
             }),
+        }
+    }
+
+    /// Runs one of guest-init's internal debugging commands and returns its
+    /// reply, as libguestfs's `debug` call does. The commands are test
+    /// hooks (`blockdevs`, `fill`, `verify`, `write-probe`, `discard`,
+    /// `readbench`, `writebench`, `ping`, `sync`); no stability promise.
+    pub fn debug(&mut self, subcmd: &str, args: &[&str]) -> Result<String> {
+        self.request_id += 1;
+        let id = self.request_id;
+        let State::Running(vm) = &self.state else {
+            return Err(Error::State {
+                call: "debug",
+                reason: "the appliance is not running; call launch() first",
+            });
+        };
+        let words = std::iter::once(subcmd).chain(args.iter().copied());
+        if words
+            .clone()
+            .any(|w| w.is_empty() || w.contains(char::is_whitespace))
+        {
+            return Err(Error::Debug(
+                "arguments must be non-empty and contain no whitespace".into(),
+            ));
+        }
+        let line = format!("{id} {}\n", words.collect::<Vec<_>>().join(" "));
+        let from = vm.console_end();
+        let deadline = Instant::now() + DEBUG_TIMEOUT;
+        if !vm.send_console_input(line.as_bytes(), deadline) {
+            return Err(self.died(vm.exit_reason().unwrap_or(ExitReason::Stopped)));
+        }
+        let prefix = format!("guest-init: {id} ");
+        match vm.wait_for_line(|l| l.starts_with(prefix.as_bytes()), from, deadline) {
+            vmm::LineWait::Found(_, reply) => {
+                let reply = &reply[prefix.len()..];
+                match reply.split_once(' ').unwrap_or((reply, "")) {
+                    ("ok", text) => Ok(text.to_string()),
+                    (_, text) => Err(Error::Debug(text.to_string())),
+                }
+            }
+            vmm::LineWait::Exited(reason) => Err(self.died(reason)),
+            vmm::LineWait::TimedOut => Err(Error::Debug(format!(
+                "no reply to {subcmd} within {} s",
+                DEBUG_TIMEOUT.as_secs()
+            ))),
         }
     }
 

@@ -18,7 +18,7 @@ mod drive;
 mod error;
 mod guest;
 
-pub use drive::{Drive, DriveFormat, DriveOptions};
+pub use drive::{Drive, DriveFormat, DriveOptions, DriveSource};
 pub use error::{Error, Result};
 pub use guest::Guest;
 pub use vmm::KvmStatus;

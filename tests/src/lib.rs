@@ -46,6 +46,11 @@ pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
             let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
             host.add_appliance_kernel(&appliance_kernel())
                 .unwrap_or_else(|e| panic!("{e}"));
+            // Tests make and check qcow2 images inside the test host.
+            if let Some(qemu_img) = testhost::which("qemu-img") {
+                host.add_program(&qemu_img, &qemu_img.to_string_lossy())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
             let outcome = host
                 .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -57,6 +62,26 @@ pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
             );
         }
     }
+}
+
+/// The bytes guest-init's `fill` test hook writes at `offset`: the 8-byte
+/// little-endian word at absolute offset `w` is `splitmix64(seed ^ w)`
+/// (same function as guest-init/src/testhooks.rs).
+pub fn pattern(offset: u64, len: usize, seed: u64) -> Vec<u8> {
+    fn splitmix64(x: u64) -> u64 {
+        let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let mut out = Vec::with_capacity(len + 8);
+    let mut w = offset;
+    while out.len() < len {
+        out.extend_from_slice(&splitmix64(seed ^ w).to_le_bytes());
+        w += 8;
+    }
+    out.truncate(len);
+    out
 }
 
 /// The appliance kernel, building it (minutes, once) if it is not cached.

@@ -107,11 +107,15 @@ impl ConsoleBuffer {
         self.evicted + self.bytes.len() as u64
     }
 
-    /// Scans complete lines that start at or after `from` for one equal to
-    /// `line`. Returns the offset just past the matching line, or None.
-    /// `from` is moved to the start of the first incomplete line, so the next
-    /// call scans each byte once.
-    pub(crate) fn find_line(&self, from: &mut u64, line: &[u8]) -> Option<u64> {
+    /// Scans complete lines that start at or after `from` for one that
+    /// `matches`. Returns the line and the offset just past it. `from` moves
+    /// to the start of the first incomplete line (or past the match), so the
+    /// next call scans each byte once.
+    pub(crate) fn find_line(
+        &self,
+        from: &mut u64,
+        mut matches: impl FnMut(&[u8]) -> bool,
+    ) -> Option<(u64, String)> {
         let start = (*from).max(self.evicted);
         let skip = (start - self.evicted) as usize;
         let mut cur = Vec::new();
@@ -119,9 +123,9 @@ impl ConsoleBuffer {
         for (i, &b) in self.bytes.iter().enumerate().skip(skip) {
             let abs = self.evicted + i as u64;
             if b == b'\n' {
-                if cur == line {
+                if matches(&cur) {
                     *from = abs + 1;
-                    return Some(abs + 1);
+                    return Some((abs + 1, String::from_utf8_lossy(&cur).into_owned()));
                 }
                 cur.clear();
                 line_start = abs + 1;
@@ -197,12 +201,16 @@ mod tests {
         let mut c = ConsoleBuffer::new(1024);
         let mut from = 0;
         c.push(b"x guest-init: ready\nguest-init: rea");
-        assert_eq!(c.find_line(&mut from, b"guest-init: ready"), None);
+        let ready = |l: &[u8]| l == b"guest-init: ready";
+        assert_eq!(c.find_line(&mut from, ready), None);
         assert_eq!(from, 20);
         c.push(b"dy\nmore\n");
-        let end = c.find_line(&mut from, b"guest-init: ready").unwrap();
-        assert_eq!(end, 38);
-        assert_eq!(c.find_line(&mut from, b"guest-init: ready"), None);
+        let (end, line) = c.find_line(&mut from, ready).unwrap();
+        assert_eq!((end, line.as_str()), (38, "guest-init: ready"));
+        assert_eq!(c.find_line(&mut from, ready), None);
+        let mut from = 0;
+        let (_, more) = c.find_line(&mut from, |l| l.starts_with(b"mo")).unwrap();
+        assert_eq!(more, "more");
     }
 
     #[test]
@@ -210,6 +218,9 @@ mod tests {
         let mut c = ConsoleBuffer::new(16);
         let mut from = 0;
         c.push(b"0123456789012345678901234567\nready\n");
-        assert_eq!(c.find_line(&mut from, b"ready"), Some(35));
+        assert_eq!(
+            c.find_line(&mut from, |l| l == b"ready").map(|r| r.0),
+            Some(35)
+        );
     }
 }

@@ -46,6 +46,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("virtio device set-up failed: {0}")]
+    Device(String),
     #[error("cannot start vCPU thread: {0}")]
     Thread(std::io::Error),
     #[error("system call {op} failed: {source}")]

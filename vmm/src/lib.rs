@@ -13,6 +13,8 @@ mod devices;
 mod error;
 pub mod host;
 pub mod layout;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 mod vcpu;
 mod vm;
 

@@ -64,9 +64,8 @@ impl VcpuThread {
                         return ExitReason::Reset;
                     }
                 }
-                // No MMIO device yet: reads float high, writes are dropped.
-                VcpuExit::MmioRead(_, data) => data.fill(0xff),
-                VcpuExit::MmioWrite(..) => {}
+                VcpuExit::MmioRead(addr, data) => self.ports.mmio_read(addr, data),
+                VcpuExit::MmioWrite(addr, data) => self.ports.mmio_write(addr, data),
                 VcpuExit::Shutdown => return ExitReason::TripleFault,
                 VcpuExit::Hlt => return ExitReason::Crashed("vCPU halted".into()),
                 VcpuExit::SystemEvent(kind, _) => {

@@ -8,14 +8,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
-use kvm_ioctls::{Cap, Kvm, VmFd};
+use kvm_ioctls::{Cap, IoEventAddress, Kvm, VmFd};
 use vm_memory::{Address, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
 use vmm_sys_util::eventfd::EventFd;
 use vmm_sys_util::signal::Killable;
 
 use crate::console::{ConsoleLog, Shared};
 use crate::devices::resample::Resampler;
-use crate::devices::{serial, PortBus};
+use crate::devices::virtio::{mmio, scsi::ScsiDevice, Interrupt, VirtioDevice};
+use crate::devices::{serial, MmioDevice, PortBus};
 use crate::error::{Error, Result};
 use crate::host::KvmStatus;
 use crate::layout;
@@ -40,6 +41,8 @@ pub struct VmConfig {
     pub console_capacity: usize,
     /// Also append console output to this file.
     pub console_file: Option<PathBuf>,
+    /// Disks, served by one virtio-scsi controller: target i is /dev/sd(a+i).
+    pub disks: Vec<Arc<dyn disk::BlockBackend>>,
 }
 
 impl VmConfig {
@@ -52,6 +55,7 @@ impl VmConfig {
             vcpus: 1,
             console_capacity: 256 * 1024,
             console_file: None,
+            disks: Vec::new(),
         }
     }
 }
@@ -72,8 +76,8 @@ pub enum ExitReason {
 /// What a wait for a console line ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineWait {
-    /// Found; the value is the console offset just past the line.
-    Found(u64),
+    /// Found: the console offset just past the line, and the line.
+    Found(u64, String),
     Exited(ExitReason),
     TimedOut,
 }
@@ -133,12 +137,20 @@ impl Vm {
 
         let mem_bytes = config.mem_mib << 20;
         let memory = create_memory(&vm, mem_bytes)?;
+        let mut cmdline = config.cmdline.clone();
+        let mut mmio = Vec::new();
+        if !config.disks.is_empty() {
+            let (device, announce) = scsi_controller(&vm, &memory, config.disks.clone())?;
+            mmio.push(device);
+            cmdline.push(' ');
+            cmdline.push_str(&announce);
+        }
         let entry = boot::load(
             &memory,
             mem_bytes,
             &config.kernel,
             config.initramfs.as_deref(),
-            &config.cmdline,
+            &cmdline,
         )?;
         boot::mptable::write(&memory, config.vcpus)?;
         cpu::write_gdt(&memory)?;
@@ -171,6 +183,7 @@ impl Vm {
         let resampler = Resampler::spawn(serial_resample, serial.clone()).map_err(Error::Thread)?;
         let ports = Arc::new(PortBus {
             serial: serial.clone(),
+            mmio,
         });
 
         let base_cpuid = cpu::supported_cpuid(&kvm)?;
@@ -242,14 +255,19 @@ impl Vm {
         true
     }
 
-    /// Waits until a complete console line equal to `line` appears after
-    /// offset `from`, the VM stops, or the deadline passes.
-    pub fn wait_for_line(&self, line: &str, from: u64, deadline: Instant) -> LineWait {
+    /// Waits until a complete console line for which `matches` holds
+    /// appears after offset `from`, the VM stops, or the deadline passes.
+    pub fn wait_for_line(
+        &self,
+        mut matches: impl FnMut(&[u8]) -> bool,
+        from: u64,
+        deadline: Instant,
+    ) -> LineWait {
         let mut scan = from;
         let mut st = self.shared.lock();
         loop {
-            if let Some(end) = st.console.find_line(&mut scan, line.as_bytes()) {
-                return LineWait::Found(end);
+            if let Some((end, line)) = st.console.find_line(&mut scan, &mut matches) {
+                return LineWait::Found(end, line);
             }
             if let Some(reason) = &st.exit {
                 return LineWait::Exited(reason.clone());
@@ -310,6 +328,50 @@ impl Drop for Vm {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// First GSI for virtio-mmio devices (the ISA IRQs below are taken or legacy).
+const VIRTIO_GSI_BASE: u32 = 5;
+
+/// Builds the virtio-scsi controller at the first device window, wires its
+/// queue notifications to ioeventfds and its interrupt to an irqfd, and
+/// returns it with the command-line fragment that announces it to Linux.
+fn scsi_controller(
+    vm: &VmFd,
+    memory: &GuestMemoryMmap,
+    disks: Vec<Arc<dyn disk::BlockBackend>>,
+) -> Result<(MmioDevice, String)> {
+    let base = layout::DEVICE_MMIO_START;
+    let gsi = VIRTIO_GSI_BASE;
+    let eventfd = || {
+        EventFd::new(libc::EFD_NONBLOCK).map_err(|source| Error::Sys {
+            op: "eventfd",
+            source,
+        })
+    };
+    let irq = eventfd()?;
+    vm.register_irqfd(&irq, gsi)
+        .map_err(Error::kvm("KVM_IRQFD"))?;
+    let device = ScsiDevice::new(disks);
+    let mut notifies = Vec::new();
+    for queue in 0..device.queue_max_sizes().len() as u32 {
+        let fd = eventfd()?;
+        vm.register_ioevent(&fd, &IoEventAddress::Mmio(base + mmio::QUEUE_NOTIFY), queue)
+            .map_err(Error::kvm("KVM_IOEVENTFD"))?;
+        notifies.push(fd);
+    }
+    let transport = mmio::MmioTransport::new(
+        Box::new(device),
+        memory.clone(),
+        Arc::new(Interrupt::new(irq)),
+        notifies,
+    )
+    .map_err(Error::Device)?;
+    let device = MmioDevice {
+        base,
+        transport: std::sync::Mutex::new(transport),
+    };
+    Ok((device, format!("virtio_mmio.device=4K@{base:#x}:{gsi}")))
 }
 
 /// Allocates guest RAM and registers each range with KVM.

@@ -88,6 +88,7 @@ fn launch(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         let options = DriveOptions {
             format: cli.format,
             readonly: cli.ro,
+            ..Default::default()
         };
         g.add_drive_opts(path, options)?;
     }

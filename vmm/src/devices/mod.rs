@@ -13,12 +13,47 @@ use legacy::Action;
 /// What the vCPU loop should do after a port write.
 pub(crate) use legacy::Action as PortAction;
 
-/// Every port-I/O device of the VM, dispatched by port number.
+/// A virtio-mmio device and the guest-physical window it answers.
+pub(crate) struct MmioDevice {
+    pub(crate) base: u64,
+    pub(crate) transport: std::sync::Mutex<virtio::mmio::MmioTransport>,
+}
+
+/// Every device the vCPUs reach by port or MMIO exit.
 pub(crate) struct PortBus {
     pub(crate) serial: Arc<serial::SerialConsole>,
+    pub(crate) mmio: Vec<MmioDevice>,
 }
 
 impl PortBus {
+    fn mmio_device(&self, addr: u64) -> Option<(&MmioDevice, u64)> {
+        self.mmio.iter().find_map(|d| {
+            let offset = addr.checked_sub(d.base)?;
+            (offset < virtio::mmio::MMIO_SIZE).then_some((d, offset))
+        })
+    }
+
+    /// MMIO reads outside any device float high.
+    pub(crate) fn mmio_read(&self, addr: u64, data: &mut [u8]) {
+        match self.mmio_device(addr) {
+            Some((dev, offset)) => dev
+                .transport
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .read(offset, data),
+            None => data.fill(0xff),
+        }
+    }
+
+    pub(crate) fn mmio_write(&self, addr: u64, data: &[u8]) {
+        if let Some((dev, offset)) = self.mmio_device(addr) {
+            dev.transport
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .write(offset, data);
+        }
+    }
+
     pub(crate) fn read(&self, port: u16, data: &mut [u8]) {
         if serial::COM1_PORTS.contains(&port) {
             self.serial.read((port - serial::COM1_BASE) as u8, data);
@@ -51,6 +86,7 @@ mod tests {
         let irq = EventFd::new(libc::EFD_NONBLOCK).unwrap();
         let bus = PortBus {
             serial: Arc::new(serial::SerialConsole::new(irq, shared)),
+            mmio: Vec::new(),
         };
         let mut seed: u32 = 0x1234_5678;
         let mut next = || {

@@ -1,0 +1,262 @@
+//! Copy-on-write overlay: the guest writes, the image underneath is never touched.
+//!
+//! Written data lives in a sparse, unlinked temporary file at the same offsets as on the disk,
+//! so no allocation table is needed: only a map of which chunks the store holds.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, RwLock};
+
+use vm_memory::VolatileSlice;
+
+use crate::iov;
+use crate::raw::RawBackend;
+use crate::scratch::sparse_temp_file;
+use crate::{check_range, BlockBackend, DiskError};
+
+/// 4 KiB chunks: guests write in 4 KiB pages/blocks, so copy-up is rare and small, while the
+/// map costs one bit per 4 KiB written (32 MiB for a fully written 1 TiB disk).
+const CHUNK_SHIFT: u32 = 12;
+const CHUNK: u64 = 1 << CHUNK_SHIFT;
+/// Bitmap words per leaf: a 4 KiB leaf covers 32768 chunks (128 MiB of disk).
+const LEAF_WORDS: usize = 512;
+const LEAF_CHUNKS: u64 = LEAF_WORDS as u64 * 64;
+/// Largest zero buffer written at once when a hole cannot be punched.
+const ZERO_BUF: u64 = 1 << 20;
+
+/// Which chunks are in the store; leaves are allocated only where something was written.
+#[derive(Debug, Default)]
+struct ChunkMap {
+    leaves: BTreeMap<u64, Box<[u64; LEAF_WORDS]>>,
+}
+
+impl ChunkMap {
+    fn contains(&self, chunk: u64) -> bool {
+        let bit = chunk % LEAF_CHUNKS;
+        self.leaves
+            .get(&(chunk / LEAF_CHUNKS))
+            .is_some_and(|leaf| leaf[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+    }
+
+    fn insert_range(&mut self, first: u64, end: u64) {
+        for chunk in first..end {
+            let bit = chunk % LEAF_CHUNKS;
+            let leaf = self
+                .leaves
+                .entry(chunk / LEAF_CHUNKS)
+                .or_insert_with(|| Box::new([0; LEAF_WORDS]));
+            leaf[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+    }
+}
+
+/// A writable view of a read-only backend.
+#[derive(Debug)]
+pub(crate) struct Overlay {
+    base: Box<dyn BlockBackend>,
+    /// Identity-mapped store: disk offset == store offset.
+    store: RawBackend,
+    size: u64,
+    map: RwLock<ChunkMap>,
+    /// Serialises writes so two copy-ups of one chunk cannot undo each other's data.
+    write_lock: Mutex<()>,
+}
+
+impl Overlay {
+    pub(crate) fn new(base: Box<dyn BlockBackend>) -> Result<Self, DiskError> {
+        let size = base.size();
+        Ok(Overlay {
+            store: sparse_temp_file(size)?,
+            base,
+            size,
+            map: RwLock::new(ChunkMap::default()),
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// End of a chunk, clipped to the disk (the last chunk may be short).
+    fn chunk_end(&self, chunk: u64) -> u64 {
+        ((chunk + 1) << CHUNK_SHIFT).min(self.size)
+    }
+
+    fn in_store(&self, chunk: u64) -> Result<bool, DiskError> {
+        Ok(self.map.read().map_err(|_| poisoned())?.contains(chunk))
+    }
+
+    fn mark(&self, first: u64, end: u64) -> Result<(), DiskError> {
+        self.map
+            .write()
+            .map_err(|_| poisoned())?
+            .insert_range(first, end);
+        Ok(())
+    }
+
+    /// Copies a whole chunk from the base into the store, before a partial write to it.
+    fn copy_up(&self, chunk: u64) -> Result<(), DiskError> {
+        let start = chunk << CHUNK_SHIFT;
+        let mut buf = vec![0u8; (self.chunk_end(chunk) - start) as usize];
+        let slice = [VolatileSlice::from(buf.as_mut_slice())];
+        self.base.read_vectored(start, &slice)?;
+        self.store.write_vectored(start, &slice)
+    }
+
+    /// Writes into the store; the caller holds `write_lock` and has checked the range.
+    fn write_locked(
+        &self,
+        offset: u64,
+        len: u64,
+        bufs: &[VolatileSlice<'_>],
+    ) -> Result<(), DiskError> {
+        let end = offset + len;
+        let first = offset >> CHUNK_SHIFT;
+        let last = (end - 1) >> CHUNK_SHIFT;
+        let head_partial = offset % CHUNK != 0 || end < self.chunk_end(first);
+        if head_partial && !self.in_store(first)? {
+            self.copy_up(first)?;
+        }
+        if last != first && end < self.chunk_end(last) && !self.in_store(last)? {
+            self.copy_up(last)?;
+        }
+        self.store.write_vectored(offset, bufs)?;
+        // Only now may readers see these chunks in the store.
+        self.mark(first, last + 1)
+    }
+
+    /// Writes zeroes over [offset, offset + len) through the copy-up path.
+    fn write_zeroes_locked(&self, mut offset: u64, len: u64) -> Result<(), DiskError> {
+        let end = offset + len;
+        let mut zeroes = vec![0u8; len.min(ZERO_BUF) as usize];
+        while offset < end {
+            let n = (end - offset).min(ZERO_BUF);
+            let slice = [VolatileSlice::from(&mut zeroes[..n as usize])];
+            self.write_locked(offset, n, &slice)?;
+            offset += n;
+        }
+        Ok(())
+    }
+}
+
+impl BlockBackend for Overlay {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    fn supports_discard(&self) -> bool {
+        true
+    }
+
+    fn read_vectored(&self, offset: u64, bufs: &[VolatileSlice<'_>]) -> Result<(), DiskError> {
+        let len = iov::total_len(bufs);
+        check_range(offset, len, self.size)?;
+        let end = offset + len.unwrap_or(0);
+        // Split into runs of chunks served by the same side, under one short read lock.
+        let mut runs: Vec<(u64, u64, bool)> = Vec::new();
+        {
+            let map = self.map.read().map_err(|_| poisoned())?;
+            let mut pos = offset;
+            while pos < end {
+                let chunk = pos >> CHUNK_SHIFT;
+                let stored = map.contains(chunk);
+                let run_end = self.chunk_end(chunk).min(end);
+                match runs.last_mut() {
+                    Some((_, run_len, s)) if *s == stored => *run_len += run_end - pos,
+                    _ => runs.push((pos, run_end - pos, stored)),
+                }
+                pos = run_end;
+            }
+        }
+        for (start, run_len, stored) in runs {
+            let part =
+                iov::sub_slices(bufs, start - offset, run_len).ok_or(DiskError::OutOfRange {
+                    offset: start,
+                    len: run_len,
+                    size: self.size,
+                })?;
+            if stored {
+                self.store.read_vectored(start, &part)?;
+            } else {
+                self.base.read_vectored(start, &part)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_vectored(&self, offset: u64, bufs: &[VolatileSlice<'_>]) -> Result<(), DiskError> {
+        let len = iov::total_len(bufs);
+        check_range(offset, len, self.size)?;
+        let len = len.unwrap_or(0);
+        if len == 0 {
+            return Ok(());
+        }
+        let _guard = self.write_lock.lock().map_err(|_| poisoned())?;
+        self.write_locked(offset, len, bufs)
+    }
+
+    fn flush(&self) -> Result<(), DiskError> {
+        // The store dies with the backend: there is nothing to make durable.
+        Ok(())
+    }
+
+    fn discard(&self, offset: u64, len: u64) -> Result<(), DiskError> {
+        check_range(offset, Some(len), self.size)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let end = offset + len;
+        let _guard = self.write_lock.lock().map_err(|_| poisoned())?;
+        // Whole chunks inside the range: punch them out of the store. Partial ones: write zeroes.
+        let first_full = offset.div_ceil(CHUNK);
+        let end_full = if end == self.size {
+            end.div_ceil(CHUNK)
+        } else {
+            end / CHUNK
+        };
+        if first_full >= end_full {
+            return self.write_zeroes_locked(offset, len);
+        }
+        let full_start = first_full << CHUNK_SHIFT;
+        let full_end = (end_full << CHUNK_SHIFT).min(self.size);
+        if offset < full_start {
+            self.write_zeroes_locked(offset, full_start - offset)?;
+        }
+        match self.store.discard(full_start, full_end - full_start) {
+            Ok(()) => self.mark(first_full, end_full)?,
+            // No hole punching in the temp directory: zeroes cost space but are still correct.
+            Err(DiskError::Unsupported(_)) => {
+                self.write_zeroes_locked(full_start, full_end - full_start)?
+            }
+            Err(e) => return Err(e),
+        }
+        if full_end < end {
+            self.write_zeroes_locked(full_end, end - full_end)?;
+        }
+        Ok(())
+    }
+}
+
+fn poisoned() -> DiskError {
+    DiskError::io(
+        "access",
+        std::io::Error::other("overlay state poisoned by an earlier panic"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_map_grows_with_writes_only() {
+        let mut map = ChunkMap::default();
+        assert!(!map.contains(0));
+        map.insert_range(5, 7);
+        // A write near the end of a 1 TiB disk allocates one 4 KiB leaf, not a full bitmap.
+        map.insert_range((1 << 28) - 1, 1 << 28);
+        assert_eq!(map.leaves.len(), 2);
+        assert!(map.contains(5) && map.contains(6) && !map.contains(7) && !map.contains(4));
+        assert!(map.contains((1 << 28) - 1));
+    }
+}

@@ -1,0 +1,235 @@
+//! Disk test hooks, reached through `Guest::debug` (libguestfs has the same
+//! escape hatch): raw block-device patterns and throughput, used by the e2e
+//! tests and the disk benchmark to see what the guest sees.
+//!
+//! The fill pattern: the 8-byte little-endian word at absolute offset `w`
+//! (a multiple of 8) is `splitmix64(seed ^ w)`. libguest-tests has the same
+//! function to check image files on the host.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::time::Instant;
+
+const CHUNK: usize = 1 << 20;
+const ALIGN: usize = 4096;
+
+pub(crate) fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A page-aligned buffer for O_DIRECT.
+struct Aligned {
+    words: Vec<u64>,
+}
+
+impl Aligned {
+    fn new(len: usize) -> Aligned {
+        // Vec<u64> is 8-aligned; over-allocate and find a page-aligned window.
+        Aligned {
+            words: vec![0u64; (len + ALIGN) / 8 + 1],
+        }
+    }
+    fn window(&mut self, len: usize) -> &mut [u8] {
+        let ptr = self.words.as_mut_ptr() as usize;
+        let skip = (ALIGN - ptr % ALIGN) % ALIGN;
+        // SAFETY: `words` holds len + ALIGN bytes or more, so
+        // [skip, skip + len) is inside the allocation, which this borrow of
+        // `self` keeps alive and exclusive.
+        unsafe { std::slice::from_raw_parts_mut((ptr + skip) as *mut u8, len) }
+    }
+}
+
+fn fill_pattern(buf: &mut [u8], offset: u64, seed: u64) {
+    for (i, word) in buf.chunks_mut(8).enumerate() {
+        let w = offset + (i as u64) * 8;
+        let v = splitmix64(seed ^ w).to_le_bytes();
+        word.copy_from_slice(&v[..word.len()]);
+    }
+}
+
+fn open(dev: &str, write: bool) -> Result<File, String> {
+    if !dev.starts_with("/dev/") || dev.contains("..") {
+        return Err(format!("not a device path: {dev}"));
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(write)
+        .custom_flags(libc::O_DIRECT)
+        .open(dev)
+        .map_err(|e| format!("open {dev}: {e}"))
+}
+
+fn num(s: Option<&&str>, what: &str) -> Result<u64, String> {
+    s.ok_or(format!("missing {what}"))?
+        .parse()
+        .map_err(|_| format!("bad {what}"))
+}
+
+fn check_aligned(offset: u64, len: u64) -> Result<(), String> {
+    if offset % 512 != 0 || len % 512 != 0 {
+        return Err("offset and length must be multiples of 512".into());
+    }
+    Ok(())
+}
+
+pub(crate) fn run(cmd: &str, args: &[&str]) -> Option<Result<String, String>> {
+    Some(match cmd {
+        "blockdevs" => Ok(blockdevs()),
+        "fill" | "verify" => pattern(cmd == "fill", args),
+        "write-probe" => write_probe(args),
+        "discard" => discard(args),
+        "readbench" | "writebench" => bench(cmd == "writebench", args),
+        _ => return None,
+    })
+}
+
+fn blockdevs() -> String {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/sys/block") else {
+        return String::new();
+    };
+    let mut names: Vec<String> = dir
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("sd"))
+        .collect();
+    names.sort();
+    for name in names {
+        let read =
+            |f: &str| std::fs::read_to_string(format!("/sys/block/{name}/{f}")).unwrap_or_default();
+        let sectors: u64 = read("size").trim().parse().unwrap_or(0);
+        out.push(format!("{name}:{}:{}", sectors * 512, read("ro").trim()));
+    }
+    out.join(" ")
+}
+
+fn pattern(write: bool, args: &[&str]) -> Result<String, String> {
+    let dev = args.first().ok_or("missing device")?;
+    let (offset, len, seed) = (
+        num(args.get(1), "offset")?,
+        num(args.get(2), "length")?,
+        num(args.get(3), "seed")?,
+    );
+    check_aligned(offset, len)?;
+    let file = open(dev, write)?;
+    let mut buf = Aligned::new(CHUNK);
+    let mut expect = vec![0u8; CHUNK];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(CHUNK as u64) as usize;
+        let at = offset + done;
+        let window = buf.window(n);
+        if write {
+            fill_pattern(window, at, seed);
+            file.write_all_at(window, at)
+                .map_err(|e| format!("write at {at}: {e}"))?;
+        } else {
+            file.read_exact_at(window, at)
+                .map_err(|e| format!("read at {at}: {e}"))?;
+            fill_pattern(&mut expect[..n], at, seed);
+            if let Some(i) = window.iter().zip(&expect[..n]).position(|(a, b)| a != b) {
+                return Err(format!("mismatch at byte {}", at + i as u64));
+            }
+        }
+        done += n as u64;
+    }
+    if write {
+        file.sync_all().map_err(|e| format!("fsync: {e}"))?;
+    }
+    Ok(format!("{len}"))
+}
+
+fn write_probe(args: &[&str]) -> Result<String, String> {
+    let dev = args.first().ok_or("missing device")?;
+    let file = open(dev, true)?;
+    let mut buf = Aligned::new(512);
+    let window = buf.window(512);
+    file.read_exact_at(window, 0)
+        .map_err(|e| format!("read: {e}"))?;
+    file.write_all_at(window, 0)
+        .map_err(|e| format!("write: {e}"))?;
+    file.sync_all().map_err(|e| format!("fsync: {e}"))?;
+    Ok("written".into())
+}
+
+fn discard(args: &[&str]) -> Result<String, String> {
+    let dev = args.first().ok_or("missing device")?;
+    let (offset, len) = (num(args.get(1), "offset")?, num(args.get(2), "length")?);
+    check_aligned(offset, len)?;
+    let file = open(dev, true)?;
+    let range = [offset, len];
+    // BLKDISCARD = _IO(0x12, 119)
+    const BLKDISCARD: libc::c_ulong = 0x1277;
+    // SAFETY: BLKDISCARD reads a [u64; 2] through the pointer, which is
+    // valid for the duration of the call.
+    let rc = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&file),
+            BLKDISCARD,
+            range.as_ptr(),
+        )
+    };
+    if rc != 0 {
+        return Err(format!("BLKDISCARD: {}", std::io::Error::last_os_error()));
+    }
+    Ok("discarded".into())
+}
+
+fn bench(write: bool, args: &[&str]) -> Result<String, String> {
+    let dev = args.first().ok_or("missing device")?;
+    let len = num(args.get(1), "length")?;
+    check_aligned(0, len)?;
+    let file = open(dev, write)?;
+    let mut buf = Aligned::new(CHUNK);
+    let start = Instant::now();
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(CHUNK as u64) as usize;
+        let window = buf.window(n);
+        if write {
+            file.write_all_at(window, done)
+                .map_err(|e| format!("write: {e}"))?;
+        } else {
+            file.read_exact_at(window, done)
+                .map_err(|e| format!("read: {e}"))?;
+        }
+        done += n as u64;
+    }
+    if write {
+        file.sync_all().map_err(|e| format!("fsync: {e}"))?;
+    }
+    Ok(format!("{done} {}", start.elapsed().as_micros()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_is_position_based() {
+        let mut a = vec![0u8; 64];
+        let mut b = vec![0u8; 32];
+        fill_pattern(&mut a, 4096, 7);
+        fill_pattern(&mut b, 4096 + 32, 7);
+        assert_eq!(&a[32..], &b[..]);
+        assert_eq!(
+            u64::from_le_bytes(a[..8].try_into().unwrap()),
+            splitmix64(7 ^ 4096)
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_errors() {
+        assert!(run("fill", &[]).unwrap().is_err());
+        assert!(run("fill", &["/etc/passwd", "0", "512", "1"])
+            .unwrap()
+            .is_err());
+        assert!(run("verify", &["/dev/null", "1", "512", "1"])
+            .unwrap()
+            .is_err());
+        assert!(run("nope", &[]).is_none());
+    }
+}

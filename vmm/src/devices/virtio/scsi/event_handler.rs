@@ -1,0 +1,172 @@
+//! The device thread: waits on the queues' ioeventfds and serves them.
+//! Requests are handled in order on this thread; the backend call is the
+//! only blocking step.
+
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use virtio_queue::QueueT;
+use vm_memory::GuestMemoryMmap;
+use vmm_sys_util::eventfd::EventFd;
+
+use super::execute::{execute, respond_with, Lun, VIRTIO_SCSI_S_BAD_TARGET, VIRTIO_SCSI_S_FAILURE};
+use super::request::{chain_buffers, decode_lun, Request, RESP_HEADER_SIZE};
+use crate::devices::virtio::slices;
+use crate::devices::virtio::{ActiveQueue, Interrupt};
+
+/// Control queue request types (5.6.6.2).
+const VIRTIO_SCSI_T_TMF: u32 = 0;
+const VIRTIO_SCSI_T_AN_QUERY: u32 = 1;
+const VIRTIO_SCSI_T_AN_SUBSCRIBE: u32 = 2;
+const VIRTIO_SCSI_S_FUNCTION_COMPLETE: u8 = 0;
+
+pub(crate) struct Worker {
+    pub(crate) mem: GuestMemoryMmap,
+    pub(crate) control: ActiveQueue,
+    pub(crate) event: ActiveQueue,
+    pub(crate) request: ActiveQueue,
+    pub(crate) luns: Vec<Lun>,
+    pub(crate) interrupt: Arc<Interrupt>,
+    pub(crate) kill: EventFd,
+}
+
+impl Worker {
+    /// Serves until `kill` fires; returns the drives for a later activation.
+    pub(crate) fn run(mut self) -> Vec<Lun> {
+        loop {
+            let mut fds = [
+                pollfd(&self.request.notify),
+                pollfd(&self.control.notify),
+                pollfd(&self.event.notify),
+                pollfd(&self.kill),
+            ];
+            // SAFETY: `fds` is a valid array of pollfd for the whole call.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            if n < 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(
+                    "virtio-scsi: poll failed: {}",
+                    std::io::Error::last_os_error()
+                );
+                return self.luns;
+            }
+            if fds[3].revents != 0 {
+                return self.luns;
+            }
+            if fds[0].revents != 0 {
+                let _ = self.request.notify.read();
+                self.process_requests();
+            }
+            if fds[1].revents != 0 {
+                let _ = self.control.notify.read();
+                self.process_control();
+            }
+            if fds[2].revents != 0 {
+                // Event buffers are kept for events we never send (no hotplug).
+                let _ = self.event.notify.read();
+            }
+        }
+    }
+
+    /// Serves every available request chain. Public to the crate so tests
+    /// can drive it with a mock queue, without a thread or KVM.
+    pub(crate) fn process_requests(&mut self) {
+        let mem = &self.mem;
+        let mut used = false;
+        while let Some(chain) = self.request.queue.pop_descriptor_chain(mem) {
+            let head = chain.head_index();
+            let len = handle_command(mem, chain, &mut self.luns);
+            if let Err(e) = self.request.queue.add_used(mem, head, len) {
+                tracing::warn!("virtio-scsi: add_used: {e:?}");
+            }
+            used = true;
+        }
+        if used && self.request.queue.needs_notification(mem).unwrap_or(true) {
+            self.interrupt.signal_used();
+        }
+    }
+
+    pub(crate) fn process_control(&mut self) {
+        let mem = &self.mem;
+        let mut used = false;
+        while let Some(chain) = self.control.queue.pop_descriptor_chain(mem) {
+            let head = chain.head_index();
+            let len = match chain_buffers(mem, chain) {
+                Ok((readable, writable)) => control_reply(&readable, &writable),
+                Err(e) => {
+                    tracing::debug!("virtio-scsi control request: {e}");
+                    0
+                }
+            };
+            if let Err(e) = self.control.queue.add_used(mem, head, len) {
+                tracing::warn!("virtio-scsi: add_used: {e:?}");
+            }
+            used = true;
+        }
+        if used && self.control.queue.needs_notification(mem).unwrap_or(true) {
+            self.interrupt.signal_used();
+        }
+    }
+}
+
+fn pollfd(fd: &EventFd) -> libc::pollfd {
+    libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// Parses and executes one command chain; returns the bytes written into it.
+pub(crate) fn handle_command(
+    mem: &GuestMemoryMmap,
+    chain: virtio_queue::DescriptorChain<&GuestMemoryMmap>,
+    luns: &mut [Lun],
+) -> u32 {
+    let (readable, writable) = match chain_buffers(mem, chain) {
+        Ok(buffers) => buffers,
+        Err(e) => {
+            tracing::debug!("virtio-scsi request: {e}");
+            return 0;
+        }
+    };
+    let req = match Request::parse(readable, writable.clone()) {
+        Ok(req) => req,
+        Err(e) => {
+            tracing::debug!("virtio-scsi request: {e}");
+            return match slices::split_at(&writable, RESP_HEADER_SIZE) {
+                Some((response, _)) => respond_with(&response, VIRTIO_SCSI_S_FAILURE),
+                None => 0,
+            };
+        }
+    };
+    match decode_lun(&req.header.lun) {
+        Some(addr) => match luns.get_mut(usize::from(addr.target)) {
+            Some(lun) if addr.lun == 0 => execute(&req, Some(lun)),
+            Some(_) => execute(&req, None),
+            None => respond_with(&req.response, VIRTIO_SCSI_S_BAD_TARGET),
+        },
+        None => respond_with(&req.response, VIRTIO_SCSI_S_BAD_TARGET),
+    }
+}
+
+/// Task management and async notification: there is nothing to abort (each
+/// request completes before the next is read) and no events to report.
+fn control_reply(readable: &slices::SliceList<'_>, writable: &slices::SliceList<'_>) -> u32 {
+    let mut kind = [0u8; 4];
+    if slices::read_into(readable, &mut kind) != 4 {
+        return 0;
+    }
+    match u32::from_le_bytes(kind) {
+        VIRTIO_SCSI_T_TMF => {
+            slices::write_from(writable, &[VIRTIO_SCSI_S_FUNCTION_COMPLETE]) as u32
+        }
+        VIRTIO_SCSI_T_AN_QUERY | VIRTIO_SCSI_T_AN_SUBSCRIBE => {
+            // struct virtio_scsi_ctrl_an_resp: event_actual (none), response OK.
+            slices::write_from(writable, &[0, 0, 0, 0, 0]) as u32
+        }
+        _ => slices::write_from(writable, &[VIRTIO_SCSI_S_FAILURE]) as u32,
+    }
+}

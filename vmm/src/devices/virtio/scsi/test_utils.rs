@@ -1,0 +1,244 @@
+//! Helpers for driving the virtio-scsi device with virtio-queue's mock
+//! queue and an in-memory disk: no KVM, no files.
+
+// Under the `test-utils` feature only part of this is used (by `testing`).
+#![cfg_attr(not(test), allow(dead_code))]
+
+use std::sync::{Arc, Mutex};
+
+use disk::{BlockBackend, DiskError, VolatileSlice};
+use virtio_queue::desc::{split::Descriptor as SplitDescriptor, RawDescriptor};
+use virtio_queue::mock::MockSplitQueue;
+use virtio_queue::Queue;
+use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+use vmm_sys_util::eventfd::EventFd;
+
+use super::event_handler::Worker;
+use super::execute::Lun;
+use super::request::{CDB_SIZE, REQ_HEADER_SIZE, RESP_HEADER_SIZE};
+use crate::devices::virtio::{ActiveQueue, Interrupt};
+
+pub(crate) const VRING_DESC_F_NEXT: u16 = 1;
+pub(crate) const VRING_DESC_F_WRITE: u16 = 2;
+
+/// A disk in a Vec, with a switch for read-only.
+#[derive(Debug)]
+pub struct MemDisk {
+    pub(crate) bytes: Mutex<Vec<u8>>,
+    pub(crate) read_only: bool,
+    pub(crate) flushes: Mutex<u32>,
+}
+
+impl MemDisk {
+    pub fn new(size: usize, read_only: bool) -> Arc<MemDisk> {
+        Arc::new(MemDisk {
+            bytes: Mutex::new(vec![0; size]),
+            read_only,
+            flushes: Mutex::new(0),
+        })
+    }
+}
+
+fn range(
+    offset: u64,
+    bufs: &[VolatileSlice<'_>],
+    size: usize,
+) -> Result<(usize, usize), DiskError> {
+    let len: usize = bufs.iter().map(|b| b.len()).sum();
+    let start = usize::try_from(offset).map_err(|_| DiskError::OutOfRange {
+        offset,
+        len: len as u64,
+        size: size as u64,
+    })?;
+    match start.checked_add(len) {
+        Some(end) if end <= size => Ok((start, end)),
+        _ => Err(DiskError::OutOfRange {
+            offset,
+            len: len as u64,
+            size: size as u64,
+        }),
+    }
+}
+
+impl BlockBackend for MemDisk {
+    fn size(&self) -> u64 {
+        self.bytes.lock().unwrap().len() as u64
+    }
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+    fn supports_discard(&self) -> bool {
+        true
+    }
+    fn read_vectored(&self, offset: u64, bufs: &[VolatileSlice<'_>]) -> Result<(), DiskError> {
+        let data = self.bytes.lock().unwrap();
+        let (mut at, _) = range(offset, bufs, data.len())?;
+        for b in bufs {
+            b.write_slice(&data[at..at + b.len()], 0).unwrap();
+            at += b.len();
+        }
+        Ok(())
+    }
+    fn write_vectored(&self, offset: u64, bufs: &[VolatileSlice<'_>]) -> Result<(), DiskError> {
+        assert!(
+            !self.read_only,
+            "the device must refuse writes to read-only drives"
+        );
+        let mut data = self.bytes.lock().unwrap();
+        let (mut at, _) = range(offset, bufs, data.len())?;
+        for b in bufs {
+            b.read_slice(&mut data[at..at + b.len()], 0).unwrap();
+            at += b.len();
+        }
+        Ok(())
+    }
+    fn flush(&self) -> Result<(), DiskError> {
+        *self.flushes.lock().unwrap() += 1;
+        Ok(())
+    }
+    fn discard(&self, offset: u64, len: u64) -> Result<(), DiskError> {
+        let mut data = self.bytes.lock().unwrap();
+        let size = data.len();
+        let (start, end) = (offset as usize, (offset + len) as usize);
+        if end > size {
+            return Err(DiskError::OutOfRange {
+                offset,
+                len,
+                size: size as u64,
+            });
+        }
+        data[start..end].fill(0);
+        Ok(())
+    }
+}
+
+/// Addresses in the mock guest memory.
+pub(crate) const HEADER_ADDR: u64 = 0x10_0000;
+pub(crate) const DATA_OUT_ADDR: u64 = 0x20_0000;
+pub(crate) const RESP_ADDR: u64 = 0x30_0000;
+pub(crate) const DATA_IN_ADDR: u64 = 0x40_0000;
+
+pub(crate) struct Harness {
+    pub(crate) mem: GuestMemoryMmap,
+    pub(crate) next_desc: std::cell::Cell<u16>,
+}
+
+impl Harness {
+    pub(crate) fn new() -> Harness {
+        Harness {
+            mem: GuestMemoryMmap::from_ranges(&[(GuestAddress(0), 16 << 20)]).unwrap(),
+            next_desc: std::cell::Cell::new(0),
+        }
+    }
+
+    pub(crate) fn mock(&self) -> MockSplitQueue<'_, GuestMemoryMmap> {
+        MockSplitQueue::new(&self.mem, 256)
+    }
+
+    pub(crate) fn worker(
+        &self,
+        mock: &MockSplitQueue<'_, GuestMemoryMmap>,
+        disks: Vec<Arc<dyn BlockBackend>>,
+    ) -> Worker {
+        let queue = |q: Queue| ActiveQueue {
+            queue: q,
+            notify: EventFd::new(libc::EFD_NONBLOCK).unwrap(),
+        };
+        // Control and event queues live elsewhere so they never see the
+        // request chains.
+        let control = MockSplitQueue::create(&self.mem, GuestAddress(0x80_0000), 16);
+        let event = MockSplitQueue::create(&self.mem, GuestAddress(0x90_0000), 16);
+        Worker {
+            mem: self.mem.clone(),
+            control: queue(control.create_queue().unwrap()),
+            event: queue(event.create_queue().unwrap()),
+            request: queue(mock.create_queue().unwrap()),
+            luns: disks
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| Lun::new(i as u32, d))
+                .collect(),
+            interrupt: Arc::new(Interrupt::new(EventFd::new(libc::EFD_NONBLOCK).unwrap())),
+            kill: EventFd::new(libc::EFD_NONBLOCK).unwrap(),
+        }
+    }
+
+    /// Writes a request header for `target`/LUN 0 with `cdb`.
+    pub(crate) fn write_header(&self, target: u8, cdb: &[u8]) {
+        let mut h = vec![0u8; REQ_HEADER_SIZE];
+        h[..4].copy_from_slice(&[1, target, 0x40, 0]);
+        let cdb_at = 8 + 8 + 3;
+        h[cdb_at..cdb_at + cdb.len().min(CDB_SIZE)]
+            .copy_from_slice(&cdb[..cdb.len().min(CDB_SIZE)]);
+        self.mem.write_slice(&h, GuestAddress(HEADER_ADDR)).unwrap();
+    }
+
+    /// Adds a chain made of (addr, len, writable) descriptors.
+    pub(crate) fn add_chain(
+        &self,
+        mock: &MockSplitQueue<'_, GuestMemoryMmap>,
+        descs: &[(u64, u32, bool)],
+    ) {
+        let first = self.next_desc.get();
+        let raw: Vec<RawDescriptor> = descs
+            .iter()
+            .enumerate()
+            .map(|(i, &(addr, len, write))| {
+                let last = i + 1 == descs.len();
+                let mut flags = if write { VRING_DESC_F_WRITE } else { 0 };
+                if !last {
+                    flags |= VRING_DESC_F_NEXT;
+                }
+                RawDescriptor::from(SplitDescriptor::new(addr, len, flags, first + i as u16 + 1))
+            })
+            .collect();
+        mock.add_desc_chains(&raw, first).unwrap();
+        self.next_desc.set(first + descs.len() as u16);
+    }
+
+    /// A standard command: header, optional data-out, response, optional data-in.
+    pub(crate) fn add_command(
+        &self,
+        mock: &MockSplitQueue<'_, GuestMemoryMmap>,
+        target: u8,
+        cdb: &[u8],
+        data_out: u32,
+        data_in: u32,
+    ) {
+        self.write_header(target, cdb);
+        self.mem
+            .write_slice(&[0xaa; RESP_HEADER_SIZE], GuestAddress(RESP_ADDR))
+            .unwrap();
+        let mut descs = vec![(HEADER_ADDR, REQ_HEADER_SIZE as u32, false)];
+        if data_out > 0 {
+            descs.push((DATA_OUT_ADDR, data_out, false));
+        }
+        descs.push((RESP_ADDR, RESP_HEADER_SIZE as u32, true));
+        if data_in > 0 {
+            descs.push((DATA_IN_ADDR, data_in, true));
+        }
+        self.add_chain(mock, &descs);
+    }
+
+    /// (response code, SCSI status, sense key, ASC) of the last response.
+    pub(crate) fn response(&self) -> (u8, u8, u8, u8) {
+        let mut r = [0u8; RESP_HEADER_SIZE];
+        self.mem
+            .read_slice(&mut r, GuestAddress(RESP_ADDR))
+            .unwrap();
+        (r[11], r[10], r[12 + 2] & 0xf, r[12 + 12])
+    }
+
+    pub(crate) fn data_in(&self, len: usize) -> Vec<u8> {
+        let mut v = vec![0u8; len];
+        self.mem
+            .read_slice(&mut v, GuestAddress(DATA_IN_ADDR))
+            .unwrap();
+        v
+    }
+
+    /// The length the device reported for used-ring entry `i`.
+    pub(crate) fn used_len(&self, mock: &MockSplitQueue<'_, GuestMemoryMmap>, i: u16) -> u32 {
+        mock.used().ring().ref_at(i as usize).unwrap().load().len()
+    }
+}
