@@ -33,8 +33,8 @@ pub(crate) fn split_at<'a>(
     list: &[VolatileSlice<'a>],
     at: usize,
 ) -> Option<(SliceList<'a>, SliceList<'a>)> {
-    let mut head = Vec::new();
-    let mut tail = Vec::new();
+    let mut head = Vec::with_capacity(list.len().min(4));
+    let mut tail = Vec::with_capacity(list.len());
     let mut need = at;
     for s in list {
         if need == 0 {

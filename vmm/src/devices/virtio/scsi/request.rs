@@ -85,8 +85,9 @@ pub(crate) fn chain_buffers<'a>(
     mem: &'a GuestMemoryMmap,
     chain: DescriptorChain<&GuestMemoryMmap>,
 ) -> Result<(SliceList<'a>, SliceList<'a>), RequestError> {
-    let mut readable = Vec::new();
-    let mut writable = Vec::new();
+    // Typical chains: header + data-out, response + data-in.
+    let mut readable = Vec::with_capacity(4);
+    let mut writable = Vec::with_capacity(4);
     for desc in chain {
         let list = if desc.is_write_only() {
             &mut writable

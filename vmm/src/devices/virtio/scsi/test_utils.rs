@@ -19,6 +19,7 @@ use super::request::{CDB_SIZE, REQ_HEADER_SIZE, RESP_HEADER_SIZE};
 use crate::devices::virtio::{ActiveQueue, Interrupt};
 
 pub(crate) const VRING_DESC_F_NEXT: u16 = 1;
+const QUEUE_LEN: u16 = 256;
 pub(crate) const VRING_DESC_F_WRITE: u16 = 2;
 
 /// A disk in a Vec, with a switch for read-only.
@@ -121,6 +122,8 @@ pub(crate) const DATA_IN_ADDR: u64 = 0x40_0000;
 pub(crate) struct Harness {
     pub(crate) mem: GuestMemoryMmap,
     pub(crate) next_desc: std::cell::Cell<u16>,
+    rings: std::cell::Cell<Option<(GuestAddress, GuestAddress)>>,
+    avail_used_idx: std::cell::Cell<Option<(u16, u16)>>,
 }
 
 impl Harness {
@@ -128,11 +131,35 @@ impl Harness {
         Harness {
             mem: GuestMemoryMmap::from_ranges(&[(GuestAddress(0), 16 << 20)]).unwrap(),
             next_desc: std::cell::Cell::new(0),
+            rings: std::cell::Cell::new(None),
+            avail_used_idx: std::cell::Cell::new(None),
         }
     }
 
+    /// A view of the request queue. Creating the view zeroes the rings'
+    /// indexes, so they are saved and put back: a later view continues where
+    /// the previous one stopped.
     pub(crate) fn mock(&self) -> MockSplitQueue<'_, GuestMemoryMmap> {
-        MockSplitQueue::new(&self.mem, 256)
+        let probe = MockSplitQueue::new(&self.mem, QUEUE_LEN);
+        let (avail, used) = (probe.avail_addr(), probe.used_addr());
+        let idx = |ring: GuestAddress| ring.0 + 2;
+        let saved = self.avail_used_idx.get();
+        let mock = MockSplitQueue::new(&self.mem, QUEUE_LEN);
+        if let Some((a, u)) = saved {
+            self.mem.write_obj(a, GuestAddress(idx(avail))).unwrap();
+            self.mem.write_obj(u, GuestAddress(idx(used))).unwrap();
+        }
+        self.rings.set(Some((avail, used)));
+        mock
+    }
+
+    /// Remembers the ring indexes so the next `mock()` view keeps them.
+    pub(crate) fn save_rings(&self) {
+        if let Some((avail, used)) = self.rings.get() {
+            let a: u16 = self.mem.read_obj(GuestAddress(avail.0 + 2)).unwrap();
+            let u: u16 = self.mem.read_obj(GuestAddress(used.0 + 2)).unwrap();
+            self.avail_used_idx.set(Some((a, u)));
+        }
     }
 
     pub(crate) fn worker(
@@ -192,7 +219,18 @@ impl Harness {
                 RawDescriptor::from(SplitDescriptor::new(addr, len, flags, first + i as u16 + 1))
             })
             .collect();
-        mock.add_desc_chains(&raw, first).unwrap();
+        for (i, d) in raw.iter().enumerate() {
+            mock.desc_table().store(first + i as u16, *d).unwrap();
+        }
+        // The mock's own add_desc_chains does not wrap the avail ring, so
+        // publish the head here, modulo the queue size.
+        let avail = mock.avail_addr().0;
+        let idx: u16 = self.mem.read_obj(GuestAddress(avail + 2)).unwrap();
+        let slot = avail + 4 + u64::from(idx % QUEUE_LEN) * 2;
+        self.mem.write_obj(first, GuestAddress(slot)).unwrap();
+        self.mem
+            .write_obj(idx.wrapping_add(1), GuestAddress(avail + 2))
+            .unwrap();
         self.next_desc.set(first + descs.len() as u16);
     }
 
@@ -239,6 +277,11 @@ impl Harness {
 
     /// The length the device reported for used-ring entry `i`.
     pub(crate) fn used_len(&self, mock: &MockSplitQueue<'_, GuestMemoryMmap>, i: u16) -> u32 {
-        mock.used().ring().ref_at(i as usize).unwrap().load().len()
+        mock.used()
+            .ring()
+            .ref_at(usize::from(i % QUEUE_LEN))
+            .unwrap()
+            .load()
+            .len()
     }
 }
