@@ -185,6 +185,9 @@ impl TestHost {
     }
 
     fn boot(&self, initramfs: &Path) -> Result<Outcome> {
+        // One test host at a time: each uses every core (MTTCG), and two at
+        // once on a 2-core machine slow both past the appliance's timeouts.
+        let _serial = machine_lock()?;
         let mut child = Command::new("timeout")
             .args(["--kill-after=10", &self.timeout.as_secs().to_string(), QEMU])
             .args([
@@ -255,6 +258,28 @@ impl TestHost {
         }
         Ok(Outcome { exit_code, output })
     }
+}
+
+/// A process-wide and machine-wide lock held while a test host runs.
+fn machine_lock() -> Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join("libguest-testhost.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| err(format!("lock file {}: {e}", path.display())))?;
+    // SAFETY: flock(2) on a file descriptor this function owns; the lock is
+    // released when the returned File is dropped.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(err(format!(
+            "locking {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(file)
 }
 
 /// Finds a program on PATH.
