@@ -8,7 +8,7 @@ pub enum Error {
     KvmMissing,
     #[error("/dev/kvm is not accessible to this user: add the user to the 'kvm' group or run as root ({0})")]
     KvmPermission(std::io::Error),
-    #[error("/dev/kvm is provided by {module}, which runs only PVM-built guests; a Linux appliance cannot boot on it (see shared/KVM-HERE.md: use the TCG test host or a machine with kvm_intel/kvm_amd)")]
+    #[error("/dev/kvm is provided by {module}, which runs only PVM-built guests and emulates everything else, so the Linux appliance cannot boot on it; run on a host with hardware virtualization (kvm_intel or kvm_amd loaded, or nested virtualization enabled for this VM)")]
     KvmCannotRunLinux { module: String },
     #[error("KVM lacks a required capability: {0}")]
     KvmCapability(&'static str),
