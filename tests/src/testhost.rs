@@ -37,6 +37,16 @@ impl std::error::Error for TestHostError {}
 
 type Result<T> = std::result::Result<T, TestHostError>;
 
+/// How a boot of the test host went wrong.
+enum Boot {
+    /// The emulated host reset itself (qemu -no-reboot exited cleanly)
+    /// before the program reported: worth another try.
+    Reset(String),
+    Failed(String),
+}
+
+const BOOT_ATTEMPTS: u32 = 3;
+
 fn err(msg: impl Into<String>) -> TestHostError {
     TestHostError(msg.into())
 }
@@ -132,7 +142,22 @@ impl TestHost {
         let mut argv = vec![dest];
         argv.extend(args.iter().map(|s| s.to_string()));
         let initramfs = self.initramfs(&argv)?;
-        self.boot(initramfs.path())
+        // The test host is an emulated machine running nested KVM; on rare
+        // occasions its kernel resets with nothing on the console (seen
+        // about once in thirty boots). That is the emulator's failure, not
+        // the test's, so such a boot is retried; a test that fails, hangs or
+        // exits non-zero is never retried.
+        let mut attempt = 1;
+        loop {
+            match self.boot(initramfs.path()) {
+                Err(Boot::Reset(msg)) if attempt < BOOT_ATTEMPTS => {
+                    eprintln!("test host: attempt {attempt} ended in a reset of the emulated host; retrying\n{msg}");
+                    attempt += 1;
+                }
+                Err(Boot::Reset(msg)) | Err(Boot::Failed(msg)) => return Err(err(msg)),
+                Ok(outcome) => return Ok(outcome),
+            }
+        }
     }
 
     fn initramfs(&self, argv: &[String]) -> Result<tempfile::NamedTempFile> {
@@ -184,7 +209,12 @@ impl TestHost {
         Ok(tmp)
     }
 
-    fn boot(&self, initramfs: &Path) -> Result<Outcome> {
+    fn boot(&self, initramfs: &Path) -> std::result::Result<Outcome, Boot> {
+        self.boot_once(initramfs).map_err(|e| Boot::Failed(e.0))?
+    }
+
+    /// Ok(Err(..)) is a boot that ended without the program's exit status.
+    fn boot_once(&self, initramfs: &Path) -> Result<std::result::Result<Outcome, Boot>> {
         // One test host at a time: each uses every core (MTTCG), and two at
         // once on a 2-core machine slow both past the appliance's timeouts.
         let _serial = machine_lock()?;
@@ -248,15 +278,22 @@ impl TestHost {
             let _ = e.read_to_string(&mut stderr);
         }
         if exit_code.is_none() {
-            let why = match status.code() {
-                Some(124) | Some(137) => format!("timed out after {} s", self.timeout.as_secs()),
-                _ => format!("qemu exited with {status}"),
+            let timed_out = matches!(status.code(), Some(124) | Some(137));
+            let why = if timed_out {
+                format!("timed out after {} s", self.timeout.as_secs())
+            } else {
+                format!("qemu exited with {status}")
             };
-            return Err(err(format!(
+            let msg = format!(
                 "the test host ended before the program reported its exit status ({why}); qemu stderr: {stderr}\nconsole:\n{output}"
-            )));
+            );
+            return Ok(Err(if timed_out || !status.success() {
+                Boot::Failed(msg)
+            } else {
+                Boot::Reset(msg)
+            }));
         }
-        Ok(Outcome { exit_code, output })
+        Ok(Ok(Outcome { exit_code, output }))
     }
 }
 
