@@ -52,7 +52,11 @@ fn run_in_test_host() {
                 host.add_file(&p, &format!("{QEMU_DATA}/{f}"), 0o644);
             }
         }
-        for var in ["LIBGUEST_BENCH_ITERS", "LIBGUEST_BENCH_VERBOSE"] {
+        for var in [
+            "LIBGUEST_BENCH_ITERS",
+            "LIBGUEST_BENCH_VERBOSE",
+            "LIBGUEST_BENCH_TIMEOUT",
+        ] {
             if let Ok(value) = std::env::var(var) {
                 host.set_env(var, &value);
             }
@@ -88,6 +92,12 @@ fn measure_here() {
     let ours = measure(n, || {
         let mut g = Guest::new().map_err(|e| e.to_string())?;
         g.set_verbose(verbose);
+        if let Some(secs) = std::env::var("LIBGUEST_BENCH_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            g.set_launch_timeout(Duration::from_secs(secs));
+        }
         g.launch().map_err(|e| e.to_string())?;
         let took = g.launch_duration().ok_or("no launch duration")?;
         g.shutdown().map_err(|e| e.to_string())?;

@@ -10,6 +10,36 @@ use crate::drive::{Drive, DriveOptions};
 use crate::error::{Error, Result};
 use crate::READY_LINE;
 
+/// How a boot attempt ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Boot {
+    Ready,
+    Exited(ExitReason),
+    /// Not one vCPU exit after NEVER_RAN_AFTER: the guest never started.
+    NeverRan,
+    TimedOut,
+}
+
+const NEVER_RAN_AFTER: Duration = Duration::from_secs(5);
+
+/// Waits for guest-init's ready line, watching that the guest runs at all.
+fn wait_until_ready(vm: &Vm, deadline: Instant) -> Boot {
+    let started = Instant::now();
+    loop {
+        let slice = (Instant::now() + Duration::from_millis(500)).min(deadline);
+        match vm.wait_for_line(|l| l == READY_LINE.as_bytes(), 0, slice) {
+            vmm::LineWait::Found(..) => return Boot::Ready,
+            vmm::LineWait::Exited(reason) => return Boot::Exited(reason),
+            vmm::LineWait::TimedOut if Instant::now() >= deadline => return Boot::TimedOut,
+            vmm::LineWait::TimedOut => {
+                if vm.exit_count() == 0 && started.elapsed() >= NEVER_RAN_AFTER {
+                    return Boot::NeverRan;
+                }
+            }
+        }
+    }
+}
+
 /// Lines of console output carried in boot and shutdown errors.
 const ERROR_TAIL_LINES: usize = 40;
 const POWER_OFF_TIMEOUT: Duration = Duration::from_secs(30);
@@ -163,29 +193,31 @@ impl Guest {
         config.console_file = self.console_file.clone();
         config.disks = self.drives.iter().map(|d| d.backend.clone()).collect();
 
+        let deadline = started + self.launch_timeout;
         let mut vm = Vm::start(&config)?;
         self.console = Some(vm.console());
-        let deadline = started + self.launch_timeout;
-        match vm.wait_for_line(|l| l == READY_LINE.as_bytes(), 0, deadline) {
-            vmm::LineWait::Found(..) => {
-                self.launch_duration = Some(started.elapsed());
-                self.state = State::Running(Box::new(vm));
-                Ok(())
-            }
-            vmm::LineWait::Exited(reason) => {
-                vm.stop();
-                self.state = State::Closed;
-                Err(self.died(reason))
-            }
-            vmm::LineWait::TimedOut => {
-                vm.stop();
-                self.state = State::Closed;
-                Err(Error::LaunchTimeout {
-                    seconds: self.launch_timeout.as_secs(),
-                    console_tail: self.console_tail(),
-                })
-            }
+        let outcome = wait_until_ready(&vm, deadline);
+        if outcome == Boot::Ready {
+            self.launch_duration = Some(started.elapsed());
+            self.state = State::Running(Box::new(vm));
+            return Ok(());
         }
+        vm.stop();
+        self.state = State::Closed;
+        Err(match outcome {
+            Boot::Exited(reason) => self.died(reason),
+            // Seen only under nested KVM (KVM inside qemu TCG): KVM_RUN never
+            // executes the first instruction, and no later VM on that host
+            // fares better. Failing in seconds beats a 60 s timeout.
+            Boot::NeverRan => self.died(ExitReason::Crashed(format!(
+                "the hypervisor never ran the appliance's vCPU (no VM exit in {} s): this host's KVM is not working",
+                NEVER_RAN_AFTER.as_secs()
+            ))),
+            Boot::Ready | Boot::TimedOut => Error::LaunchTimeout {
+                seconds: self.launch_timeout.as_secs(),
+                console_tail: self.console_tail(),
+            },
+        })
     }
 
     /// Time from `launch()` being called to guest-init being ready.

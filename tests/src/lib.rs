@@ -11,6 +11,9 @@ pub mod testhost;
 
 use std::path::{Path, PathBuf};
 
+/// How libguest says that KVM never ran the appliance's vCPU.
+const NEVER_RAN_PHRASE: &str = "the hypervisor never ran the appliance's vCPU";
+
 /// Set inside the test host, so the test body runs instead of recursing.
 pub const INSIDE_ENV: &str = "LIBGUEST_E2E_INSIDE";
 /// `native` or `testhost` forces a mode; default: native iff KVM is usable.
@@ -51,9 +54,24 @@ pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
                 host.add_program(&qemu_img, &qemu_img.to_string_lossy())
                     .unwrap_or_else(|e| panic!("{e}"));
             }
-            let outcome = host
-                .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
-                .unwrap_or_else(|e| panic!("{e}"));
+            // The emulated test host sometimes comes up with a KVM that
+            // never runs a guest (libguest reports it in seconds, with this
+            // phrase). That is the emulator's fault, not the test's: boot a
+            // new test host. Any other failure is never retried.
+            let mut attempt = 1;
+            let outcome = loop {
+                let outcome = host
+                    .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let broken_host =
+                    outcome.exit_code != Some(0) && outcome.output.contains(NEVER_RAN_PHRASE);
+                if broken_host && attempt < 3 {
+                    eprintln!("e2e {name}: the test host's KVM never ran the appliance; booting a new test host");
+                    attempt += 1;
+                    continue;
+                }
+                break outcome;
+            };
             assert_eq!(
                 outcome.exit_code,
                 Some(0),

@@ -1,7 +1,7 @@
 //! The vCPU thread: runs KVM_RUN and turns every exit into device I/O or a
 //! recorded exit reason. Nothing the guest does here can panic the host.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 
 use kvm_ioctls::{VcpuExit, VcpuFd};
@@ -31,12 +31,43 @@ pub(crate) fn install_kick_handler() -> std::io::Result<()> {
     result
 }
 
+impl VcpuThread {
+    /// When the host stops a guest that had not stopped by itself (a launch
+    /// timeout, a hang), where each vCPU was is the first clue: note it in
+    /// the console log, where error messages quote it.
+    fn note_where_stopped(&self) {
+        if self.shared.lock().exit.is_some() {
+            return;
+        }
+        if let Ok(regs) = self.fd.get_regs() {
+            let mp_state = self
+                .fd
+                .get_mp_state()
+                .map(|s| s.mp_state)
+                .unwrap_or(u32::MAX);
+            let note = format!(
+                "\n[libguest: vCPU {} stopped by the host at rip {:#x} rflags {:#x} mp_state {mp_state}; {} exits, {} interrupted runs]\n",
+                self.id,
+                regs.rip,
+                regs.rflags,
+                self.exits.load(Ordering::Relaxed),
+                self.interrupted
+            );
+            self.shared.append_console(note.as_bytes());
+        }
+    }
+}
+
 pub(crate) struct VcpuThread {
     pub(crate) fd: VcpuFd,
     pub(crate) id: u8,
     pub(crate) ports: Arc<PortBus>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) stop: Arc<AtomicBool>,
+    /// KVM_RUN returns with an exit, counted over all vCPUs of the VM.
+    pub(crate) exits: Arc<AtomicU64>,
+    /// KVM_RUN returns interrupted by a signal, for this vCPU.
+    pub(crate) interrupted: u64,
 }
 
 impl VcpuThread {
@@ -50,11 +81,18 @@ impl VcpuThread {
     fn run_until_exit(&mut self) -> ExitReason {
         loop {
             if self.stop.load(Ordering::SeqCst) {
+                self.note_where_stopped();
                 return ExitReason::Stopped;
             }
             let exit = match self.fd.run() {
-                Ok(exit) => exit,
-                Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
+                Ok(exit) => {
+                    self.exits.fetch_add(1, Ordering::Relaxed);
+                    exit
+                }
+                Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
+                    self.interrupted += 1;
+                    continue;
+                }
                 Err(e) => return ExitReason::Crashed(format!("KVM_RUN failed: {e}")),
             };
             match exit {

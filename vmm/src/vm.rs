@@ -2,7 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -87,6 +87,7 @@ pub struct Vm {
     // memory mapping (owned by `_memory`) goes away.
     vcpus: Vec<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
+    exits: Arc<AtomicU64>,
     shared: Arc<Shared>,
     serial: Arc<serial::SerialConsole>,
     resampler: Resampler,
@@ -201,9 +202,11 @@ impl Vm {
             source,
         })?;
         let stop = Arc::new(AtomicBool::new(false));
+        let exits = Arc::new(AtomicU64::new(0));
         let mut this = Vm {
             vcpus: Vec::new(),
             stop: stop.clone(),
+            exits: exits.clone(),
             shared: shared.clone(),
             serial,
             resampler,
@@ -217,6 +220,8 @@ impl Vm {
                 ports: ports.clone(),
                 shared: shared.clone(),
                 stop: stop.clone(),
+                exits: exits.clone(),
+                interrupted: 0,
             };
             let handle = std::thread::Builder::new()
                 .name(format!("libguest-vcpu{id}"))
@@ -303,6 +308,13 @@ impl Vm {
 
     pub fn exit_reason(&self) -> Option<ExitReason> {
         self.shared.lock().exit.clone()
+    }
+
+    /// How many times the vCPUs have exited to the VMM so far. A booting
+    /// kernel exits within microseconds of its first instruction, so zero
+    /// after seconds means the hypervisor never ran the guest.
+    pub fn exit_count(&self) -> u64 {
+        self.exits.load(Ordering::Relaxed)
     }
 
     /// Stops every vCPU (kicking them out of KVM_RUN) and joins the threads.
