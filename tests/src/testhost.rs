@@ -245,7 +245,7 @@ impl TestHost {
             .arg(initramfs)
             .args([
                 "-append",
-                "console=ttyS0 reboot=t panic=-1 quiet 8250.nr_uarts=1",
+                "console=ttyS0 reboot=t panic=-1 loglevel=1 8250.nr_uarts=1",
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
