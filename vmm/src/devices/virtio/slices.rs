@@ -5,8 +5,9 @@
 
 use vm_memory::{Bytes, GuestMemory, GuestMemoryMmap, VolatileSlice};
 
-/// Guest buffers in descriptor order.
-pub(crate) type SliceList<'a> = Vec<VolatileSlice<'a>>;
+/// Guest buffers in descriptor order. Requests have a handful of buffers,
+/// so the list lives inline: no heap allocation per request.
+pub(crate) type SliceList<'a> = smallvec::SmallVec<[VolatileSlice<'a>; 4]>;
 
 /// Total length of the list, or None if it overflows.
 pub(crate) fn total_len(list: &[VolatileSlice<'_>]) -> Option<usize> {
@@ -33,8 +34,8 @@ pub(crate) fn split_at<'a>(
     list: &[VolatileSlice<'a>],
     at: usize,
 ) -> Option<(SliceList<'a>, SliceList<'a>)> {
-    let mut head = Vec::with_capacity(list.len().min(4));
-    let mut tail = Vec::with_capacity(list.len());
+    let mut head = SliceList::new();
+    let mut tail = SliceList::new();
     let mut need = at;
     for s in list {
         if need == 0 {
@@ -55,7 +56,7 @@ pub(crate) fn split_at<'a>(
 pub(crate) fn truncate<'a>(list: &[VolatileSlice<'a>], len: usize) -> SliceList<'a> {
     match split_at(list, len) {
         Some((head, _)) => head,
-        None => list.to_vec(),
+        None => list.iter().copied().collect(),
     }
 }
 

@@ -85,9 +85,8 @@ pub(crate) fn chain_buffers<'a>(
     mem: &'a GuestMemoryMmap,
     chain: DescriptorChain<&GuestMemoryMmap>,
 ) -> Result<(SliceList<'a>, SliceList<'a>), RequestError> {
-    // Typical chains: header + data-out, response + data-in.
-    let mut readable = Vec::with_capacity(4);
-    let mut writable = Vec::with_capacity(4);
+    let mut readable = SliceList::new();
+    let mut writable = SliceList::new();
     for desc in chain {
         let list = if desc.is_write_only() {
             &mut writable
