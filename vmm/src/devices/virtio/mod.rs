@@ -3,6 +3,7 @@
 //! interrupts leave through irqfds, so the vCPU thread only sees the
 //! occasional register access.
 
+pub(crate) mod console;
 pub(crate) mod mmio;
 pub(crate) mod scsi;
 pub(crate) mod slices;

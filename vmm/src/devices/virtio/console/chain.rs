@@ -52,10 +52,7 @@ impl Buffers {
             if len == 0 {
                 continue;
             }
-            buffers.total = buffers
-                .total
-                .checked_add(len)
-                .ok_or(ChainError::TooLong)?;
+            buffers.total = buffers.total.checked_add(len).ok_or(ChainError::TooLong)?;
             buffers.descs.push((desc.addr(), len));
         }
         // Map once to check the addresses; later maps of the same
@@ -66,9 +63,10 @@ impl Buffers {
 
     /// The buffers as slices of guest memory.
     pub(crate) fn map<'a>(&self, mem: &'a GuestMemoryMmap) -> Result<SliceList<'a>, ChainError> {
-        let mut list = Vec::with_capacity(self.descs.len());
+        let mut list = SliceList::with_capacity(self.descs.len());
         for &(addr, len) in &self.descs {
-            slices::map_descriptor(mem, addr, len, &mut list).map_err(|_| ChainError::BadAddress)?;
+            slices::map_descriptor(mem, addr, len, &mut list)
+                .map_err(|_| ChainError::BadAddress)?;
         }
         Ok(list)
     }

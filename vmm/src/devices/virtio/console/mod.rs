@@ -8,14 +8,15 @@
 //! vsock connection/credit protocol, no socket layer).
 //!
 //! Port 0 is the console port (its output is discarded, its receive queue
-//! never filled); port 1 is the named channel served by [`ChannelHost`].
+//! never filled); port 1 is the named channel served by
+//! [`port::ChannelHost`], which [`device::ConsoleDevice::new`] returns.
 //!
 //! Layout as in the virtio-scsi device: `control` is the control protocol
 //! without I/O, `chain` turns descriptor chains into guest buffers, `port`
 //! moves the channel's bytes in the caller's thread, `event_handler` is the
 //! worker thread and `device` is the virtio model.
 
-// Nothing uses the device yet; the integrator removes this.
+// Staged for the API channel (issue 4): not wired to the VM yet.
 #![allow(dead_code)]
 
 pub(crate) mod chain;
@@ -27,6 +28,3 @@ pub(crate) mod port;
 pub(crate) mod test_utils;
 #[cfg(test)]
 mod tests;
-
-pub(crate) use device::ConsoleDevice;
-pub(crate) use port::{ChannelError, ChannelHost};

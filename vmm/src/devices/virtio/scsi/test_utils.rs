@@ -1,8 +1,9 @@
 //! Helpers for driving the virtio-scsi device with virtio-queue's mock
 //! queue and an in-memory disk: no KVM, no files.
 
-// Under the `test-utils` feature only part of this is used (by `testing`).
-#![cfg_attr(not(test), allow(dead_code))]
+// Under `test-utils` only part of this is used (by `testing`), and plain unit
+// tests do not use what only `testing` needs.
+#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 

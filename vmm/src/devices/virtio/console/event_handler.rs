@@ -1,0 +1,211 @@
+//! The device thread: waits on the queues' ioeventfds. It runs the control
+//! protocol, drains the console port's output, and wakes the callers of
+//! [`super::ChannelHost`] when the guest posts buffers on port 1; the
+//! channel's bytes themselves are copied in those callers' threads.
+
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use virtio_queue::QueueT;
+use vm_memory::GuestMemoryMmap;
+use vmm_sys_util::eventfd::EventFd;
+
+use super::chain::{Buffers, Direction};
+use super::control::{Control, ControlMsg, Effect, CONTROL_SIZE};
+use super::port::Shared;
+use crate::devices::virtio::slices;
+use crate::devices::virtio::{ActiveQueue, Interrupt};
+
+pub(crate) struct Worker {
+    pub(crate) mem: GuestMemoryMmap,
+    /// Queue 0: never filled (the console port gets no input).
+    pub(crate) console_rx: ActiveQueue,
+    /// Queue 1: console output, dropped.
+    pub(crate) console_tx: ActiveQueue,
+    /// Queue 2: control messages to the driver.
+    pub(crate) control_rx: ActiveQueue,
+    /// Queue 3: control messages from the driver.
+    pub(crate) control_tx: ActiveQueue,
+    /// Notifies of queues 4 and 5; the queues live in `shared`.
+    pub(crate) channel_rx_notify: EventFd,
+    pub(crate) channel_tx_notify: EventFd,
+    pub(crate) control: Control,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) interrupt: Arc<Interrupt>,
+    pub(crate) kill: EventFd,
+}
+
+impl Worker {
+    /// Serves until `kill` fires.
+    pub(crate) fn run(mut self) {
+        // Buffers posted before activation were notified already.
+        self.process_control_tx();
+        self.drain_console_tx();
+        self.shared.wake();
+        loop {
+            let mut fds = [
+                pollfd(&self.control_tx.notify),
+                pollfd(&self.control_rx.notify),
+                pollfd(&self.channel_rx_notify),
+                pollfd(&self.channel_tx_notify),
+                pollfd(&self.console_tx.notify),
+                pollfd(&self.console_rx.notify),
+                pollfd(&self.kill),
+            ];
+            // SAFETY: `fds` is a valid array of pollfd for the whole call.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            if n < 0 {
+                let err = std::io::Error::last_os_error();
+                if err.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!("virtio-console: poll failed: {err}");
+                return;
+            }
+            if fds[6].revents != 0 {
+                return;
+            }
+            if fds[0].revents != 0 {
+                let _ = self.control_tx.notify.read();
+                self.process_control_tx();
+            }
+            if fds[1].revents != 0 {
+                let _ = self.control_rx.notify.read();
+                self.flush_control();
+            }
+            if fds[2].revents != 0 || fds[3].revents != 0 {
+                if fds[2].revents != 0 {
+                    let _ = self.channel_rx_notify.read();
+                }
+                if fds[3].revents != 0 {
+                    let _ = self.channel_tx_notify.read();
+                }
+                self.shared.wake();
+            }
+            if fds[4].revents != 0 {
+                let _ = self.console_tx.notify.read();
+                self.drain_console_tx();
+            }
+            if fds[5].revents != 0 {
+                // Receive buffers for the console port stay posted, unused.
+                let _ = self.console_rx.notify.read();
+            }
+        }
+    }
+
+    /// Handles every control message the driver sent, then passes on the
+    /// answers it can.
+    pub(crate) fn process_control_tx(&mut self) {
+        let mem = &self.mem;
+        let mut used = false;
+        while let Some(chain) = self.control_tx.queue.pop_descriptor_chain(mem) {
+            let head = chain.head_index();
+            let mut bytes = [0u8; CONTROL_SIZE];
+            let msg = match Buffers::from_chain(mem, chain, Direction::FromGuest)
+                .and_then(|b| b.map(mem))
+            {
+                Ok(list) => {
+                    let n = slices::read_into(&list, &mut bytes);
+                    ControlMsg::parse(&bytes[..n])
+                }
+                Err(e) => {
+                    tracing::debug!("virtio-console control chain: {e}");
+                    None
+                }
+            };
+            if let Err(e) = self.control_tx.queue.add_used(mem, head, 0) {
+                tracing::warn!("virtio-console: add_used: {e}");
+            }
+            used = true;
+            match msg.map(|m| self.control.handle(m)) {
+                Some(Effect::ChannelOpen(open)) => self.shared.set_guest_open(open),
+                Some(Effect::None) => {}
+                None => tracing::debug!("virtio-console: short control message ignored"),
+            }
+        }
+        if used
+            && self
+                .control_tx
+                .queue
+                .needs_notification(mem)
+                .unwrap_or(true)
+        {
+            self.interrupt.signal_used();
+        }
+        self.flush_control();
+    }
+
+    /// Puts pending control messages into buffers the driver posted, one
+    /// message per buffer (a message that does not fit is cut short).
+    pub(crate) fn flush_control(&mut self) {
+        let mem = &self.mem;
+        let mut used = false;
+        while let Some(msg) = self.control.front() {
+            let Some(chain) = self.control_rx.queue.pop_descriptor_chain(mem) else {
+                break;
+            };
+            let head = chain.head_index();
+            // A buffer too short for a whole message header cannot carry
+            // one: it goes back empty and the message waits for the next.
+            let len = match Buffers::from_chain(mem, chain, Direction::ToGuest)
+                .and_then(|b| Ok((b.total, b.map(mem)?)))
+            {
+                Ok((total, list)) if total >= CONTROL_SIZE => {
+                    let n = slices::write_from(&list, msg);
+                    self.control.pop_front();
+                    n
+                }
+                Ok(_) => 0,
+                Err(e) => {
+                    tracing::debug!("virtio-console control buffer: {e}");
+                    0
+                }
+            };
+            // len <= message length, which is small.
+            let len = u32::try_from(len).unwrap_or(0);
+            if let Err(e) = self.control_rx.queue.add_used(mem, head, len) {
+                tracing::warn!("virtio-console: add_used: {e}");
+            }
+            used = true;
+        }
+        if used
+            && self
+                .control_rx
+                .queue
+                .needs_notification(mem)
+                .unwrap_or(true)
+        {
+            self.interrupt.signal_used();
+        }
+    }
+
+    /// Console output: read and dropped.
+    pub(crate) fn drain_console_tx(&mut self) {
+        let mem = &self.mem;
+        let mut used = false;
+        while let Some(chain) = self.console_tx.queue.pop_descriptor_chain(mem) {
+            let head = chain.head_index();
+            if let Err(e) = self.console_tx.queue.add_used(mem, head, 0) {
+                tracing::warn!("virtio-console: add_used: {e}");
+            }
+            used = true;
+        }
+        if used
+            && self
+                .console_tx
+                .queue
+                .needs_notification(mem)
+                .unwrap_or(true)
+        {
+            self.interrupt.signal_used();
+        }
+    }
+}
+
+fn pollfd(fd: &EventFd) -> libc::pollfd {
+    libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}

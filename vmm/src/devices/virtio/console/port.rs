@@ -1,0 +1,343 @@
+//! The channel port (port 1) seen from the host: [`ChannelHost`] copies
+//! bytes between the caller's buffers and the guest's rings in the caller's
+//! thread, under one lock that also guards the two queues. The worker thread
+//! only wakes waiters when the guest posts buffers.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use virtio_queue::{Queue, QueueT};
+use vm_memory::GuestMemoryMmap;
+
+use super::chain::{Buffers, Direction};
+use crate::devices::virtio::slices;
+use crate::devices::virtio::Interrupt;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ChannelError {
+    #[error("timed out waiting for the guest")]
+    TimedOut,
+    #[error("the channel is closed (VM stopped or device reset)")]
+    Closed,
+    /// The guest's rings themselves are unusable (e.g. the used ring lies
+    /// outside guest memory): the bytes written may never reach the guest.
+    #[error("virtqueue error: {0}")]
+    Queue(virtio_queue::Error),
+}
+
+/// The host end of port 1. Clones share the same port.
+#[derive(Clone)]
+pub(crate) struct ChannelHost {
+    shared: Arc<Shared>,
+}
+
+impl ChannelHost {
+    pub(crate) fn new(shared: Arc<Shared>) -> ChannelHost {
+        ChannelHost { shared }
+    }
+
+    /// Copies bytes the guest wrote on port 1 into `buf` (at most
+    /// `buf.len()`), straight from the guest's transmit buffers into `buf`
+    /// (no intermediate copy); waits until data, `deadline`, or close.
+    /// Returns as soon as some bytes were copied and no more are ready.
+    /// A guest buffer larger than `buf` is continued by the next call.
+    pub(crate) fn read(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, ChannelError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut state = self.shared.lock();
+        let epoch = state.epoch;
+        loop {
+            if state.closed || state.epoch != epoch {
+                return Err(ChannelError::Closed);
+            }
+            if let Some(port) = state.port.as_mut() {
+                let n = port.read(buf);
+                if n > 0 {
+                    return Ok(n);
+                }
+            }
+            state = self.shared.wait_until(state, deadline)?;
+        }
+    }
+
+    /// Copies `data` straight into receive buffers the guest posted on port
+    /// 1, as many as needed, waiting for the guest to post more; returns
+    /// when all bytes are in guest buffers. On an error some leading part of
+    /// `data` may already have been given to the guest.
+    ///
+    /// Linux drops data that arrives while the port is not open in the
+    /// guest: wait for [`ChannelHost::guest_connected`] first.
+    pub(crate) fn write_all(&self, data: &[u8], deadline: Instant) -> Result<(), ChannelError> {
+        let mut done = 0;
+        let mut state = self.shared.lock();
+        let epoch = state.epoch;
+        loop {
+            if state.closed || state.epoch != epoch {
+                return Err(ChannelError::Closed);
+            }
+            if done == data.len() {
+                return Ok(());
+            }
+            if let Some(port) = state.port.as_mut() {
+                done += port.write(&data[done..]).map_err(ChannelError::Queue)?;
+                if done == data.len() {
+                    return Ok(());
+                }
+            }
+            state = self.shared.wait_until(state, deadline)?;
+        }
+    }
+
+    /// Whether the guest has the port open.
+    pub(crate) fn guest_connected(&self) -> bool {
+        self.shared.lock().guest_open
+    }
+
+    /// Waits until the guest has the port open.
+    pub(crate) fn wait_guest_connected(&self, deadline: Instant) -> Result<(), ChannelError> {
+        let mut state = self.shared.lock();
+        loop {
+            if state.closed {
+                return Err(ChannelError::Closed);
+            }
+            if state.guest_open {
+                return Ok(());
+            }
+            state = self.shared.wait_until(state, deadline)?;
+        }
+    }
+
+    /// Makes every waiting and later read/write return
+    /// [`ChannelError::Closed`] (device reset, VM stopped).
+    pub(crate) fn close(&self) {
+        self.shared.close();
+    }
+}
+
+/// State shared by the device, its worker and every [`ChannelHost`].
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    cond: Condvar,
+}
+
+struct State {
+    /// Set by close(): for good.
+    closed: bool,
+    /// Bumped by each reset of an active device: calls that were under way
+    /// fail with Closed, later calls wait for the next activation.
+    epoch: u64,
+    guest_open: bool,
+    port: Option<PortQueues>,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Arc<Shared> {
+        Arc::new(Shared {
+            state: Mutex::new(State {
+                closed: false,
+                epoch: 0,
+                guest_open: false,
+                port: None,
+            }),
+            cond: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic under the lock leaves consistent-enough state: the queue
+        // indexes only move after a chain is handled.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_until<'a>(
+        &self,
+        guard: MutexGuard<'a, State>,
+        deadline: Instant,
+    ) -> Result<MutexGuard<'a, State>, ChannelError> {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(ChannelError::TimedOut);
+        }
+        let (guard, _) = self
+            .cond
+            .wait_timeout(guard, deadline - now)
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(guard)
+    }
+
+    /// Activation: port 1's queues are served from now on.
+    pub(crate) fn attach(
+        &self,
+        mem: GuestMemoryMmap,
+        rx: Queue,
+        tx: Queue,
+        interrupt: Arc<Interrupt>,
+    ) {
+        let mut state = self.lock();
+        state.port = Some(PortQueues {
+            mem,
+            rx,
+            tx,
+            interrupt,
+            partial: None,
+        });
+        state.guest_open = false;
+        drop(state);
+        self.cond.notify_all();
+    }
+
+    /// Reset: the queues are gone and calls under way fail.
+    pub(crate) fn detach(&self) {
+        let mut state = self.lock();
+        if state.port.take().is_some() {
+            state.epoch = state.epoch.wrapping_add(1);
+        }
+        state.guest_open = false;
+        drop(state);
+        self.cond.notify_all();
+    }
+
+    pub(crate) fn set_guest_open(&self, open: bool) {
+        self.lock().guest_open = open;
+        self.cond.notify_all();
+    }
+
+    /// The guest posted buffers on port 1. Taking the lock orders this
+    /// after any waiter's look at the rings, so no wake-up is lost.
+    pub(crate) fn wake(&self) {
+        drop(self.lock());
+        self.cond.notify_all();
+    }
+
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.cond.notify_all();
+    }
+}
+
+/// A transmit chain read only in part.
+struct PartialTx {
+    head: u16,
+    buffers: Buffers,
+    offset: usize,
+}
+
+/// Port 1's queues while the device is active.
+struct PortQueues {
+    mem: GuestMemoryMmap,
+    /// Device to driver (queue 4).
+    rx: Queue,
+    /// Driver to device (queue 5).
+    tx: Queue,
+    interrupt: Arc<Interrupt>,
+    partial: Option<PartialTx>,
+}
+
+impl PortQueues {
+    /// Copies whatever the guest has ready, up to `buf.len()` bytes. A
+    /// transmit chain goes back to the guest once fully read.
+    fn read(&mut self, buf: &mut [u8]) -> usize {
+        let mut done = 0;
+        let mut used = false;
+        while done < buf.len() {
+            let partial = match self.partial.take() {
+                Some(p) => p,
+                None => match self.pop_tx(&mut used) {
+                    Some(p) => p,
+                    None => break,
+                },
+            };
+            let n = match partial.buffers.map(&self.mem) {
+                Ok(list) => match slices::split_at(&list, partial.offset) {
+                    Some((_, rest)) => slices::read_into(&rest, &mut buf[done..]),
+                    None => 0,
+                },
+                Err(_) => 0,
+            };
+            done += n;
+            let offset = partial.offset + n;
+            if offset < partial.buffers.total && n > 0 {
+                self.partial = Some(PartialTx { offset, ..partial });
+            } else {
+                // Fully read, or unreadable (n == 0 with bytes left): either
+                // way the chain goes back so the guest is not stuck.
+                self.add_used_tx(partial.head);
+                used = true;
+            }
+        }
+        if used {
+            self.tx_notify();
+        }
+        done
+    }
+
+    /// The next transmit chain with bytes in it; empty and refused chains
+    /// go straight back with length 0.
+    fn pop_tx(&mut self, used: &mut bool) -> Option<PartialTx> {
+        loop {
+            let chain = self.tx.pop_descriptor_chain(&self.mem)?;
+            let head = chain.head_index();
+            match Buffers::from_chain(&self.mem, chain, Direction::FromGuest) {
+                Ok(buffers) if buffers.total > 0 => {
+                    return Some(PartialTx {
+                        head,
+                        buffers,
+                        offset: 0,
+                    })
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!("virtio-console transmit chain: {e}"),
+            }
+            self.add_used_tx(head);
+            *used = true;
+        }
+    }
+
+    fn add_used_tx(&mut self, head: u16) {
+        if let Err(e) = self.tx.add_used(&self.mem, head, 0) {
+            tracing::warn!("virtio-console: add_used: {e}");
+        }
+    }
+
+    fn tx_notify(&mut self) {
+        if self.tx.needs_notification(&self.mem).unwrap_or(true) {
+            self.interrupt.signal_used();
+        }
+    }
+
+    /// Fills posted receive chains with the start of `data`, one chain at a
+    /// time, as much as each holds. Returns the bytes given to the guest.
+    fn write(&mut self, data: &[u8]) -> Result<usize, virtio_queue::Error> {
+        let mut done = 0;
+        let mut used = false;
+        let mut result = Ok(());
+        while done < data.len() {
+            let Some(chain) = self.rx.pop_descriptor_chain(&self.mem) else {
+                break;
+            };
+            let head = chain.head_index();
+            let n = match Buffers::from_chain(&self.mem, chain, Direction::ToGuest)
+                .and_then(|b| b.map(&self.mem))
+            {
+                Ok(list) => slices::write_from(&list, &data[done..]),
+                Err(e) => {
+                    tracing::debug!("virtio-console receive chain: {e}");
+                    0
+                }
+            };
+            // A chain holds less than 4 GiB (the chain iterator stops there).
+            let len = u32::try_from(n).unwrap_or(u32::MAX);
+            if let Err(e) = self.rx.add_used(&self.mem, head, len) {
+                result = Err(e);
+                break;
+            }
+            used = true;
+            done += n;
+        }
+        if used && self.rx.needs_notification(&self.mem).unwrap_or(true) {
+            self.interrupt.signal_used();
+        }
+        result.map(|()| done)
+    }
+}

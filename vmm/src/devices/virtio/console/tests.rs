@@ -1,0 +1,449 @@
+//! The device driven as its driver would, through mock queues: the control
+//! handshake, both directions of the channel, timeouts and close, and
+//! hostile chains that must fail alone.
+
+use std::time::{Duration, Instant};
+
+use vm_memory::{Bytes, GuestAddress};
+
+use super::control::*;
+use super::device::{ConsoleDevice, VIRTIO_CONSOLE_F_MULTIPORT, VIRTIO_ID_CONSOLE};
+use super::port::ChannelError;
+use super::test_utils::*;
+use crate::devices::virtio::VirtioDevice;
+
+fn soon() -> Instant {
+    Instant::now() + Duration::from_secs(5)
+}
+
+fn msg(id: u32, event: u16, value: u16) -> ControlMsg {
+    ControlMsg { id, event, value }
+}
+
+#[test]
+fn config_and_features() {
+    let (dev, _) = ConsoleDevice::new(PORT_NAME);
+    assert_eq!(dev.device_type(), VIRTIO_ID_CONSOLE);
+    assert_eq!(dev.features(), VIRTIO_CONSOLE_F_MULTIPORT);
+    assert_eq!(dev.queue_max_sizes().len(), 6);
+    let mut c = [0xffu8; 12];
+    dev.read_config(0, &mut c);
+    assert_eq!(c, [0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let mut n = [0u8; 4];
+    dev.read_config(4, &mut n);
+    assert_eq!(u32::from_le_bytes(n), 2);
+}
+
+#[test]
+fn control_handshake() {
+    let (mut h, queues, irq) = Harness::new();
+    let (mut w, host) = h.worker(queues, irq);
+
+    // DEVICE_READY before any control buffer: the answers wait.
+    h.send_control(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+    w.process_control_tx();
+    assert!(h.received_control().is_empty());
+    assert_eq!(w.control.pending(), 2);
+    h.post_control_buffers(16);
+    w.flush_control();
+    let got: Vec<_> = h.received_control().into_iter().map(|m| m.0).collect();
+    assert_eq!(
+        got,
+        [
+            msg(0, VIRTIO_CONSOLE_PORT_ADD, 1),
+            msg(1, VIRTIO_CONSOLE_PORT_ADD, 1)
+        ]
+    );
+
+    h.send_control(1, VIRTIO_CONSOLE_PORT_READY, 1);
+    w.process_control_tx();
+    let got = h.received_control();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].0, msg(1, VIRTIO_CONSOLE_PORT_NAME, 1));
+    assert_eq!(got[0].1, PORT_NAME.as_bytes(), "the name, with no NUL");
+    assert_eq!(got[1], (msg(1, VIRTIO_CONSOLE_PORT_OPEN, 1), vec![]));
+
+    h.send_control(0, VIRTIO_CONSOLE_PORT_READY, 1);
+    w.process_control_tx();
+    let got: Vec<_> = h.received_control().into_iter().map(|m| m.0).collect();
+    assert_eq!(
+        got,
+        [
+            msg(0, VIRTIO_CONSOLE_CONSOLE_PORT, 1),
+            msg(0, VIRTIO_CONSOLE_PORT_OPEN, 1)
+        ]
+    );
+
+    // The guest opens and closes the channel; the console port's open
+    // state does not matter.
+    assert!(!host.guest_connected());
+    h.send_control(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    w.process_control_tx();
+    assert!(host.guest_connected());
+    host.wait_guest_connected(soon()).unwrap();
+    h.send_control(0, VIRTIO_CONSOLE_PORT_OPEN, 0);
+    w.process_control_tx();
+    assert!(host.guest_connected());
+    h.send_control(1, VIRTIO_CONSOLE_PORT_OPEN, 0);
+    w.process_control_tx();
+    assert!(!host.guest_connected());
+
+    // A second DEVICE_READY adds nothing; every control chain went back.
+    h.send_control(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+    w.process_control_tx();
+    assert!(h.received_control().is_empty());
+    let used = h.queues[CONTROL_TX].take_used(&h.mem);
+    assert_eq!(used.len(), 7);
+    assert!(used.iter().all(|&(_, len)| len == 0));
+}
+
+#[test]
+fn pending_control_messages_are_bounded() {
+    let (mut h, queues, irq) = Harness::new();
+    let (mut w, _host) = h.worker(queues, irq);
+    for _ in 0..40 {
+        h.send_control(1, VIRTIO_CONSOLE_PORT_READY, 1);
+    }
+    w.process_control_tx();
+    assert_eq!(w.control.pending(), MAX_PENDING);
+    h.post_control_buffers(60);
+    w.flush_control();
+    assert_eq!(h.received_control().len(), 60);
+    assert_eq!(w.control.pending(), MAX_PENDING - 60);
+}
+
+#[test]
+fn guest_to_host_large_write_read_in_pieces() {
+    let (mut h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    let data = pattern(10_000, 7);
+    let parts = [
+        (DATA, 3000u32),
+        (DATA + 0x10_000, 5000),
+        (DATA + 0x20_000, 2000),
+    ];
+    let mut at = 0;
+    for &(addr, len) in &parts {
+        h.mem
+            .write_slice(&data[at..at + len as usize], GuestAddress(addr))
+            .unwrap();
+        at += len as usize;
+    }
+    let descs: Vec<_> = parts.iter().map(|&(a, l)| (a, l, false)).collect();
+    let head = h.queues[CHANNEL_TX].add_chain(&h.mem, &descs);
+
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    for expect in [4096, 4096, 1808] {
+        assert_eq!(
+            h.queues[CHANNEL_TX].used_idx(&h.mem),
+            0,
+            "not used before fully read"
+        );
+        assert!(h.irq.read().is_err(), "no interrupt yet");
+        let n = host.read(&mut buf, soon()).unwrap();
+        assert_eq!(n, expect);
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, data);
+    assert_eq!(h.queues[CHANNEL_TX].take_used(&h.mem), [(head, 0)]);
+    assert_eq!(h.irq.read().unwrap(), 1);
+
+    // Nothing left.
+    let err = host
+        .read(&mut buf, Instant::now() + Duration::from_millis(20))
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::TimedOut));
+}
+
+#[test]
+fn read_gathers_several_chains_into_one_buffer() {
+    let (mut h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    h.mem.write_slice(b"abc", GuestAddress(DATA)).unwrap();
+    h.mem
+        .write_slice(b"defgh", GuestAddress(DATA + 0x100))
+        .unwrap();
+    h.queues[CHANNEL_TX].add_chain(&h.mem, &[(DATA, 3, false)]);
+    h.queues[CHANNEL_TX].add_chain(&h.mem, &[(DATA + 0x100, 5, false)]);
+    let mut buf = [0u8; 6];
+    assert_eq!(host.read(&mut buf, soon()).unwrap(), 6);
+    assert_eq!(&buf, b"abcdef");
+    assert_eq!(h.queues[CHANNEL_TX].take_used(&h.mem).len(), 1);
+    assert_eq!(host.read(&mut buf, soon()).unwrap(), 2);
+    assert_eq!(&buf[..2], b"gh");
+    assert_eq!(h.queues[CHANNEL_TX].take_used(&h.mem).len(), 1);
+}
+
+#[test]
+fn host_to_guest_write_all_waits_for_buffers_posted_later() {
+    let (mut h, queues, irq) = Harness::new();
+    let (mut dev, host) = ConsoleDevice::new(PORT_NAME);
+    dev.activate(h.mem.clone(), queues, irq).unwrap();
+
+    // Two chains now: 32 768 + 30 000 bytes.
+    let a = h.queues[CHANNEL_RX].add_chain(
+        &h.mem,
+        &[(DATA, 16384, true), (DATA + 0x10_000, 16384, true)],
+    );
+    let b = h.queues[CHANNEL_RX].add_chain(&h.mem, &[(DATA + 0x20_000, 30_000, true)]);
+    h.kick(CHANNEL_RX);
+
+    // A third one later, from another thread, once the first two are full.
+    let mem = h.mem.clone();
+    let mut rxq = h.queues[CHANNEL_RX].clone();
+    let notify = h.notifies[CHANNEL_RX].try_clone().unwrap();
+    let poster = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while rxq.used_idx(&mem) < 2 {
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let c = rxq.add_chain(
+            &mem,
+            &[
+                (DATA + 0x30_000, 20_000, true),
+                (DATA + 0x40_000, 20_000, true),
+                (DATA + 0x50_000, 10_000, true),
+            ],
+        );
+        notify.write(1).unwrap();
+        c
+    });
+
+    let data = pattern(100_000, 3);
+    host.write_all(&data, soon()).unwrap();
+    let c = poster.join().unwrap();
+
+    let used = h.queues[CHANNEL_RX].take_used(&h.mem);
+    assert_eq!(used, [(a, 32768), (b, 30_000), (c, 100_000 - 62_768)]);
+    let mut got = vec![0u8; 100_000];
+    let mut at = 0;
+    for (addr, len) in [
+        (DATA, 16384),
+        (DATA + 0x10_000, 16384),
+        (DATA + 0x20_000, 30_000),
+        (DATA + 0x30_000, 20_000),
+        (DATA + 0x40_000, 17_232),
+    ] {
+        h.mem
+            .read_slice(&mut got[at..at + len], GuestAddress(addr))
+            .unwrap();
+        at += len;
+    }
+    assert_eq!(got, data);
+    // The rest of the last chain was not touched.
+    let mut rest = [0u8; 4];
+    h.mem
+        .read_slice(&mut rest, GuestAddress(DATA + 0x40_000 + 17_232))
+        .unwrap();
+    assert_eq!(rest, [0; 4]);
+}
+
+#[test]
+fn worker_thread_runs_the_handshake() {
+    let (mut h, queues, irq) = Harness::new();
+    let (mut dev, host) = ConsoleDevice::new(PORT_NAME);
+    dev.activate(h.mem.clone(), queues, irq).unwrap();
+    h.post_control_buffers(8);
+    h.kick(CONTROL_RX);
+    h.send_control(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+    h.send_control(1, VIRTIO_CONSOLE_PORT_READY, 1);
+    h.send_control(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    h.kick(CONTROL_TX);
+    host.wait_guest_connected(soon()).unwrap();
+    let mut got = Vec::new();
+    h.wait_for(|h| {
+        got.extend(h.received_control());
+        got.len() == 4
+    });
+    assert_eq!(got[2].1, PORT_NAME.as_bytes());
+
+    // Console output is consumed and dropped.
+    h.queues[CONSOLE_TX].add_chain(&h.mem, &[(DATA, 100, false)]);
+    h.kick(CONSOLE_TX);
+    h.wait_for(|h| h.queues[CONSOLE_TX].used_idx(&h.mem) == 1);
+    // Console input buffers stay posted, unused.
+    h.queues[CONSOLE_RX].add_chain(&h.mem, &[(DATA + 0x1000, 100, true)]);
+    h.kick(CONSOLE_RX);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(h.queues[CONSOLE_RX].used_idx(&h.mem), 0);
+}
+
+#[test]
+fn timeouts_and_close() {
+    let (h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    let mut buf = [0u8; 16];
+
+    let start = Instant::now();
+    let deadline = start + Duration::from_millis(50);
+    assert!(matches!(
+        host.read(&mut buf, deadline),
+        Err(ChannelError::TimedOut)
+    ));
+    assert!(Instant::now() >= deadline);
+    assert!(matches!(
+        host.write_all(b"x", Instant::now() + Duration::from_millis(20)),
+        Err(ChannelError::TimedOut)
+    ));
+    assert!(host.read(&mut [], Instant::now()).unwrap() == 0);
+
+    let closer = host.clone();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        closer.close();
+    });
+    let start = Instant::now();
+    assert!(matches!(
+        host.read(&mut buf, start + Duration::from_secs(10)),
+        Err(ChannelError::Closed)
+    ));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    t.join().unwrap();
+    assert!(matches!(
+        host.write_all(b"x", soon()),
+        Err(ChannelError::Closed)
+    ));
+    assert!(matches!(
+        host.wait_guest_connected(soon()),
+        Err(ChannelError::Closed)
+    ));
+}
+
+#[test]
+fn reset_wakes_waiters_and_drop_closes() {
+    let (h, queues, irq) = Harness::new();
+    let (mut dev, host) = ConsoleDevice::new(PORT_NAME);
+    dev.activate(h.mem.clone(), queues, irq).unwrap();
+    let reader = host.clone();
+    let t = std::thread::spawn(move || {
+        reader.read(&mut [0u8; 8], Instant::now() + Duration::from_secs(10))
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    dev.reset();
+    assert!(matches!(t.join().unwrap(), Err(ChannelError::Closed)));
+    // After a reset, calls wait for the next activation.
+    assert!(matches!(
+        host.read(&mut [0u8; 8], Instant::now() + Duration::from_millis(20)),
+        Err(ChannelError::TimedOut)
+    ));
+    drop(dev);
+    assert!(matches!(
+        host.read(&mut [0u8; 8], soon()),
+        Err(ChannelError::Closed)
+    ));
+}
+
+#[test]
+fn malformed_receive_chains_are_skipped() {
+    let (mut h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    let rx = CHANNEL_RX;
+    // Device-readable, outside memory, oversized, all zero-length: skipped.
+    let bad = [
+        h.queues[rx].add_chain(&h.mem, &[(DATA, 64, false)]),
+        h.queues[rx].add_chain(&h.mem, &[(0xffff_ffff_0000, 64, true)]),
+        h.queues[rx].add_chain(&h.mem, &[(DATA, u32::MAX, true)]),
+        h.queues[rx].add_chain(&h.mem, &[(DATA, 0, true), (DATA + 8, 0, true)]),
+        h.queues[rx].add_chain(&h.mem, &[(DATA, 64, true), (DATA + 64, 64, false)]),
+    ];
+    // Zero-length descriptors inside a good chain are fine.
+    let good = h.queues[rx].add_chain(
+        &h.mem,
+        &[
+            (DATA + 0x1000, 0, true),
+            (DATA + 0x1000, 3, true),
+            (DATA + 0x2000, 8, true),
+        ],
+    );
+    host.write_all(b"hello", soon()).unwrap();
+    let used = h.queues[rx].take_used(&h.mem);
+    let mut expect: Vec<_> = bad.iter().map(|&b| (b, 0)).collect();
+    expect.push((good, 5));
+    assert_eq!(used, expect);
+    let mut got = [0u8; 5];
+    h.mem
+        .read_slice(&mut got[..3], GuestAddress(DATA + 0x1000))
+        .unwrap();
+    h.mem
+        .read_slice(&mut got[3..], GuestAddress(DATA + 0x2000))
+        .unwrap();
+    assert_eq!(&got, b"hello");
+}
+
+#[test]
+fn malformed_transmit_chains_are_skipped() {
+    let (mut h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    let tx = CHANNEL_TX;
+    h.mem.write_slice(b"ping", GuestAddress(DATA)).unwrap();
+    h.queues[tx].add_chain(&h.mem, &[(0xffff_ffff_0000, 64, false)]);
+    h.queues[tx].add_chain(&h.mem, &[(DATA, 4, true)]);
+    h.queues[tx].add_chain(&h.mem, &[(DATA, 0, false)]);
+    h.queues[tx].add_chain(&h.mem, &[(DATA, 4, false), (MEM_SIZE - 2, 4, false)]);
+    h.queues[tx].add_chain(&h.mem, &[(DATA, 0, false), (DATA, 4, false)]);
+    let mut buf = [0u8; 64];
+    assert_eq!(host.read(&mut buf, soon()).unwrap(), 4);
+    assert_eq!(&buf[..4], b"ping");
+    let used = h.queues[tx].take_used(&h.mem);
+    assert_eq!(used.len(), 5);
+    assert!(used.iter().all(|&(_, len)| len == 0));
+
+    // A descriptor that chains to itself: bounded by the queue size.
+    let head = 40;
+    h.queues[tx].write_desc(&h.mem, head, (DATA, 4, VRING_DESC_F_NEXT, head));
+    h.queues[tx].publish(&h.mem, head);
+    let mut total = 0;
+    while let Ok(n) = host.read(&mut buf, Instant::now() + Duration::from_millis(20)) {
+        total += n;
+        assert!(total <= 4 * usize::from(QUEUE_LEN));
+    }
+    assert_eq!(h.queues[tx].take_used(&h.mem), [(head, 0)]);
+
+    // The next good chain still works.
+    h.mem
+        .write_slice(b"pong", GuestAddress(DATA + 0x100))
+        .unwrap();
+    h.queues[tx].add_chain(&h.mem, &[(DATA + 0x100, 4, false)]);
+    assert_eq!(host.read(&mut buf, soon()).unwrap(), 4);
+    assert_eq!(&buf[..4], b"pong");
+}
+
+#[test]
+fn malformed_control_messages_are_ignored() {
+    let (mut h, queues, irq) = Harness::new();
+    let (mut w, host) = h.worker(queues, irq);
+    // Control buffers: device-readable, too short for a header, outside
+    // memory; then good ones.
+    h.queues[CONTROL_RX].add_chain(&h.mem, &[(DATA, 64, false)]);
+    h.queues[CONTROL_RX].add_chain(&h.mem, &[(DATA, 4, true)]);
+    h.queues[CONTROL_RX].add_chain(&h.mem, &[(0xffff_ffff_0000, 64, true)]);
+
+    h.send_control_bytes(&[0, 0, 0, 0]); // short
+    h.send_control_bytes(&[]); // empty
+    h.queues[CONTROL_TX].add_chain(&h.mem, &[(DATA, 8, true)]); // wrong direction
+    h.queues[CONTROL_TX].add_chain(&h.mem, &[(0xffff_ffff_0000, 8, false)]);
+    h.send_control(7, VIRTIO_CONSOLE_PORT_READY, 1); // no such port
+    h.send_control(u32::MAX, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    h.send_control(1, 0xffff, 1); // unknown event
+    h.send_control(1, 2, 1); // PORT_REMOVE: device-only event
+    h.send_control(1, VIRTIO_CONSOLE_PORT_READY, 0); // driver failed
+    w.process_control_tx();
+    assert_eq!(w.control.pending(), 0);
+    assert!(!host.guest_connected());
+    assert_eq!(h.queues[CONTROL_TX].take_used(&h.mem).len(), 9);
+
+    // The next good exchange works; the bad buffers went back empty.
+    h.send_control(1, VIRTIO_CONSOLE_PORT_READY, 1);
+    w.process_control_tx();
+    assert_eq!(w.control.pending(), 2, "bad buffers do not carry messages");
+    let used = h.queues[CONTROL_RX].take_used(&h.mem);
+    assert_eq!(used.iter().map(|u| u.1).collect::<Vec<_>>(), [0, 0, 0]);
+    h.post_control_buffers(2);
+    w.flush_control();
+    let got = h.received_control();
+    assert_eq!(got[0].0, msg(1, VIRTIO_CONSOLE_PORT_NAME, 1));
+    assert_eq!(got[1].0, msg(1, VIRTIO_CONSOLE_PORT_OPEN, 1));
+}
