@@ -2,6 +2,7 @@
 //! kernel touches on a PC without firmware.
 
 pub(crate) mod legacy;
+pub(crate) mod poll;
 pub(crate) mod resample;
 pub(crate) mod serial;
 pub(crate) mod virtio;

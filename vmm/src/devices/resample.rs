@@ -3,12 +3,12 @@
 //! thread asks the device whether its condition is still pending and, if so,
 //! raises the line again.
 
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use vmm_sys_util::eventfd::EventFd;
 
+use super::poll::wait_readable;
 use super::serial::SerialConsole;
 
 pub(crate) struct Resampler {
@@ -47,38 +47,19 @@ impl Drop for Resampler {
 }
 
 fn run(resample: &EventFd, stop: &EventFd, serial: &SerialConsole) {
-    let mut fds = [
-        libc::pollfd {
-            fd: resample.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: stop.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
     loop {
-        // SAFETY: `fds` is a valid array of two pollfd for the whole call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
+        match wait_readable([resample, stop]) {
+            Ok([_, true]) => return,
+            Ok([true, false]) => {
+                // Non-blocking: a spurious wakeup just finds nothing to read.
+                let _ = resample.read();
+                serial.resample();
             }
-            tracing::warn!(
-                "serial interrupt resampling stopped: {}",
-                std::io::Error::last_os_error()
-            );
-            return;
-        }
-        if fds[1].revents != 0 {
-            return;
-        }
-        if fds[0].revents != 0 {
-            // Non-blocking: a spurious wakeup just finds nothing to read.
-            let _ = resample.read();
-            serial.resample();
+            Ok([false, false]) => {}
+            Err(e) => {
+                tracing::warn!("serial interrupt resampling stopped: {e}");
+                return;
+            }
         }
     }
 }

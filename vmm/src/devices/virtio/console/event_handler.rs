@@ -3,7 +3,7 @@
 //! [`super::ChannelHost`] when the guest posts buffers on port 1; the
 //! channel's bytes themselves are copied in those callers' threads.
 
-use std::os::fd::AsRawFd;
+use crate::devices::poll::wait_readable;
 use std::sync::Arc;
 
 use virtio_queue::QueueT;
@@ -43,50 +43,46 @@ impl Worker {
         self.drain_console_tx();
         self.shared.wake();
         loop {
-            let mut fds = [
-                pollfd(&self.control_tx.notify),
-                pollfd(&self.control_rx.notify),
-                pollfd(&self.channel_rx_notify),
-                pollfd(&self.channel_tx_notify),
-                pollfd(&self.console_tx.notify),
-                pollfd(&self.console_rx.notify),
-                pollfd(&self.kill),
-            ];
-            // SAFETY: `fds` is a valid array of pollfd for the whole call.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-            if n < 0 {
-                let err = std::io::Error::last_os_error();
-                if err.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
+            let ready = match wait_readable([
+                &self.control_tx.notify,
+                &self.control_rx.notify,
+                &self.channel_rx_notify,
+                &self.channel_tx_notify,
+                &self.console_tx.notify,
+                &self.console_rx.notify,
+                &self.kill,
+            ]) {
+                Ok(ready) => ready,
+                Err(e) => {
+                    tracing::error!("virtio-console: poll failed: {e}");
+                    return;
                 }
-                tracing::error!("virtio-console: poll failed: {err}");
+            };
+            if ready[6] {
                 return;
             }
-            if fds[6].revents != 0 {
-                return;
-            }
-            if fds[0].revents != 0 {
+            if ready[0] {
                 let _ = self.control_tx.notify.read();
                 self.process_control_tx();
             }
-            if fds[1].revents != 0 {
+            if ready[1] {
                 let _ = self.control_rx.notify.read();
                 self.flush_control();
             }
-            if fds[2].revents != 0 || fds[3].revents != 0 {
-                if fds[2].revents != 0 {
+            if ready[2] || ready[3] {
+                if ready[2] {
                     let _ = self.channel_rx_notify.read();
                 }
-                if fds[3].revents != 0 {
+                if ready[3] {
                     let _ = self.channel_tx_notify.read();
                 }
                 self.shared.wake();
             }
-            if fds[4].revents != 0 {
+            if ready[4] {
                 let _ = self.console_tx.notify.read();
                 self.drain_console_tx();
             }
-            if fds[5].revents != 0 {
+            if ready[5] {
                 // Receive buffers for the console port stay posted, unused.
                 let _ = self.console_rx.notify.read();
             }
@@ -199,13 +195,5 @@ impl Worker {
         {
             self.interrupt.signal_used();
         }
-    }
-}
-
-fn pollfd(fd: &EventFd) -> libc::pollfd {
-    libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
     }
 }

@@ -2,7 +2,6 @@
 //! Requests are handled in order on this thread; the backend call is the
 //! only blocking step.
 
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use virtio_queue::QueueT;
@@ -11,6 +10,7 @@ use vmm_sys_util::eventfd::EventFd;
 
 use super::execute::{execute, respond_with, Lun, VIRTIO_SCSI_S_BAD_TARGET, VIRTIO_SCSI_S_FAILURE};
 use super::request::{chain_buffers, decode_lun, Request, RESP_HEADER_SIZE};
+use crate::devices::poll::wait_readable;
 use crate::devices::virtio::slices;
 use crate::devices::virtio::{ActiveQueue, Interrupt};
 
@@ -34,36 +34,30 @@ impl Worker {
     /// Serves until `kill` fires; returns the drives for a later activation.
     pub(crate) fn run(mut self) -> Vec<Lun> {
         loop {
-            let mut fds = [
-                pollfd(&self.request.notify),
-                pollfd(&self.control.notify),
-                pollfd(&self.event.notify),
-                pollfd(&self.kill),
-            ];
-            // SAFETY: `fds` is a valid array of pollfd for the whole call.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-            if n < 0 {
-                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                    continue;
+            let ready = match wait_readable([
+                &self.request.notify,
+                &self.control.notify,
+                &self.event.notify,
+                &self.kill,
+            ]) {
+                Ok(ready) => ready,
+                Err(e) => {
+                    tracing::error!("virtio-scsi: poll failed: {e}");
+                    return self.luns;
                 }
-                tracing::error!(
-                    "virtio-scsi: poll failed: {}",
-                    std::io::Error::last_os_error()
-                );
+            };
+            if ready[3] {
                 return self.luns;
             }
-            if fds[3].revents != 0 {
-                return self.luns;
-            }
-            if fds[0].revents != 0 {
+            if ready[0] {
                 let _ = self.request.notify.read();
                 self.process_requests();
             }
-            if fds[1].revents != 0 {
+            if ready[1] {
                 let _ = self.control.notify.read();
                 self.process_control();
             }
-            if fds[2].revents != 0 {
+            if ready[2] {
                 // Event buffers are kept for events we never send (no hotplug).
                 let _ = self.event.notify.read();
             }
@@ -108,14 +102,6 @@ impl Worker {
         if used && self.control.queue.needs_notification(mem).unwrap_or(true) {
             self.interrupt.signal_used();
         }
-    }
-}
-
-fn pollfd(fd: &EventFd) -> libc::pollfd {
-    libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
     }
 }
 
