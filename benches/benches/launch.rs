@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use libguest::appliance::{kernel_cmdline, Appliance};
 use libguest::Guest;
 use libguest_benches::{iterations, summarize};
-use libguest_tests::testhost::{TestHost, QEMU};
+use libguest_tests::testhost::{microvm_args, TestHost, QEMU};
 use libguest_tests::Mode;
 
 const QEMU_TIMEOUT: Duration = Duration::from_secs(60);
@@ -156,30 +156,13 @@ fn report(name: &str, (ok, failed): &(Vec<Duration>, Vec<String>)) {
 fn qemu_launch(appliance: &Appliance) -> Result<Duration, String> {
     let start = Instant::now();
     let mut child = Command::new(QEMU)
-        .args([
-            "-M",
-            "microvm,acpi=off",
-            "-accel",
-            "kvm",
-            "-cpu",
-            "host",
-            "-m",
-            "512",
-        ])
-        .args([
-            "-nodefaults",
-            "-no-user-config",
-            "-display",
-            "none",
-            "-serial",
-            "stdio",
-        ])
-        .args(["-no-reboot", "-L", QEMU_DATA, "-kernel"])
-        .arg(&appliance.kernel)
-        .arg("-initrd")
-        .arg(&appliance.initramfs)
-        .arg("-append")
-        .arg(kernel_cmdline(false, None))
+        .args(microvm_args(
+            &["-accel", "kvm", "-cpu", "host", "-L", QEMU_DATA],
+            512,
+            &appliance.kernel,
+            &appliance.initramfs,
+            &kernel_cmdline(false, None),
+        ))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

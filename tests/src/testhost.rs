@@ -220,33 +220,13 @@ impl TestHost {
         let _serial = machine_lock()?;
         let mut child = Command::new("timeout")
             .args(["--kill-after=10", &self.timeout.as_secs().to_string(), QEMU])
-            .args([
-                "-M",
-                "microvm,acpi=off",
-                "-accel",
-                "tcg",
-                "-cpu",
-                "max",
-                "-smp",
-                "2",
-            ])
-            .args(["-m", &self.mem_mib.to_string()])
-            .args([
-                "-nodefaults",
-                "-no-user-config",
-                "-display",
-                "none",
-                "-serial",
-                "stdio",
-            ])
-            .args(["-no-reboot", "-kernel"])
-            .arg(&self.kernel)
-            .arg("-initrd")
-            .arg(initramfs)
-            .args([
-                "-append",
+            .args(microvm_args(
+                &["-accel", "tcg", "-cpu", "max", "-smp", "2"],
+                self.mem_mib,
+                &self.kernel,
+                initramfs,
                 "console=ttyS0 reboot=t panic=-1 loglevel=1 8250.nr_uarts=1",
-            ])
+            ))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -295,6 +275,41 @@ impl TestHost {
         }
         Ok(Ok(Outcome { exit_code, output }))
     }
+}
+
+/// Arguments for a headless qemu microvm booting `kernel` with `initrd`,
+/// its serial console on stdio, exiting instead of rebooting. `machine`
+/// adds the accelerator, CPU model and the like.
+pub fn microvm_args(
+    machine: &[&str],
+    mem_mib: u32,
+    kernel: &Path,
+    initrd: &Path,
+    append: &str,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> =
+        ["-M", "microvm,acpi=off"].iter().map(Into::into).collect();
+    args.extend(machine.iter().map(Into::into));
+    let mem = mem_mib.to_string();
+    for a in [
+        "-m",
+        &mem,
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+    ] {
+        args.push(a.into());
+    }
+    for a in ["-serial", "stdio", "-no-reboot", "-kernel"] {
+        args.push(a.into());
+    }
+    args.push(kernel.into());
+    args.push("-initrd".into());
+    args.push(initrd.into());
+    args.push("-append".into());
+    args.push(append.into());
+    args
 }
 
 /// A process-wide and machine-wide lock held while a test host runs.

@@ -7,6 +7,7 @@ pub(crate) mod console;
 pub(crate) mod mmio;
 pub(crate) mod scsi;
 pub(crate) mod slices;
+pub(crate) mod worker_thread;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

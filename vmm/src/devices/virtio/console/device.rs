@@ -1,10 +1,9 @@
 //! The virtio-console device model: configuration space and activation.
 
+use crate::devices::virtio::worker_thread::WorkerThread;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use vm_memory::GuestMemoryMmap;
-use vmm_sys_util::eventfd::EventFd;
 
 use super::control::{Control, NR_PORTS};
 use super::event_handler::Worker;
@@ -22,7 +21,7 @@ const QUEUE_SIZES: [u16; NUM_QUEUES] = [QUEUE_SIZE; NUM_QUEUES];
 pub(crate) struct ConsoleDevice {
     port_name: String,
     shared: Arc<Shared>,
-    worker: Option<(JoinHandle<()>, EventFd)>,
+    worker: Option<WorkerThread<()>>,
 }
 
 impl ConsoleDevice {
@@ -46,11 +45,8 @@ impl ConsoleDevice {
     }
 
     fn stop_worker(&mut self) {
-        if let Some((handle, kill)) = self.worker.take() {
-            let _ = kill.write(1);
-            if handle.join().is_err() {
-                tracing::error!("virtio-console worker panicked");
-            }
+        if let Some(worker) = self.worker.take() {
+            worker.stop();
         }
     }
 }
@@ -91,38 +87,38 @@ impl VirtioDevice for ConsoleDevice {
         if self.worker.is_some() {
             return Err("virtio-console activated twice".into());
         }
-        let kill = EventFd::new(libc::EFD_NONBLOCK).map_err(|e| e.to_string())?;
-        let worker_kill = kill.try_clone().map_err(|e| e.to_string())?;
         self.shared.attach(
             mem.clone(),
             channel_rx.queue,
             channel_tx.queue,
             interrupt.clone(),
         );
-        let worker = Worker {
-            mem,
-            console_rx,
-            console_tx,
-            control_rx,
-            control_tx,
-            channel_rx_notify: channel_rx.notify,
-            channel_tx_notify: channel_tx.notify,
-            control: Control::new(&self.port_name),
-            shared: self.shared.clone(),
-            interrupt,
-            kill: worker_kill,
-        };
-        let handle = std::thread::Builder::new()
-            .name("libguest-console".into())
-            .spawn(move || worker.run());
-        match handle {
-            Ok(handle) => {
-                self.worker = Some((handle, kill));
+        let control = Control::new(&self.port_name);
+        let shared = self.shared.clone();
+        let worker = WorkerThread::spawn("libguest-console", move |kill| {
+            Worker {
+                mem,
+                console_rx,
+                console_tx,
+                control_rx,
+                control_tx,
+                channel_rx_notify: channel_rx.notify,
+                channel_tx_notify: channel_tx.notify,
+                control,
+                shared,
+                interrupt,
+                kill,
+            }
+            .run()
+        });
+        match worker {
+            Ok(worker) => {
+                self.worker = Some(worker);
                 Ok(())
             }
             Err(e) => {
                 self.shared.detach();
-                Err(e.to_string())
+                Err(e)
             }
         }
     }

@@ -1,15 +1,14 @@
 //! The virtio-scsi device model: configuration space and activation.
 
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use disk::BlockBackend;
 use vm_memory::GuestMemoryMmap;
-use vmm_sys_util::eventfd::EventFd;
 
 use super::event_handler::Worker;
 use super::execute::Lun;
 use super::request::{CDB_SIZE, SENSE_SIZE};
+use crate::devices::virtio::worker_thread::WorkerThread;
 use crate::devices::virtio::{read_config_bytes, ActiveQueue, Interrupt, VirtioDevice};
 
 pub(crate) const VIRTIO_ID_SCSI: u32 = 8;
@@ -20,7 +19,7 @@ const QUEUE_SIZES: [u16; 3] = [QUEUE_SIZE; 3];
 pub(crate) struct ScsiDevice {
     luns: Option<Vec<Lun>>,
     targets: u16,
-    worker: Option<(JoinHandle<Vec<Lun>>, EventFd)>,
+    worker: Option<WorkerThread<Vec<Lun>>>,
 }
 
 impl ScsiDevice {
@@ -57,12 +56,9 @@ impl ScsiDevice {
     }
 
     fn stop_worker(&mut self) {
-        if let Some((handle, kill)) = self.worker.take() {
-            let _ = kill.write(1);
-            match handle.join() {
-                Ok(luns) => self.luns = Some(luns),
-                Err(_) => tracing::error!("virtio-scsi worker panicked; drives are gone"),
-            }
+        if let Some(worker) = self.worker.take() {
+            // None only if the worker panicked: the drives are gone then.
+            self.luns = worker.stop();
         }
     }
 }
@@ -101,21 +97,19 @@ impl VirtioDevice for ScsiDevice {
             return Err("virtio-scsi needs its control, event and request queues".into());
         };
         let luns = self.luns.take().ok_or("virtio-scsi activated twice")?;
-        let kill = EventFd::new(libc::EFD_NONBLOCK).map_err(|e| e.to_string())?;
-        let worker = Worker {
-            mem,
-            control,
-            event,
-            request,
-            luns,
-            interrupt,
-            kill: kill.try_clone().map_err(|e| e.to_string())?,
-        };
-        let handle = std::thread::Builder::new()
-            .name("libguest-scsi".into())
-            .spawn(move || worker.run())
-            .map_err(|e| e.to_string())?;
-        self.worker = Some((handle, kill));
+        let worker = WorkerThread::spawn("libguest-scsi", move |kill| {
+            Worker {
+                mem,
+                control,
+                event,
+                request,
+                luns,
+                interrupt,
+                kill,
+            }
+            .run()
+        })?;
+        self.worker = Some(worker);
         Ok(())
     }
 
