@@ -34,6 +34,11 @@ fn main() {
         "cargo:rerun-if-changed={}",
         manifest_dir.join("../Cargo.lock").display()
     );
+    // guest-init is built from the API table too.
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest_dir.join("../protocol/src").display()
+    );
 
     let target_dir = shared_target_dir(&out_dir).join("guest-init");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

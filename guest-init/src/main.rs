@@ -5,6 +5,7 @@
 //! that exits is a kernel panic, so every error is logged and answered.
 
 mod control;
+mod daemon;
 mod mounts;
 mod power;
 mod reaper;

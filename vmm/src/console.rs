@@ -6,8 +6,9 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
-use crate::vm::ExitReason;
+use crate::vm::{ExitReason, LineWait};
 
 /// State shared by the vCPU threads and the `Vm` handle. One mutex and one
 /// condition variable cover both the console and the exit reason, so a
@@ -21,6 +22,9 @@ pub(crate) struct State {
     pub(crate) console: ConsoleBuffer,
     pub(crate) exit: Option<ExitReason>,
     file: Option<BufWriter<File>>,
+    /// Run once when the exit reason is first set (e.g. close the channel,
+    /// so a caller blocked on it wakes up).
+    on_exit: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 impl Shared {
@@ -30,6 +34,7 @@ impl Shared {
                 console: ConsoleBuffer::new(capacity),
                 exit: None,
                 file: file.map(BufWriter::new),
+                on_exit: Vec::new(),
             }),
             changed: Condvar::new(),
         })
@@ -68,8 +73,23 @@ impl Shared {
         if let Some(f) = st.file.as_mut() {
             let _ = f.flush();
         }
+        let hooks = std::mem::take(&mut st.on_exit);
         drop(st);
         self.changed.notify_all();
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    /// Runs `hook` when the VM stops (at once if it already has).
+    pub(crate) fn on_exit(&self, hook: Box<dyn FnOnce() + Send>) {
+        let mut st = self.lock();
+        if st.exit.is_none() {
+            st.on_exit.push(hook);
+            return;
+        }
+        drop(st);
+        hook();
     }
 }
 
@@ -180,6 +200,101 @@ impl ConsoleLog {
     /// The last `n` lines of console output.
     pub fn tail(&self, n: usize) -> String {
         self.shared.lock().console.tail(n)
+    }
+
+    /// Console offset of the next byte the guest will print.
+    pub fn end(&self) -> u64 {
+        self.shared.lock().console.end()
+    }
+
+    /// Why the appliance stopped, once it has.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.shared.lock().exit.clone()
+    }
+
+    /// Waits until a complete console line for which `matches` holds
+    /// appears after offset `from`, the appliance stops, or the deadline
+    /// passes.
+    pub fn wait_for_line(
+        &self,
+        mut matches: impl FnMut(&[u8]) -> bool,
+        from: u64,
+        deadline: Instant,
+    ) -> LineWait {
+        let mut scan = from;
+        let mut st = self.shared.lock();
+        loop {
+            if let Some((end, line)) = st.console.find_line(&mut scan, &mut matches) {
+                return LineWait::Found(end, line);
+            }
+            if let Some(reason) = &st.exit {
+                return LineWait::Exited(reason.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return LineWait::TimedOut;
+            }
+            st = match self.shared.changed.wait_timeout(st, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// Waits for the appliance to stop by itself until the deadline.
+    pub fn wait_exit(&self, deadline: Instant) -> Option<ExitReason> {
+        let mut st = self.shared.lock();
+        loop {
+            if let Some(reason) = &st.exit {
+                return Some(reason.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            st = match self.shared.changed.wait_timeout(st, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+}
+
+/// The writing end of a console log for an appliance run by something
+/// other than [`crate::Vm`] (the qemu fallback): it records the console
+/// bytes and the exit reason, and [`ConsoleRecorder::log`] reads them with
+/// the same waits as a VM's console.
+#[derive(Clone)]
+pub struct ConsoleRecorder {
+    shared: Arc<Shared>,
+}
+
+impl ConsoleRecorder {
+    /// Keeps the last `capacity` bytes, and appends everything to `file`.
+    pub fn new(capacity: usize, file: Option<File>) -> ConsoleRecorder {
+        ConsoleRecorder {
+            shared: Shared::new(capacity, file),
+        }
+    }
+
+    pub fn append(&self, data: &[u8]) {
+        self.shared.append_console(data);
+    }
+
+    /// Records why the appliance stopped; the first reason wins.
+    pub fn set_exit(&self, reason: ExitReason) {
+        self.shared.set_exit(reason);
+    }
+
+    /// Runs `hook` once when the exit reason is set.
+    pub fn on_exit(&self, hook: Box<dyn FnOnce() + Send>) {
+        self.shared.on_exit(hook);
+    }
+
+    pub fn log(&self) -> ConsoleLog {
+        ConsoleLog {
+            shared: self.shared.clone(),
+        }
     }
 }
 

@@ -18,7 +18,8 @@ pub mod testing;
 mod vcpu;
 mod vm;
 
-pub use console::{ConsoleLog, ConsoleSnapshot};
+pub use console::{ConsoleLog, ConsoleRecorder, ConsoleSnapshot};
+pub use devices::virtio::console::port::{ChannelError, ChannelHost as Channel};
 pub use error::{Error, Result};
 pub use host::KvmStatus;
 pub use vm::{ExitReason, LineWait, Vm, VmConfig};

@@ -15,6 +15,7 @@ use vmm_sys_util::signal::Killable;
 
 use crate::console::{ConsoleLog, Shared};
 use crate::devices::resample::Resampler;
+use crate::devices::virtio::console::{device::ConsoleDevice, port::ChannelHost as Channel};
 use crate::devices::virtio::{mmio, scsi::ScsiDevice, Interrupt, VirtioDevice};
 use crate::devices::{serial, MmioDevice, PortBus};
 use crate::error::{Error, Result};
@@ -43,6 +44,9 @@ pub struct VmConfig {
     pub console_file: Option<PathBuf>,
     /// Disks, served by one virtio-scsi controller: target i is /dev/sd(a+i).
     pub disks: Vec<Arc<dyn disk::BlockBackend>>,
+    /// Name of the virtio-console port that carries the API channel (the
+    /// guest's /dev/virtio-ports/<name>); no channel device when None.
+    pub channel: Option<String>,
 }
 
 impl VmConfig {
@@ -56,6 +60,7 @@ impl VmConfig {
             console_capacity: 256 * 1024,
             console_file: None,
             disks: Vec::new(),
+            channel: None,
         }
     }
 }
@@ -91,6 +96,7 @@ pub struct Vm {
     shared: Arc<Shared>,
     serial: Arc<serial::SerialConsole>,
     resampler: Resampler,
+    channel: Option<Channel>,
     _vm: VmFd,
     _memory: GuestMemoryMmap,
 }
@@ -141,10 +147,26 @@ impl Vm {
         let mut cmdline = config.cmdline.clone();
         let mut mmio = Vec::new();
         if !config.disks.is_empty() {
-            let (device, announce) = scsi_controller(&vm, &memory, config.disks.clone())?;
-            mmio.push(device);
-            cmdline.push(' ');
-            cmdline.push_str(&announce);
+            let scsi = Box::new(ScsiDevice::new(config.disks.clone()));
+            mmio.push(virtio_mmio_device(
+                &vm,
+                &memory,
+                mmio.len(),
+                scsi,
+                &mut cmdline,
+            )?);
+        }
+        let mut channel = None;
+        if let Some(name) = &config.channel {
+            let (console, host) = ConsoleDevice::new(name);
+            mmio.push(virtio_mmio_device(
+                &vm,
+                &memory,
+                mmio.len(),
+                Box::new(console),
+                &mut cmdline,
+            )?);
+            channel = Some(host);
         }
         let entry = boot::load(
             &memory,
@@ -170,6 +192,10 @@ impl Vm {
             None => None,
         };
         let shared = Shared::new(config.console_capacity, console_file);
+        if let Some(host) = channel.clone() {
+            // A stopped guest answers nothing: wake whoever waits on it.
+            shared.on_exit(Box::new(move || host.close()));
+        }
         let serial_irq = EventFd::new(libc::EFD_NONBLOCK).map_err(|source| Error::Sys {
             op: "eventfd",
             source,
@@ -210,6 +236,7 @@ impl Vm {
             shared: shared.clone(),
             serial,
             resampler,
+            channel,
             _vm: vm,
             _memory: memory,
         };
@@ -239,6 +266,11 @@ impl Vm {
         }
     }
 
+    /// The host end of the API channel, if the VM has one.
+    pub fn channel(&self) -> Option<Channel> {
+        self.channel.clone()
+    }
+
     /// Console offset of the next byte the guest will print.
     pub fn console_end(&self) -> u64 {
         self.shared.lock().console.end()
@@ -264,46 +296,16 @@ impl Vm {
     /// appears after offset `from`, the VM stops, or the deadline passes.
     pub fn wait_for_line(
         &self,
-        mut matches: impl FnMut(&[u8]) -> bool,
+        matches: impl FnMut(&[u8]) -> bool,
         from: u64,
         deadline: Instant,
     ) -> LineWait {
-        let mut scan = from;
-        let mut st = self.shared.lock();
-        loop {
-            if let Some((end, line)) = st.console.find_line(&mut scan, &mut matches) {
-                return LineWait::Found(end, line);
-            }
-            if let Some(reason) = &st.exit {
-                return LineWait::Exited(reason.clone());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return LineWait::TimedOut;
-            }
-            st = match self.shared.changed.wait_timeout(st, deadline - now) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        self.console().wait_for_line(matches, from, deadline)
     }
 
     /// Waits for the VM to stop by itself until the deadline.
     pub fn wait_exit(&self, deadline: Instant) -> Option<ExitReason> {
-        let mut st = self.shared.lock();
-        loop {
-            if let Some(reason) = &st.exit {
-                return Some(reason.clone());
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            st = match self.shared.changed.wait_timeout(st, deadline - now) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        self.console().wait_exit(deadline)
     }
 
     pub fn exit_reason(&self) -> Option<ExitReason> {
@@ -345,16 +347,18 @@ impl Drop for Vm {
 /// First GSI for virtio-mmio devices (the ISA IRQs below are taken or legacy).
 const VIRTIO_GSI_BASE: u32 = 5;
 
-/// Builds the virtio-scsi controller at the first device window, wires its
-/// queue notifications to ioeventfds and its interrupt to an irqfd, and
-/// returns it with the command-line fragment that announces it to Linux.
-fn scsi_controller(
+/// Puts a virtio device behind the `slot`th MMIO window with its own GSI,
+/// wires its queue notifications to ioeventfds and its interrupt to an
+/// irqfd, and announces it to Linux on the command line.
+fn virtio_mmio_device(
     vm: &VmFd,
     memory: &GuestMemoryMmap,
-    disks: Vec<Arc<dyn disk::BlockBackend>>,
-) -> Result<(MmioDevice, String)> {
-    let base = layout::DEVICE_MMIO_START;
-    let gsi = VIRTIO_GSI_BASE;
+    slot: usize,
+    device: Box<dyn VirtioDevice>,
+    cmdline: &mut String,
+) -> Result<MmioDevice> {
+    let base = layout::DEVICE_MMIO_START + slot as u64 * mmio::MMIO_SIZE;
+    let gsi = VIRTIO_GSI_BASE + slot as u32;
     let eventfd = || {
         EventFd::new(libc::EFD_NONBLOCK).map_err(|source| Error::Sys {
             op: "eventfd",
@@ -364,7 +368,6 @@ fn scsi_controller(
     let irq = eventfd()?;
     vm.register_irqfd(&irq, gsi)
         .map_err(Error::kvm("KVM_IRQFD"))?;
-    let device = ScsiDevice::new(disks);
     let mut notifies = Vec::new();
     for queue in 0..device.queue_max_sizes().len() as u32 {
         let fd = eventfd()?;
@@ -373,17 +376,17 @@ fn scsi_controller(
         notifies.push(fd);
     }
     let transport = mmio::MmioTransport::new(
-        Box::new(device),
+        device,
         memory.clone(),
         Arc::new(Interrupt::new(irq)),
         notifies,
     )
     .map_err(Error::Device)?;
-    let device = MmioDevice {
+    cmdline.push_str(&format!(" virtio_mmio.device=4K@{base:#x}:{gsi}"));
+    Ok(MmioDevice {
         base,
         transport: std::sync::Mutex::new(transport),
-    };
-    Ok((device, format!("virtio_mmio.device=4K@{base:#x}:{gsi}")))
+    })
 }
 
 /// Allocates guest RAM and registers each range with KVM.

@@ -16,9 +16,6 @@
 //! moves the channel's bytes in the caller's thread, `event_handler` is the
 //! worker thread and `device` is the virtio model.
 
-// Staged for the API channel (issue 4): not wired to the VM yet.
-#![allow(dead_code)]
-
 pub(crate) mod chain;
 pub(crate) mod control;
 pub(crate) mod device;

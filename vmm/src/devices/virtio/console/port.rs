@@ -14,7 +14,7 @@ use crate::devices::virtio::slices;
 use crate::devices::virtio::Interrupt;
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ChannelError {
+pub enum ChannelError {
     #[error("timed out waiting for the guest")]
     TimedOut,
     #[error("the channel is closed (VM stopped or device reset)")]
@@ -27,7 +27,7 @@ pub(crate) enum ChannelError {
 
 /// The host end of port 1. Clones share the same port.
 #[derive(Clone)]
-pub(crate) struct ChannelHost {
+pub struct ChannelHost {
     shared: Arc<Shared>,
 }
 
@@ -41,7 +41,7 @@ impl ChannelHost {
     /// (no intermediate copy); waits until data, `deadline`, or close.
     /// Returns as soon as some bytes were copied and no more are ready.
     /// A guest buffer larger than `buf` is continued by the next call.
-    pub(crate) fn read(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, ChannelError> {
+    pub fn read(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, ChannelError> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -68,7 +68,7 @@ impl ChannelHost {
     ///
     /// Linux drops data that arrives while the port is not open in the
     /// guest: wait for [`ChannelHost::guest_connected`] first.
-    pub(crate) fn write_all(&self, data: &[u8], deadline: Instant) -> Result<(), ChannelError> {
+    pub fn write_all(&self, data: &[u8], deadline: Instant) -> Result<(), ChannelError> {
         let mut done = 0;
         let mut state = self.shared.lock();
         let epoch = state.epoch;
@@ -90,12 +90,12 @@ impl ChannelHost {
     }
 
     /// Whether the guest has the port open.
-    pub(crate) fn guest_connected(&self) -> bool {
+    pub fn guest_connected(&self) -> bool {
         self.shared.lock().guest_open
     }
 
     /// Waits until the guest has the port open.
-    pub(crate) fn wait_guest_connected(&self, deadline: Instant) -> Result<(), ChannelError> {
+    pub fn wait_guest_connected(&self, deadline: Instant) -> Result<(), ChannelError> {
         let mut state = self.shared.lock();
         loop {
             if state.closed {
@@ -110,7 +110,7 @@ impl ChannelHost {
 
     /// Makes every waiting and later read/write return
     /// [`ChannelError::Closed`] (device reset, VM stopped).
-    pub(crate) fn close(&self) {
+    pub fn close(&self) {
         self.shared.close();
     }
 }
@@ -210,7 +210,7 @@ impl Shared {
         self.cond.notify_all();
     }
 
-    pub(crate) fn close(&self) {
+    pub fn close(&self) {
         self.lock().closed = true;
         self.cond.notify_all();
     }

@@ -1,0 +1,68 @@
+//! The daemon's calls: one function per API table entry, grouped by what
+//! they work on. The `Daemon` trait impl below is only the routing table;
+//! `protocol::dispatch` decodes, validates and calls it.
+
+mod archive;
+mod devices;
+mod dirs;
+mod files;
+mod misc;
+pub(crate) mod mount;
+mod ops;
+pub(crate) mod root;
+mod search;
+
+use protocol::{calls, CallIo, Daemon, ErrorReply};
+
+use mount::MountTable;
+use root::Root;
+
+/// The daemon's state: where the guest tree is and what is mounted.
+pub(crate) struct GuestDaemon {
+    pub(crate) root: Root,
+    pub(crate) mounts: MountTable,
+    /// Set by internal_poweroff; acted on once its reply is sent.
+    pub(crate) poweroff_requested: bool,
+}
+
+impl GuestDaemon {
+    pub(crate) fn new(root: Root) -> GuestDaemon {
+        GuestDaemon {
+            root,
+            mounts: MountTable::default(),
+            poweroff_requested: false,
+        }
+    }
+}
+
+type Reply<T> = Result<T, ErrorReply>;
+
+macro_rules! route {
+    ($($module:ident: [$($call:ident),* $(,)?])*) => {
+        impl Daemon for GuestDaemon {
+            fn root_mounted(&self) -> bool {
+                self.mounts.root_mounted()
+            }
+            $($(
+                fn $call(
+                    &mut self,
+                    io: &mut dyn CallIo,
+                    args: calls::$call::Args,
+                ) -> Reply<calls::$call::Ret> {
+                    $module::$call(self, io, args)
+                }
+            )*)*
+        }
+    };
+}
+
+route! {
+    misc: [ping_daemon, version, debug, internal_poweroff]
+    devices: [list_devices, list_partitions, list_filesystems, vfs_type, vfs_label, vfs_uuid, blockdev_getsize64]
+    mount: [mount, mount_ro, mount_options, umount, umount_all, mounts, mountpoints, sync]
+    dirs: [ls, ll, readdir, find, statns, lstatns, statvfs, exists, is_file, is_dir, is_symlink, readlink]
+    files: [cat, read_file, read_lines, pread, write, write_append, pwrite, truncate, truncate_size, touch, upload, download]
+    ops: [mkdir, mkdir_p, rmdir, rm, rm_rf, cp, cp_a, mv, ln_s, chmod, chown, utimens]
+    search: [checksum, grep]
+    archive: [tar_in, tar_out]
+}

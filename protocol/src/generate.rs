@@ -1,0 +1,299 @@
+//! What the protocol crate generates from the API table: the per-call
+//! modules, the [`Daemon`] trait the daemon implements, its [`dispatch`],
+//! and the [`CALLS`] list the CLI and the docs are made from.
+
+use crate::types::*;
+use crate::{calls, CallIo};
+
+/// How a call moves data besides its arguments and result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    Plain,
+    /// The host streams data to the daemon after the call.
+    FileIn,
+    /// The daemon streams data to the host before its reply.
+    FileOut,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ArgInfo {
+    pub name: &'static str,
+    /// The Rust type as written in the table.
+    pub ty: &'static str,
+}
+
+/// One call as the table describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct CallInfo {
+    pub name: &'static str,
+    pub proc_nr: u32,
+    pub kind: CallKind,
+    pub args: &'static [ArgInfo],
+    pub opts: &'static [ArgInfo],
+    pub ret: &'static str,
+    pub doc: &'static str,
+    pub needs_root: bool,
+    pub internal: bool,
+}
+
+impl CallInfo {
+    /// The first line of the docs.
+    pub fn summary(&self) -> &'static str {
+        self.doc.lines().next().unwrap_or("").trim()
+    }
+
+    pub fn find(name: &str) -> Option<&'static CallInfo> {
+        let name = name.replace('-', "_");
+        CALLS.iter().find(|c| c.name == name)
+    }
+}
+
+#[doc(hidden)]
+pub const fn has_flag(flags: &[&str], wanted: &str) -> bool {
+    let mut i = 0;
+    while i < flags.len() {
+        let f = flags[i].as_bytes();
+        let w = wanted.as_bytes();
+        if f.len() == w.len() {
+            let mut j = 0;
+            while j < f.len() && f[j] == w[j] {
+                j += 1;
+            }
+            if j == f.len() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __call_kind {
+    (call) => {
+        $crate::CallKind::Plain
+    };
+    (file_in) => {
+        $crate::CallKind::FileIn
+    };
+    (file_out) => {
+        $crate::CallKind::FileOut
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __call_modules {
+    ($(
+        $(#[doc = $doc:literal])*
+        $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+    )*) => {$(
+        $(#[doc = $doc])*
+        pub mod $name {
+            #[allow(unused_imports)]
+            use $crate::types::*;
+
+            pub const NAME: &str = stringify!($name);
+            pub const PROC: u32 = $proc;
+            pub const KIND: $crate::CallKind = $crate::__call_kind!($kind);
+            pub const FLAGS: &[&str] = &[$(stringify!($flag)),*];
+            pub const NEEDS_ROOT: bool = $crate::generate_support::has_flag(FLAGS, "needs_root");
+
+            /// Everything the daemon receives: required arguments, then the
+            /// optional ones.
+            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            pub struct Args {
+                $(pub $arg: $aty,)*
+                $(pub $opt: Option<$oty>,)*
+            }
+
+            /// The optional arguments; `Default` leaves them all unset.
+            #[derive(Debug, Clone, Default, PartialEq)]
+            pub struct Opts {
+                $(pub $opt: Option<$oty>,)*
+            }
+
+            pub type Ret = $ret;
+        }
+    )*};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __daemon_trait {
+    ($(
+        $(#[doc = $doc:literal])*
+        $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+    )*) => {
+        /// The daemon side of every call: guest-init implements one method
+        /// per table entry; [`dispatch`] decodes, checks and calls it.
+        pub trait Daemon {
+            /// Whether a guest filesystem is mounted on `/` (calls flagged
+            /// `needs_root` are refused until then).
+            fn root_mounted(&self) -> bool;
+            $(
+                $(#[doc = $doc])*
+                fn $name(
+                    &mut self,
+                    io: &mut dyn CallIo,
+                    args: calls::$name::Args,
+                ) -> Result<calls::$name::Ret, ErrorReply>;
+            )*
+        }
+
+        /// Decodes a call's payload, runs it and encodes its result.
+        pub fn dispatch<D: Daemon + ?Sized>(
+            daemon: &mut D,
+            io: &mut dyn CallIo,
+            proc_nr: u32,
+            payload: &[u8],
+        ) -> Result<Vec<u8>, ErrorReply> {
+            match proc_nr {
+                $($proc => {
+                    let args: calls::$name::Args = postcard::from_bytes(payload)
+                        .map_err(|e| decode_error(stringify!($name), e))?;
+                    if calls::$name::NEEDS_ROOT && !daemon.root_mounted() {
+                        return Err(not_mounted(stringify!($name)));
+                    }
+                    let ret = daemon.$name(io, args)?;
+                    encode(stringify!($name), &ret)
+                })*
+                other => Err(ErrorReply::new(
+                    ErrorKind::UnknownProcedure,
+                    format!("unknown procedure {other}: the appliance is older than the library (delete ~/.cache/libguest/appliance)"),
+                )),
+            }
+        }
+
+        /// Every call in the table, in table order.
+        pub static CALLS: &[CallInfo] = &[$(
+            CallInfo {
+                name: stringify!($name),
+                proc_nr: $proc,
+                kind: $crate::__call_kind!($kind),
+                args: &[$(ArgInfo { name: stringify!($arg), ty: stringify!($aty) }),*],
+                opts: &[$(ArgInfo { name: stringify!($opt), ty: stringify!($oty) }),*],
+                ret: stringify!($ret),
+                doc: concat!($($doc, "\n"),*),
+                needs_root: calls::$name::NEEDS_ROOT,
+                internal: has_flag(calls::$name::FLAGS, "internal"),
+            },
+        )*];
+    };
+}
+
+crate::for_each_call!(crate::__daemon_trait);
+
+fn decode_error(call: &str, e: postcard::Error) -> ErrorReply {
+    ErrorReply::new(
+        ErrorKind::InvalidArgument,
+        format!("{call}: the arguments do not decode or fail validation ({e})"),
+    )
+}
+
+fn not_mounted(call: &str) -> ErrorReply {
+    ErrorReply::new(
+        ErrorKind::NotMounted,
+        format!("{call}: no filesystem is mounted on /; call mount first (or use -i / inspect_os)"),
+    )
+}
+
+fn encode<T: serde::Serialize>(call: &str, value: &T) -> Result<Vec<u8>, ErrorReply> {
+    let bytes = postcard::to_allocvec(value)
+        .map_err(|e| ErrorReply::new(ErrorKind::Other, format!("{call}: encoding the reply: {e}")))?;
+    if bytes.len() > crate::frame::MAX_PAYLOAD as usize {
+        return Err(ErrorReply::new(
+            ErrorKind::TooLarge,
+            format!(
+                "{call}: the result is {} bytes, over the {} MiB message limit; use download or tar_out for large data",
+                bytes.len(),
+                crate::frame::MAX_PAYLOAD >> 20
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A table type as `stringify!` spells it, tidied: `Vec < String >` to
+/// `Vec<String>`.
+pub fn tidy_type(ty: &str) -> String {
+    ty.replace(" < ", "<").replace("< ", "<").replace(" >", ">").replace(" ,", ",")
+}
+
+/// The API reference in Markdown, generated from the table.
+pub fn docs_markdown() -> String {
+    let mut out = String::from(
+        "# libguest API\n\nGenerated from `protocol/src/table.rs` (do not edit; \
+         `UPDATE_DOCS=1 cargo test -p libguest-protocol` rewrites it).\n\n\
+         Each call is a `Guest` method and a `libguest` CLI command (with `-` or `_`).\n",
+    );
+    for c in CALLS.iter().filter(|c| !c.internal) {
+        let args: Vec<String> = c.args.iter().map(|a| format!("{}: {}", a.name, tidy_type(a.ty))).collect();
+        out.push_str(&format!("\n## `{}`\n\n```text\n{}({})", c.name, c.name, args.join(", ")));
+        if !c.opts.is_empty() {
+            let opts: Vec<String> = c.opts.iter().map(|a| format!("{}: {}", a.name, tidy_type(a.ty))).collect();
+            out.push_str(&format!(" [{}]", opts.join(", ")));
+        }
+        out.push_str(&format!(" -> {}\n```\n\n{}\n", tidy_type(c.ret), c.doc.trim()));
+        let mut notes = Vec::new();
+        match c.kind {
+            CallKind::FileIn => notes.push("streams data from the host"),
+            CallKind::FileOut => notes.push("streams data to the host"),
+            CallKind::Plain => {}
+        }
+        if c.needs_root {
+            notes.push("needs a filesystem mounted on /");
+        }
+        if !notes.is_empty() {
+            out.push_str(&format!("\n*{}; procedure {}.*\n", notes.join("; "), c.proc_nr));
+        } else {
+            out.push_str(&format!("\n*procedure {}.*\n", c.proc_nr));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn procedure_numbers_and_names_are_unique() {
+        let mut procs: Vec<u32> = CALLS.iter().map(|c| c.proc_nr).collect();
+        procs.sort_unstable();
+        procs.dedup();
+        assert_eq!(procs.len(), CALLS.len());
+        let mut names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CALLS.len());
+        assert!(CALLS.iter().all(|c| !c.summary().is_empty()));
+    }
+
+    #[test]
+    fn flags_and_kinds_come_from_the_table() {
+        let ls = CallInfo::find("ls").unwrap();
+        assert!(ls.needs_root && !ls.internal && ls.kind == CallKind::Plain);
+        assert_eq!(CallInfo::find("tar-out").unwrap().kind, CallKind::FileOut);
+        assert!(CallInfo::find("internal_poweroff").unwrap().internal);
+        assert_eq!(calls::mount::PROC, 20);
+        assert_eq!(CallInfo::find("umount").unwrap().opts.len(), 2);
+    }
+
+    #[test]
+    fn docs_are_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md");
+        let generated = docs_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/api.md is stale: run UPDATE_DOCS=1 cargo test -p libguest-protocol"
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! The contract between the libguest library and guest-init, the daemon
+//! inside the appliance: the framed channel protocol ([`frame`]), the
+//! argument and result types ([`types`]), and the API table
+//! ([`for_each_call!`]) from which the request types, the daemon's
+//! dispatch ([`Daemon`], [`dispatch`]), the `Guest` methods, the CLI's
+//! command list ([`CALLS`]) and the docs are all generated.
+//!
+//! Adding a call: one entry in `table.rs` and one method in guest-init's
+//! `Daemon` implementation.
+
+#![recursion_limit = "512"]
+
+pub mod frame;
+pub mod generate;
+#[doc(hidden)]
+pub use generate as generate_support;
+mod table;
+pub mod types;
+
+pub use generate::{dispatch, docs_markdown, CallInfo, CallKind, Daemon, ArgInfo, CALLS};
+pub use types::{ErrorKind, ErrorReply};
+
+/// Generated per-call modules: `calls::<name>::{Args, Opts, Ret, PROC,
+/// NAME}`.
+pub mod calls {
+    crate::for_each_call!(crate::__call_modules);
+}
+
+/// The I/O a call can do besides its arguments and result: streamed data
+/// and cancellation. Implemented by guest-init over the channel.
+pub trait CallIo {
+    /// Whether the host asked to cancel the call in progress; long loops
+    /// poll this and return [`ErrorKind::Cancelled`].
+    fn cancelled(&self) -> bool;
+    /// FileIn calls: the next chunk of the host's stream into `buf`
+    /// (`Ok(0)` at its end). A stream the host cancelled is an error.
+    fn read_chunk(&mut self, buf: &mut Vec<u8>) -> Result<usize, ErrorReply>;
+    /// FileOut calls: sends `data` (any length; split into chunks).
+    fn write_chunk(&mut self, data: &[u8]) -> Result<(), ErrorReply>;
+}

@@ -1,0 +1,408 @@
+//! Argument and result types of the API. Arguments that name things in
+//! the appliance are newtypes validated when they are built and again when
+//! the daemon decodes them, so a handler never sees a relative path, a NUL
+//! byte or a device outside /dev.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Longest path accepted (Linux PATH_MAX).
+pub const MAX_PATH: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{what} {value:?}: {reason}")]
+pub struct ArgError {
+    pub what: &'static str,
+    pub value: String,
+    pub reason: &'static str,
+}
+
+fn arg_error(what: &'static str, value: &str, reason: &'static str) -> ArgError {
+    let mut value = value.to_owned();
+    if value.len() > 200 {
+        let mut cut = 200;
+        while !value.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        value.truncate(cut);
+        value.push('…');
+    }
+    ArgError {
+        what,
+        value,
+        reason,
+    }
+}
+
+/// An absolute path in the guest's filesystem tree (the mounted guest
+/// filesystems, not the appliance): starts with `/`, no NUL, at most
+/// [`MAX_PATH`] bytes. `..` is allowed; the daemon resolves every path
+/// inside the guest's root, so it cannot climb out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Pathname(String);
+
+impl Pathname {
+    pub fn new(s: impl Into<String>) -> Result<Pathname, ArgError> {
+        let s = s.into();
+        if !s.starts_with('/') {
+            return Err(arg_error("path", &s, "must be absolute (start with /)"));
+        }
+        if s.contains('\0') {
+            return Err(arg_error("path", &s, "contains a NUL byte"));
+        }
+        if s.len() > MAX_PATH {
+            return Err(arg_error("path", &s, "is longer than 4096 bytes"));
+        }
+        Ok(Pathname(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A block device of the appliance: `/dev/sda`, `/dev/sdb2`,
+/// `/dev/mapper/vg-lv`… Only `[A-Za-z0-9_.+:-]` in each component, no
+/// `.` or `..` component.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Device(String);
+
+impl Device {
+    pub fn new(s: impl Into<String>) -> Result<Device, ArgError> {
+        let s = s.into();
+        let Some(rest) = s.strip_prefix("/dev/") else {
+            return Err(arg_error(
+                "device",
+                &s,
+                "must be a device under /dev/ such as /dev/sda1",
+            ));
+        };
+        let valid_char = |c: char| c.is_ascii_alphanumeric() || "_.+:-".contains(c);
+        let valid = rest.len() <= 255
+            && rest.split('/').all(|part| {
+                !part.is_empty() && part != "." && part != ".." && part.chars().all(valid_char)
+            });
+        if !valid {
+            return Err(arg_error(
+                "device",
+                &s,
+                "is not a valid device name (expected e.g. /dev/sda, /dev/sdb2)",
+            ));
+        }
+        Ok(Device(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! string_newtype_impls {
+    ($($ty:ident),*) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = ArgError;
+            fn try_from(s: String) -> Result<$ty, ArgError> {
+                $ty::new(s)
+            }
+        }
+        impl From<$ty> for String {
+            fn from(v: $ty) -> String {
+                v.0
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::str::FromStr for $ty {
+            type Err = ArgError;
+            fn from_str(s: &str) -> Result<$ty, ArgError> {
+                $ty::new(s)
+            }
+        }
+    )*};
+}
+string_newtype_impls!(Pathname, Device);
+
+/// Compression of a tar stream (`tar_in`, `tar_out`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compression {
+    Gzip,
+    Xz,
+    Zstd,
+}
+
+impl std::str::FromStr for Compression {
+    type Err = ArgError;
+    fn from_str(s: &str) -> Result<Compression, ArgError> {
+        match s {
+            "gzip" | "gz" => Ok(Compression::Gzip),
+            "xz" => Ok(Compression::Xz),
+            "zstd" | "zst" => Ok(Compression::Zstd),
+            _ => Err(arg_error(
+                "compression",
+                s,
+                "is not supported (use gzip, xz or zstd)",
+            )),
+        }
+    }
+}
+
+/// `statns` and `lstatns`: struct stat with nanosecond times.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statns {
+    pub st_dev: i64,
+    pub st_ino: i64,
+    pub st_mode: i64,
+    pub st_nlink: i64,
+    pub st_uid: i64,
+    pub st_gid: i64,
+    pub st_rdev: i64,
+    pub st_size: i64,
+    pub st_blksize: i64,
+    pub st_blocks: i64,
+    pub st_atime_sec: i64,
+    pub st_atime_nsec: i64,
+    pub st_mtime_sec: i64,
+    pub st_mtime_nsec: i64,
+    pub st_ctime_sec: i64,
+    pub st_ctime_nsec: i64,
+}
+
+/// `statvfs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatVfs {
+    pub bsize: i64,
+    pub frsize: i64,
+    pub blocks: i64,
+    pub bfree: i64,
+    pub bavail: i64,
+    pub files: i64,
+    pub ffree: i64,
+    pub favail: i64,
+    pub fsid: i64,
+    pub flag: i64,
+    pub namemax: i64,
+}
+
+/// `readdir`: one directory entry. `ftyp` is libguestfs's type letter:
+/// b block, c char, d dir, f fifo, l symlink, r regular, s socket,
+/// u unknown, ? error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dirent {
+    pub ino: i64,
+    pub ftyp: char,
+    pub name: String,
+}
+
+/// One filesystem found by `list_filesystems`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FsEntry {
+    pub device: String,
+    /// `ext4`, `xfs`, `vfat`…, `swap`, or `unknown`.
+    pub fstype: String,
+}
+
+/// One mounted filesystem (`mountpoints`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountEntry {
+    pub device: String,
+    pub mountpoint: String,
+}
+
+/// What the daemon reports in `version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub major: i64,
+    pub minor: i64,
+    pub release: i64,
+    pub extra: String,
+}
+
+/// Classes of call failure, so the library can map them to typed errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    /// A system call failed: `errno` says which error.
+    Errno,
+    /// An argument failed validation.
+    InvalidArgument,
+    /// A call that works on the guest's files before anything is mounted
+    /// on `/`.
+    NotMounted,
+    /// The host cancelled the call.
+    Cancelled,
+    /// The reply or request would exceed the message limit.
+    TooLarge,
+    /// The procedure is unknown to this daemon.
+    UnknownProcedure,
+    /// Anything else (a bug, an unexpected state).
+    Other,
+}
+
+/// A failed call as the daemon reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[error("{message}")]
+pub struct ErrorReply {
+    pub kind: ErrorKind,
+    /// The guest errno for [`ErrorKind::Errno`], else 0.
+    pub errno: i32,
+    pub message: String,
+}
+
+impl ErrorReply {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ErrorReply {
+        ErrorReply {
+            kind,
+            errno: 0,
+            message: message.into(),
+        }
+    }
+
+    pub fn errno(errno: i32, message: impl Into<String>) -> ErrorReply {
+        ErrorReply {
+            kind: ErrorKind::Errno,
+            errno,
+            message: message.into(),
+        }
+    }
+
+    pub fn cancelled() -> ErrorReply {
+        ErrorReply::new(ErrorKind::Cancelled, "cancelled by the host")
+    }
+}
+
+impl From<ArgError> for ErrorReply {
+    fn from(e: ArgError) -> ErrorReply {
+        ErrorReply::new(ErrorKind::InvalidArgument, e.to_string())
+    }
+}
+
+/// Conversion of what a caller passes into an argument type, validated on
+/// the host side already: `g.mount("/dev/sda1", "/")`.
+pub trait IntoArg<T> {
+    fn into_arg(self) -> Result<T, ArgError>;
+}
+
+impl<T> IntoArg<T> for T {
+    fn into_arg(self) -> Result<T, ArgError> {
+        Ok(self)
+    }
+}
+
+macro_rules! into_validated {
+    ($($ty:ident),*) => {$(
+        impl IntoArg<$ty> for &str {
+            fn into_arg(self) -> Result<$ty, ArgError> {
+                $ty::new(self)
+            }
+        }
+        impl IntoArg<$ty> for &String {
+            fn into_arg(self) -> Result<$ty, ArgError> {
+                $ty::new(self.as_str())
+            }
+        }
+        impl IntoArg<$ty> for String {
+            fn into_arg(self) -> Result<$ty, ArgError> {
+                $ty::new(self)
+            }
+        }
+    )*};
+}
+into_validated!(Pathname, Device);
+
+impl IntoArg<String> for &str {
+    fn into_arg(self) -> Result<String, ArgError> {
+        Ok(self.to_owned())
+    }
+}
+
+impl IntoArg<String> for &String {
+    fn into_arg(self) -> Result<String, ArgError> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoArg<Vec<u8>> for &[u8] {
+    fn into_arg(self) -> Result<Vec<u8>, ArgError> {
+        Ok(self.to_vec())
+    }
+}
+
+impl IntoArg<Vec<u8>> for &str {
+    fn into_arg(self) -> Result<Vec<u8>, ArgError> {
+        Ok(self.as_bytes().to_vec())
+    }
+}
+
+impl<const N: usize> IntoArg<Vec<u8>> for &[u8; N] {
+    fn into_arg(self) -> Result<Vec<u8>, ArgError> {
+        Ok(self.to_vec())
+    }
+}
+
+impl IntoArg<Vec<String>> for &[&str] {
+    fn into_arg(self) -> Result<Vec<String>, ArgError> {
+        Ok(self.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl IntoArg<i64> for i32 {
+    fn into_arg(self) -> Result<i64, ArgError> {
+        Ok(self.into())
+    }
+}
+
+impl IntoArg<i64> for u32 {
+    fn into_arg(self) -> Result<i64, ArgError> {
+        Ok(self.into())
+    }
+}
+
+impl IntoArg<i64> for u64 {
+    fn into_arg(self) -> Result<i64, ArgError> {
+        i64::try_from(self).map_err(|_| arg_error("integer", &self.to_string(), "is too large"))
+    }
+}
+
+impl IntoArg<i64> for usize {
+    fn into_arg(self) -> Result<i64, ArgError> {
+        i64::try_from(self).map_err(|_| arg_error("integer", &self.to_string(), "is too large"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pathnames_are_absolute_and_clean() {
+        assert!(Pathname::new("/etc/hostname").is_ok());
+        assert!(Pathname::new("/").is_ok());
+        assert!(Pathname::new("etc").is_err());
+        assert!(Pathname::new("").is_err());
+        assert!(Pathname::new("/a\0b").is_err());
+        assert!(Pathname::new(format!("/{}", "a".repeat(5000))).is_err());
+    }
+
+    #[test]
+    fn devices_stay_under_dev() {
+        for good in ["/dev/sda", "/dev/sdb12", "/dev/mapper/vg-lv_root", "/dev/md127"] {
+            assert!(Device::new(good).is_ok(), "{good}");
+        }
+        for bad in ["sda", "/dev/", "/dev/../etc/passwd", "/dev/sda/..", "/dev//sda", "/dev/s a", "/etc/passwd"] {
+            let err = Device::new(bad).unwrap_err();
+            assert!(err.to_string().contains("device"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn decoding_validates() {
+        let bytes = postcard::to_allocvec(&"relative/path".to_string()).unwrap();
+        assert!(postcard::from_bytes::<Pathname>(&bytes).is_err());
+        let bytes = postcard::to_allocvec(&"/ok".to_string()).unwrap();
+        assert_eq!(postcard::from_bytes::<Pathname>(&bytes).unwrap().as_str(), "/ok");
+    }
+}
