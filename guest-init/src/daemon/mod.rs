@@ -11,6 +11,8 @@ pub(crate) mod mount;
 mod ops;
 pub(crate) mod root;
 mod search;
+#[cfg(test)]
+pub(crate) mod test_fs;
 
 use protocol::{calls, CallIo, Daemon, ErrorReply};
 

@@ -1,16 +1,39 @@
 //! (being written)
 
+use std::path::{Path, PathBuf};
+
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 
 use super::GuestDaemon;
 
-/// What the daemon has mounted.
+/// One mount the daemon made.
+pub(crate) struct MountRecord {
+    pub(crate) device: String,
+    /// Mountpoint in the guest tree ("/", "/boot").
+    pub(crate) mountpoint: String,
+    /// Where that is in the appliance ("/sysroot/boot").
+    pub(crate) appliance_path: PathBuf,
+}
+
+/// What the daemon has mounted, in mount order.
 #[derive(Default)]
-pub(crate) struct MountTable {}
+pub(crate) struct MountTable {
+    pub(crate) mounts: Vec<MountRecord>,
+}
 
 impl MountTable {
     pub(crate) fn root_mounted(&self) -> bool {
-        false
+        self.mounts.iter().any(|m| m.mountpoint == "/")
+    }
+
+    /// Records a mount made outside the daemon (test fixtures).
+    #[cfg(test)]
+    pub(crate) fn record_for_tests(&mut self, device: &str, mountpoint: &str, at: &Path) {
+        self.mounts.push(MountRecord {
+            device: device.to_owned(),
+            mountpoint: mountpoint.to_owned(),
+            appliance_path: at.to_path_buf(),
+        });
     }
 }
 
