@@ -4,6 +4,7 @@
 //! on the console and then serves requests. It must never panic: a PID 1
 //! that exits is a kernel panic, so every error is logged and answered.
 
+mod channel;
 mod control;
 mod daemon;
 mod mounts;
@@ -22,10 +23,16 @@ fn main() {
         log(&format!("cannot start the child reaper: {e}"));
     }
     println!("{READY_LINE}");
-    control::serve();
-    // serve() returns only when its input is gone for good. PID 1 must not
-    // exit, so power off instead.
-    power::power_off();
+    // The API channel when the host gave one; the console control loop
+    // (test hooks, power-off) otherwise or after it closes.
+    std::thread::spawn(control::serve);
+    if !channel::serve() {
+        log("serving the console only");
+    }
+    // PID 1 must never exit (that is a kernel panic); the threads serve.
+    loop {
+        std::thread::park();
+    }
 }
 
 pub(crate) fn log(msg: &str) {

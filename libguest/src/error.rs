@@ -35,6 +35,50 @@ pub enum Error {
     Debug(String),
     #[error("drive {path}: {reason}")]
     Drive { path: PathBuf, reason: String },
+
+    // Failed API calls: the guest's errno class, the call and the daemon's
+    // message (which names the path or device).
+    #[error("{call}: {message}")]
+    NotFound { call: &'static str, message: String },
+    #[error("{call}: {message}")]
+    PermissionDenied { call: &'static str, message: String },
+    #[error("{call}: {message} (the drive or mount is read-only: add it without --ro / mount it read-write)")]
+    ReadOnly { call: &'static str, message: String },
+    #[error("{call}: {message}")]
+    AlreadyExists { call: &'static str, message: String },
+    #[error("{call}: {message}")]
+    NotADirectory { call: &'static str, message: String },
+    #[error("{call}: {message}")]
+    IsADirectory { call: &'static str, message: String },
+    #[error("{call}: {message}")]
+    DirectoryNotEmpty { call: &'static str, message: String },
+    #[error("{call}: {message} (the guest filesystem is full)")]
+    NoSpace { call: &'static str, message: String },
+    #[error("{call}: {message}")]
+    InvalidArgument { call: &'static str, message: String },
+    #[error("{call}: {message}")]
+    NotMounted { call: &'static str, message: String },
+    #[error("{call}: cancelled")]
+    Cancelled { call: &'static str },
+    #[error("{call}: {message}")]
+    TooLarge { call: &'static str, message: String },
+    /// Any other failure in the appliance; `errno` is 0 when not a
+    /// system call's.
+    #[error("{call}: {message}")]
+    Guest {
+        call: &'static str,
+        errno: i32,
+        message: String,
+    },
+    #[error("{call}: {what}: {source}")]
+    HostIo {
+        call: &'static str,
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{call}: protocol error on the appliance channel: {message}; the handle is closed")]
+    Protocol { call: &'static str, message: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,11 +1,16 @@
-//! The `Guest` handle: configure, launch, shut down.
+//! The `Guest` handle: configure, launch, call, shut down.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vmm::{ConsoleLog, ExitReason, Vm, VmConfig};
+use protocol::{ErrorKind, ErrorReply};
+use vmm::{ConsoleLog, ExitReason, KvmStatus};
 
-use crate::appliance::Appliance;
+use crate::appliance::Appliance as ApplianceFiles;
+use crate::backend::{self, Appliance, Backend, ChannelIo, LaunchSpec};
+use crate::connection::{CallFailure, CancelHandle, Connection, Stream};
 use crate::drive::{Drive, DriveOptions};
 use crate::error::{Error, Result};
 use crate::READY_LINE;
@@ -23,16 +28,17 @@ enum Boot {
 const NEVER_RAN_AFTER: Duration = Duration::from_secs(5);
 
 /// Waits for guest-init's ready line, watching that the guest runs at all.
-fn wait_until_ready(vm: &Vm, deadline: Instant) -> Boot {
+fn wait_until_ready(appliance: &dyn Appliance, deadline: Instant) -> Boot {
     let started = Instant::now();
+    let console = appliance.console();
     loop {
         let slice = (Instant::now() + Duration::from_millis(500)).min(deadline);
-        match vm.wait_for_line(|l| l == READY_LINE.as_bytes(), 0, slice) {
+        match console.wait_for_line(|l| l == READY_LINE.as_bytes(), 0, slice) {
             vmm::LineWait::Found(..) => return Boot::Ready,
             vmm::LineWait::Exited(reason) => return Boot::Exited(reason),
             vmm::LineWait::TimedOut if Instant::now() >= deadline => return Boot::TimedOut,
             vmm::LineWait::TimedOut => {
-                if vm.exit_count() == 0 && started.elapsed() >= NEVER_RAN_AFTER {
+                if appliance.exit_count() == Some(0) && started.elapsed() >= NEVER_RAN_AFTER {
                     return Boot::NeverRan;
                 }
             }
@@ -40,14 +46,42 @@ fn wait_until_ready(vm: &Vm, deadline: Instant) -> Boot {
     }
 }
 
+/// Waits for the daemon's hello until the deadline; past it the channel is
+/// closed so the blocked read returns.
+fn connect(io: Arc<dyn ChannelIo>, deadline: Instant) -> std::result::Result<Connection, CallFailure> {
+    let (done, watch) = mpsc::channel::<()>();
+    let watched = io.clone();
+    let timeout = deadline.saturating_duration_since(Instant::now());
+    let watchdog = std::thread::Builder::new()
+        .name("libguest-connect".into())
+        .spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = watch.recv_timeout(timeout) {
+                watched.close();
+            }
+        });
+    let result = Connection::open(io);
+    drop(done);
+    if let Ok(handle) = watchdog {
+        let _ = handle.join();
+    }
+    result
+}
+
 /// Lines of console output carried in boot and shutdown errors.
 const ERROR_TAIL_LINES: usize = 40;
 const POWER_OFF_TIMEOUT: Duration = Duration::from_secs(30);
-const DEBUG_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a call that lost its channel waits for the appliance to
+/// report why it stopped.
+const EXIT_REASON_GRACE: Duration = Duration::from_secs(2);
+
+struct Running {
+    appliance: Box<dyn Appliance>,
+    conn: Connection,
+}
 
 enum State {
     Config,
-    Running(Box<Vm>),
+    Running(Box<Running>),
     Closed,
 }
 
@@ -61,15 +95,24 @@ pub struct Guest {
     append: Option<String>,
     launch_timeout: Duration,
     console_file: Option<PathBuf>,
+    backend: Backend,
     state: State,
     console: Option<ConsoleLog>,
     launch_duration: Option<Duration>,
-    request_id: u64,
+    backend_used: Option<&'static str>,
 }
 
 impl Guest {
-    /// A new handle. Nothing is started until [`Guest::launch`].
+    /// A new handle. Nothing is started until [`Guest::launch`]. The
+    /// backend comes from `LIBGUEST_BACKEND` (auto, kvm, tcg) if set.
     pub fn new() -> Result<Guest> {
+        let backend = match std::env::var("LIBGUEST_BACKEND") {
+            Ok(v) => v.parse().map_err(|reason| Error::State {
+                call: "new",
+                reason: Box::leak(format!("LIBGUEST_BACKEND: {reason}").into_boxed_str()),
+            })?,
+            Err(_) => Backend::Auto,
+        };
         Ok(Guest {
             drives: Vec::new(),
             kernel: None,
@@ -79,13 +122,13 @@ impl Guest {
             append: None,
             launch_timeout: Duration::from_secs(60),
             console_file: None,
+            backend,
             state: State::Config,
             console: None,
             launch_duration: None,
-            request_id: 0,
+            backend_used: None,
         })
     }
-
     fn require_config(&self, call: &'static str) -> Result<()> {
         match self.state {
             State::Config => Ok(()),
@@ -177,32 +220,89 @@ impl Guest {
         Ok(())
     }
 
+    /// Which hypervisor launch() uses (default: [`Backend::Auto`]).
+    pub fn set_backend(&mut self, backend: Backend) -> Result<()> {
+        self.require_config("set_backend")?;
+        self.backend = backend;
+        Ok(())
+    }
+
+    /// The backend that runs the appliance ("kvm" or "tcg"), once launched.
+    pub fn backend(&self) -> Option<&'static str> {
+        self.backend_used
+    }
+
     fn cmdline(&self) -> String {
         crate::appliance::kernel_cmdline(self.verbose, self.append.as_deref())
+    }
+
+    /// KVM unless asked otherwise or unless it cannot run Linux here.
+    fn use_tcg(&self) -> bool {
+        match self.backend {
+            Backend::Kvm => false,
+            Backend::Tcg => true,
+            Backend::Auto => {
+                let status = KvmStatus::probe();
+                match status.check() {
+                    Ok(()) => false,
+                    Err(why) => {
+                        warn_fallback_once(&why.to_string());
+                        true
+                    }
+                }
+            }
+        }
     }
 
     /// Boots the appliance and returns once guest-init is ready to serve.
     pub fn launch(&mut self) -> Result<()> {
         self.require_config("launch")?;
         let started = Instant::now();
-        let appliance = Appliance::locate(self.kernel.as_deref())?;
-        let mut config = VmConfig::new(appliance.kernel, self.cmdline());
-        config.initramfs = Some(appliance.initramfs);
-        config.mem_mib = self.memsize_mib;
-        config.vcpus = self.smp;
-        config.console_file = self.console_file.clone();
-        config.disks = self.drives.iter().map(|d| d.backend.clone()).collect();
-
+        let files = ApplianceFiles::locate(self.kernel.as_deref())?;
+        let spec = LaunchSpec {
+            kernel: files.kernel,
+            initramfs: files.initramfs,
+            cmdline: self.cmdline(),
+            mem_mib: self.memsize_mib,
+            vcpus: self.smp,
+            console_file: self.console_file.clone(),
+            drives: &self.drives,
+        };
+        let mut appliance: Box<dyn Appliance> = if self.use_tcg() {
+            backend::qemu::launch(&spec).map(|a| Box::new(a) as Box<dyn Appliance>)?
+        } else {
+            Box::new(backend::kvm::launch(&spec)?)
+        };
+        self.backend_used = Some(appliance.name());
+        self.console = Some(appliance.console());
         let deadline = started + self.launch_timeout;
-        let mut vm = Vm::start(&config)?;
-        self.console = Some(vm.console());
-        let outcome = wait_until_ready(&vm, deadline);
+        let outcome = wait_until_ready(appliance.as_ref(), deadline);
         if outcome == Boot::Ready {
-            self.launch_duration = Some(started.elapsed());
-            self.state = State::Running(Box::new(vm));
-            return Ok(());
+            match connect(appliance.channel(), deadline) {
+                Ok(conn) => {
+                    self.launch_duration = Some(started.elapsed());
+                    self.state = State::Running(Box::new(Running { appliance, conn }));
+                    return Ok(());
+                }
+                Err(failure) => {
+                    let reason = appliance.console().exit_reason();
+                    appliance.stop();
+                    self.state = State::Closed;
+                    return Err(match (failure, reason) {
+                        (_, Some(reason)) => self.died(reason),
+                        (CallFailure::Protocol(message), None) => Error::Protocol { call: "launch", message },
+                        (_, None) => Error::LaunchTimeout {
+                            seconds: self.launch_timeout.as_secs(),
+                            console_tail: format!(
+                                "{}\n[libguest: guest-init did not open the API channel]",
+                                self.console_tail()
+                            ),
+                        },
+                    });
+                }
+            }
         }
-        vm.stop();
+        appliance.stop();
         self.state = State::Closed;
         Err(match outcome {
             Boot::Exited(reason) => self.died(reason),
@@ -229,17 +329,36 @@ impl Guest {
         matches!(self.state, State::Running(_))
     }
 
-    /// Asks guest-init to sync and power off, and waits for the VM to stop.
-    /// Returns only once the appliance is gone. Calling it on a handle that
-    /// was never launched, or twice, does nothing.
+    /// A handle that cancels the call in progress from another thread;
+    /// None before launch.
+    pub fn cancel_handle(&self) -> Option<CancelHandle> {
+        match &self.state {
+            State::Running(run) => Some(run.conn.cancel_handle()),
+            _ => None,
+        }
+    }
+
+    /// Unmounts the guest filesystems, syncs, powers the appliance off and
+    /// waits until it is gone; then every drive is flushed on the host.
+    /// Calling it on a handle that was never launched, or twice, does
+    /// nothing.
     pub fn shutdown(&mut self) -> Result<()> {
-        let State::Running(mut vm) = std::mem::replace(&mut self.state, State::Closed) else {
+        if matches!(self.state, State::Running(_)) {
+            // Clean unmounts first (journals closed); failures here still
+            // leave the power-off's sync.
+            if let Err(e) = self.umount_all() {
+                tracing::warn!("libguest: umount_all at shutdown: {e}");
+            }
+            if let Err(e) = self.internal_poweroff() {
+                tracing::warn!("libguest: power-off request: {e}");
+            }
+        }
+        let State::Running(mut run) = std::mem::replace(&mut self.state, State::Closed) else {
             return Ok(());
         };
         let deadline = Instant::now() + POWER_OFF_TIMEOUT;
-        vm.send_console_input(b"poweroff\n", deadline);
-        let reason = vm.wait_exit(deadline);
-        vm.stop();
+        let reason = run.appliance.console().wait_exit(deadline);
+        run.appliance.stop();
         // The guest synced; now make the host side durable too (qcow2
         // metadata caches, page cache of raw files).
         for drive in &self.drives {
@@ -261,49 +380,75 @@ impl Guest {
         }
     }
 
-    /// Runs one of guest-init's internal debugging commands and returns its
-    /// reply, as libguestfs's `debug` call does. The commands are test
-    /// hooks (`blockdevs`, `fill`, `verify`, `write-probe`, `discard`,
-    /// `readbench`, `writebench`, `ping`, `sync`); no stability promise.
-    pub fn debug(&mut self, subcmd: &str, args: &[&str]) -> Result<String> {
-        self.request_id += 1;
-        let id = self.request_id;
-        let State::Running(vm) = &self.state else {
+    /// Runs one call over the channel (the generated methods in api.rs
+    /// come here).
+    pub(crate) fn call<R: serde::de::DeserializeOwned>(
+        &mut self,
+        call: &'static str,
+        proc_nr: u32,
+        args: &impl serde::Serialize,
+        stream: Stream<'_>,
+    ) -> Result<R> {
+        let State::Running(run) = &mut self.state else {
             return Err(Error::State {
-                call: "debug",
+                call,
                 reason: "the appliance is not running; call launch() first",
             });
         };
-        let words = std::iter::once(subcmd).chain(args.iter().copied());
-        if words
-            .clone()
-            .any(|w| w.is_empty() || w.contains(char::is_whitespace))
-        {
-            return Err(Error::Debug(
-                "arguments must be non-empty and contain no whitespace".into(),
-            ));
-        }
-        let line = format!("{id} {}\n", words.collect::<Vec<_>>().join(" "));
-        let from = vm.console_end();
-        let deadline = Instant::now() + DEBUG_TIMEOUT;
-        if !vm.send_console_input(line.as_bytes(), deadline) {
-            return Err(self.died(vm.exit_reason().unwrap_or(ExitReason::Stopped)));
-        }
-        let prefix = format!("guest-init: {id} ");
-        match vm.wait_for_line(|l| l.starts_with(prefix.as_bytes()), from, deadline) {
-            vmm::LineWait::Found(_, reply) => {
-                let reply = &reply[prefix.len()..];
-                match reply.split_once(' ').unwrap_or((reply, "")) {
-                    ("ok", text) => Ok(text.to_string()),
-                    (_, text) => Err(Error::Debug(text.to_string())),
-                }
+        let payload = postcard::to_allocvec(args).map_err(|e| Error::InvalidArgument {
+            call,
+            message: format!("cannot encode the arguments: {e}"),
+        })?;
+        let failure = match run.conn.call(proc_nr, &payload, stream) {
+            Ok(bytes) => {
+                return postcard::from_bytes(&bytes).map_err(|e| {
+                    self.close_after_failure();
+                    Error::Protocol {
+                        call,
+                        message: format!("the reply does not decode: {e}"),
+                    }
+                })
             }
-            vmm::LineWait::Exited(reason) => Err(self.died(reason)),
-            vmm::LineWait::TimedOut => Err(Error::Debug(format!(
-                "no reply to {subcmd} within {} s",
-                DEBUG_TIMEOUT.as_secs()
-            ))),
-        }
+            Err(failure) => failure,
+        };
+        Err(match failure {
+            CallFailure::Daemon(reply) => map_reply(call, reply),
+            CallFailure::TooLarge(len) => Error::TooLarge {
+                call,
+                message: format!(
+                    "the request is {len} bytes, over the {} MiB message limit; use upload for large data",
+                    protocol::frame::MAX_PAYLOAD >> 20
+                ),
+            },
+            CallFailure::Host(source) => Error::HostIo {
+                call,
+                what: "host-side I/O of the streamed data failed (the call was cancelled)".into(),
+                source,
+            },
+            CallFailure::Protocol(message) => {
+                self.close_after_failure();
+                Error::Protocol { call, message }
+            }
+            CallFailure::Channel(_) => {
+                let reason = self.close_after_failure();
+                self.died(reason)
+            }
+        })
+    }
+
+    /// The channel broke: the appliance is gone or unusable. Stop it and
+    /// return why it stopped.
+    fn close_after_failure(&mut self) -> ExitReason {
+        let State::Running(mut run) = std::mem::replace(&mut self.state, State::Closed) else {
+            return ExitReason::Stopped;
+        };
+        let grace = Instant::now() + EXIT_REASON_GRACE;
+        let reason = run.appliance.console().wait_exit(grace);
+        let stopped = run.appliance.stop();
+        reason.unwrap_or(ExitReason::Crashed(format!(
+            "the API channel closed while the appliance was running ({})",
+            describe(&stopped)
+        )))
     }
 
     /// The appliance console so far (bounded: the oldest output may be gone).
@@ -314,7 +459,7 @@ impl Guest {
             .unwrap_or_default()
     }
 
-    fn console_tail(&self) -> String {
+    pub(crate) fn console_tail(&self) -> String {
         self.console
             .as_ref()
             .map(|c| c.tail(ERROR_TAIL_LINES))
@@ -340,6 +485,44 @@ fn describe(reason: &ExitReason) -> String {
         ExitReason::TripleFault => "triple fault".into(),
         ExitReason::Crashed(why) => why.clone(),
         ExitReason::Stopped => "stopped by the host".into(),
+    }
+}
+
+/// One line on stderr, once per process: the fallback is slow and the
+/// user should know why.
+fn warn_fallback_once(why: &str) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        eprintln!("libguest: warning: KVM cannot run the appliance here, using qemu TCG (slow): {why}");
+    });
+    tracing::warn!("KVM unavailable, falling back to qemu TCG: {why}");
+}
+
+/// The daemon's error, as a typed error.
+fn map_reply(call: &'static str, reply: ErrorReply) -> Error {
+    let message = reply.message;
+    match reply.kind {
+        ErrorKind::Errno => match reply.errno {
+            libc::ENOENT => Error::NotFound { call, message },
+            libc::EACCES | libc::EPERM => Error::PermissionDenied { call, message },
+            libc::EROFS => Error::ReadOnly { call, message },
+            libc::EEXIST => Error::AlreadyExists { call, message },
+            libc::ENOTDIR => Error::NotADirectory { call, message },
+            libc::EISDIR => Error::IsADirectory { call, message },
+            libc::ENOTEMPTY => Error::DirectoryNotEmpty { call, message },
+            libc::ENOSPC => Error::NoSpace { call, message },
+            libc::EINVAL => Error::InvalidArgument { call, message },
+            errno => Error::Guest { call, errno, message },
+        },
+        ErrorKind::InvalidArgument => Error::InvalidArgument { call, message },
+        ErrorKind::NotMounted => Error::NotMounted { call, message },
+        ErrorKind::Cancelled => Error::Cancelled { call },
+        ErrorKind::TooLarge => Error::TooLarge { call, message },
+        ErrorKind::UnknownProcedure | ErrorKind::Other => Error::Guest {
+            call,
+            errno: 0,
+            message,
+        },
     }
 }
 

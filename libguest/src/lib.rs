@@ -13,11 +13,22 @@
 //! # Ok::<(), libguest::Error>(())
 //! ```
 
+mod api;
 pub mod appliance;
+mod backend;
+mod connection;
 mod drive;
 mod error;
 mod guest;
+#[doc(hidden)] pub mod transfer;
 
+pub use api::{Sink, Source};
+pub use backend::Backend;
+pub use connection::CancelHandle;
+pub use protocol::types::{ArgError, Compression, Device, Dirent, FsEntry, MountEntry, Pathname, StatVfs, Statns, Version};
+/// Per-call argument types: `calls::<name>::Opts` holds a call's optional
+/// arguments.
+pub use protocol::calls;
 pub use drive::{Drive, DriveFormat, DriveOptions, DriveSource};
 pub use error::{Error, Result};
 pub use guest::Guest;

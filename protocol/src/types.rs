@@ -349,6 +349,18 @@ impl IntoArg<Vec<String>> for &[&str] {
     }
 }
 
+impl<const N: usize> IntoArg<Vec<String>> for &[&str; N] {
+    fn into_arg(self) -> Result<Vec<String>, ArgError> {
+        Ok(self.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl IntoArg<Vec<String>> for Vec<&str> {
+    fn into_arg(self) -> Result<Vec<String>, ArgError> {
+        Ok(self.into_iter().map(str::to_owned).collect())
+    }
+}
+
 impl IntoArg<i64> for i32 {
     fn into_arg(self) -> Result<i64, ArgError> {
         Ok(self.into())
