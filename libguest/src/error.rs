@@ -77,6 +77,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("{call}: {source}")]
+    Transfer {
+        call: &'static str,
+        #[source]
+        source: crate::transfer::TransferError,
+    },
     #[error("{call}: protocol error on the appliance channel: {message}; the handle is closed")]
     Protocol { call: &'static str, message: String },
 }

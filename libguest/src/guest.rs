@@ -280,6 +280,13 @@ impl Guest {
         if outcome == Boot::Ready {
             match connect(appliance.channel(), deadline) {
                 Ok(conn) => {
+                    if conn.hello.daemon_version != env!("CARGO_PKG_VERSION") {
+                        tracing::warn!(
+                            "guest-init is version {}, the library {}",
+                            conn.hello.daemon_version,
+                            env!("CARGO_PKG_VERSION")
+                        );
+                    }
                     self.launch_duration = Some(started.elapsed());
                     self.state = State::Running(Box::new(Running { appliance, conn }));
                     return Ok(());
@@ -429,7 +436,8 @@ impl Guest {
                 self.close_after_failure();
                 Error::Protocol { call, message }
             }
-            CallFailure::Channel(_) => {
+            CallFailure::Channel(e) => {
+                tracing::debug!("{call}: channel failed: {e}");
                 let reason = self.close_after_failure();
                 self.died(reason)
             }

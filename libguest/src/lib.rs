@@ -17,6 +17,7 @@ mod api;
 pub mod appliance;
 mod backend;
 mod connection;
+mod copy;
 mod drive;
 mod error;
 mod guest;

@@ -7,6 +7,7 @@
 //! whose nested /dev/kvm works, and runs the same test binary inside it.
 //! qemu is only ever a test tool here, never on the product's path.
 
+pub mod images;
 pub mod testhost;
 
 use std::path::{Path, PathBuf};
@@ -49,10 +50,12 @@ pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
             let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
             host.add_appliance_kernel(&appliance_kernel())
                 .unwrap_or_else(|e| panic!("{e}"));
-            // Tests make and check qcow2 images inside the test host.
-            if let Some(qemu_img) = testhost::which("qemu-img") {
-                host.add_program(&qemu_img, &qemu_img.to_string_lossy())
-                    .unwrap_or_else(|e| panic!("{e}"));
+            // Tests make and check images inside the test host.
+            for tool in ["qemu-img", "mke2fs"] {
+                if let Some(path) = testhost::which(tool) {
+                    host.add_program(&path, &path.to_string_lossy())
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
             }
             // The emulated test host sometimes comes up with a KVM that
             // never runs a guest (libguest reports it in seconds, with this
