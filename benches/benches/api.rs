@@ -1,0 +1,145 @@
+//! The API channel: round-trip latency of a no-op call (`ping_daemon`,
+//! median and p99 over 10,000 calls) and `upload` / `download` throughput
+//! of a 256 MiB file, next to host `cat` of the same data in the same run.
+//! Runs the main path (our VMM; inside the e2e test host where /dev/kvm
+//! cannot run Linux) and the qemu TCG fallback.
+//!
+//!     cargo bench -p libguest-benches --bench api
+//!
+//! LIBGUEST_BENCH_ITERS sets the number of pings (default 10000);
+//! LIBGUEST_BENCH_BACKENDS=kvm or tcg runs only one.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use libguest::{Backend, Guest};
+use libguest_tests::images::partitioned_ext4;
+use libguest_tests::testhost::{self, TestHost};
+use libguest_tests::Mode;
+
+const FILE_MIB: u64 = 256;
+
+fn main() {
+    let wanted = std::env::var("LIBGUEST_BENCH_BACKENDS").unwrap_or_else(|_| "kvm,tcg".into());
+    if std::env::var_os(libguest_tests::INSIDE_ENV).is_some() {
+        measure(Backend::Kvm, "our VMM, inside the e2e test host (nested KVM under qemu TCG)");
+        return;
+    }
+    if wanted.contains("kvm") {
+        match libguest_tests::mode() {
+            Mode::Native => measure(Backend::Kvm, "our VMM on this host's KVM"),
+            Mode::TestHost => in_test_host(),
+        }
+    }
+    if wanted.contains("tcg") {
+        measure(Backend::Tcg, "qemu TCG fallback, on this host");
+    }
+}
+
+fn in_test_host() {
+    let init = Path::new(env!("CARGO_BIN_EXE_bench-testhost-init"));
+    let result = TestHost::new(init).and_then(|mut host| {
+        host.add_appliance_kernel(&libguest_tests::appliance_kernel())?;
+        if let Some(mke2fs) = testhost::which("mke2fs") {
+            host.add_program(&mke2fs, &mke2fs.to_string_lossy())?;
+        }
+        for var in ["LIBGUEST_BENCH_ITERS"] {
+            if let Ok(v) = std::env::var(var) {
+                host.set_env(var, &v);
+            }
+        }
+        let exe = std::env::current_exe()
+            .map_err(|e| testhost::TestHostError(e.to_string()))?;
+        host.run(&exe, &[])
+    });
+    match result {
+        Ok(o) if o.exit_code == Some(0) => {}
+        Ok(_) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("api bench: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).map_or(f64::NAN, |d| d.as_secs_f64() * 1e6)
+}
+
+fn mib_s(bytes: u64, elapsed: Duration) -> f64 {
+    bytes as f64 / (1 << 20) as f64 / elapsed.as_secs_f64()
+}
+
+fn cat(src: &Path, dst: &str) -> Duration {
+    let t = Instant::now();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat '{}' > {dst}", src.display()))
+        .status()
+        .expect("run cat");
+    assert!(status.success());
+    t.elapsed()
+}
+
+fn measure(backend: Backend, place: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let image = dir.path().join("bench.img");
+    partitioned_ext4(&image, FILE_MIB * 2 + 64, "bench", "4c475354-0000-4000-8000-00000000be0c");
+    let data = dir.path().join("data.bin");
+    let chunk = libguest_tests::pattern(0, 1 << 20, 5);
+    let mut contents = Vec::with_capacity((FILE_MIB << 20) as usize);
+    for _ in 0..FILE_MIB {
+        contents.extend_from_slice(&chunk);
+    }
+    std::fs::write(&data, &contents).expect("write data file");
+    drop(contents);
+
+    let mut g = Guest::new().expect("Guest::new");
+    g.set_backend(backend).expect("backend");
+    g.add_drive(&image).expect("add drive");
+    g.launch().unwrap_or_else(|e| panic!("launch: {e}"));
+    g.mount("/dev/sda1", "/").expect("mount");
+
+    let iters = libguest_benches::iterations(10_000);
+    for _ in 0..100 {
+        g.ping_daemon().expect("ping");
+    }
+    let mut samples = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let t = Instant::now();
+        g.ping_daemon().expect("ping");
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+
+    let host_cat = cat(&data, "/dev/null"); // warm, then measure
+    let host_cat = host_cat.min(cat(&data, "/dev/null"));
+    let t = Instant::now();
+    g.upload(&data, "/data.bin").expect("upload");
+    g.sync().expect("sync");
+    let upload = t.elapsed();
+    let t = Instant::now();
+    g.download("/data.bin", &mut std::io::sink()).expect("download");
+    let download = t.elapsed();
+    g.shutdown().expect("shutdown");
+
+    let bytes = FILE_MIB << 20;
+    println!("API channel, {place}:");
+    println!(
+        "  ping_daemon round trip: median {:.1} µs, p99 {:.1} µs ({} calls)",
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.99),
+        samples.len()
+    );
+    println!(
+        "  upload   {FILE_MIB} MiB: {:>7.1} MiB/s (into ext4 on virtio-scsi, sync included)",
+        mib_s(bytes, upload)
+    );
+    println!("  download {FILE_MIB} MiB: {:>7.1} MiB/s", mib_s(bytes, download));
+    println!(
+        "  host cat of the same file: {:>7.1} MiB/s (same run)",
+        mib_s(bytes, host_cat)
+    );
+}
