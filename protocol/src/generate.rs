@@ -33,6 +33,8 @@ pub struct CallInfo {
     pub ret: &'static str,
     pub doc: &'static str,
     pub needs_root: bool,
+    /// Runs a host tool from the appliance's tools layer.
+    pub needs_tools: bool,
     pub internal: bool,
 }
 
@@ -100,6 +102,8 @@ macro_rules! __call_modules {
             pub const KIND: $crate::CallKind = $crate::__call_kind!($kind);
             pub const FLAGS: &[&str] = &[$(stringify!($flag)),*];
             pub const NEEDS_ROOT: bool = $crate::generate_support::has_flag(FLAGS, "needs_root");
+            /// Runs a host tool (mkfs…) from the tools layer.
+            pub const NEEDS_TOOLS: bool = $crate::generate_support::has_flag(FLAGS, "needs_tools");
 
             /// Everything the daemon receives: required arguments, then the
             /// optional ones.
@@ -179,6 +183,7 @@ macro_rules! __daemon_trait {
                 ret: stringify!($ret),
                 doc: concat!($($doc, "\n"),*),
                 needs_root: calls::$name::NEEDS_ROOT,
+                needs_tools: calls::$name::NEEDS_TOOLS,
                 internal: has_flag(calls::$name::FLAGS, "internal"),
             },
         )*];

@@ -10,6 +10,8 @@
 //!   `upload`, `tar_in`) or `file_out` (the daemon streams data back).
 //! - optional arguments are `Option<Type>` in `calls::<name>::Opts`.
 //! - flags: `needs_root` (refused until a filesystem is mounted on `/`),
+//!   `needs_tools` (runs a host tool from the tools layer, which the
+//!   library loads into the appliance on first use),
 //!   `internal` (not a CLI command, not in the docs).
 //!
 //! [`for_each_call!`] hands the table to a generator macro; see
@@ -145,6 +147,69 @@ macro_rules! for_each_call {
             92 file_in tar_in(directory: Pathname) [compress: Compression, xattrs: bool] -> () [needs_root];
             /// Packs a guest directory into a tar stream.
             93 file_out tar_out(directory: Pathname) [compress: Compression, numericowner: bool, excludes: Vec<String>] -> () [needs_root];
+
+            /// Finds the operating systems on the disks; returns their root filesystems.
+            100 call inspect_os() [] -> Vec<String> [];
+            /// The OS type of an inspected root: linux, windows or unknown.
+            101 call inspect_get_type(root: Device) [] -> String [];
+            /// The distribution: debian, ubuntu, fedora, rhel, archlinux…, windows, or unknown.
+            102 call inspect_get_distro(root: Device) [] -> String [];
+            /// The product name, e.g. "Debian GNU/Linux 12 (bookworm)".
+            103 call inspect_get_product_name(root: Device) [] -> String [];
+            /// The major version number (0 if unknown).
+            104 call inspect_get_major_version(root: Device) [] -> i64 [];
+            /// The minor version number (0 if unknown).
+            105 call inspect_get_minor_version(root: Device) [] -> i64 [];
+            /// The architecture: x86_64, i386, aarch64… from a binary's ELF header or the registry.
+            106 call inspect_get_arch(root: Device) [] -> String [];
+            /// The hostname of the OS.
+            107 call inspect_get_hostname(root: Device) [] -> String [];
+            /// The package format: deb, rpm, pacman…, or unknown.
+            108 call inspect_get_package_format(root: Device) [] -> String [];
+            /// The package manager: apt, dnf, yum, zypper, pacman…, or unknown.
+            109 call inspect_get_package_management(root: Device) [] -> String [];
+            /// The OS's mountpoints (from /etc/fstab, UUID= and LABEL= resolved) and their devices.
+            110 call inspect_get_mountpoints(root: Device) [] -> Vec<MountEntry> [];
+            /// The filesystems that belong to the OS.
+            111 call inspect_get_filesystems(root: Device) [] -> Vec<String> [];
+            /// The installed applications (dpkg or rpm database); mount the OS's filesystems first.
+            112 call inspect_list_applications2(root: Device) [] -> Vec<Application> [needs_root];
+
+            /// Writes a new empty partition table: gpt or mbr (msdos).
+            120 call part_init(device: Device, parttype: String) [] -> () [];
+            /// Adds a partition from startsect to endsect (inclusive, 512-byte sectors); prlogex is p, l or e.
+            121 call part_add(device: Device, prlogex: String, startsect: i64, endsect: i64) [] -> () [];
+            /// Deletes partition partnum.
+            122 call part_del(device: Device, partnum: i64) [] -> () [];
+            /// Makes one partition covering the whole disk under a new table of type parttype.
+            123 call part_disk(device: Device, parttype: String) [] -> () [];
+            /// The partitions of a device: number, start, end and size in bytes.
+            124 call part_list(device: Device) [] -> Vec<Partition> [];
+            /// The partition table type: gpt or msdos.
+            125 call part_get_parttype(device: Device) [] -> String [];
+            /// Sets a GPT partition's name.
+            126 call part_set_name(device: Device, partnum: i64, name: String) [] -> () [];
+            /// Sets a GPT partition's type GUID.
+            127 call part_set_gpt_type(device: Device, partnum: i64, guid: String) [] -> () [];
+            /// Sets or clears the bootable flag of an MBR partition (legacy BIOS bootable on GPT).
+            128 call part_set_bootable(device: Device, partnum: i64, bootable: bool) [] -> () [];
+
+            /// Makes a filesystem: ext2, ext3, ext4, xfs, vfat or btrfs.
+            130 call mkfs(fstype: String, device: Device) [blocksize: i64, label: String] -> () [needs_tools];
+            /// Checks an ext2/3/4 filesystem (e2fsck -f); correct repairs it.
+            131 call e2fsck(device: Device) [correct: bool, forceall: bool] -> () [needs_tools];
+            /// Checks a filesystem; returns fsck's exit status (0 clean, 1 errors corrected, …).
+            132 call fsck(fstype: String, device: Device) [] -> i64 [needs_tools];
+            /// Grows or shrinks an ext2/3/4 filesystem to fill its device.
+            133 call resize2fs(device: Device) [] -> () [needs_tools];
+            /// Sets a filesystem's label.
+            134 call set_label(mountable: Device, label: String) [] -> () [needs_tools];
+            /// Fills the free space of the filesystem holding a directory with zeroes.
+            135 call zero_free_space(directory: Pathname) [] -> () [needs_root];
+            /// Discards the unused blocks of a mounted filesystem.
+            136 call fstrim(mountpoint: Pathname) [] -> () [needs_root];
+            /// Loads the tools layer (a cpio stream) into the appliance; done by the library on first need.
+            137 file_in internal_load_tools() [] -> () [internal];
         }
     };
 }

@@ -213,6 +213,32 @@ pub struct MountEntry {
     pub mountpoint: String,
 }
 
+/// An installed application (`inspect_list_applications2`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub app2_name: String,
+    pub app2_display_name: String,
+    pub app2_epoch: i64,
+    pub app2_version: String,
+    pub app2_release: String,
+    pub app2_arch: String,
+    pub app2_install_path: String,
+    pub app2_publisher: String,
+    pub app2_url: String,
+    pub app2_source_package: String,
+    pub app2_summary: String,
+    pub app2_description: String,
+}
+
+/// One partition (`part_list`); offsets in bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    pub part_num: i64,
+    pub part_start: i64,
+    pub part_end: i64,
+    pub part_size: i64,
+}
+
 /// What the daemon reports in `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {

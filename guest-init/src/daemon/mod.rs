@@ -6,9 +6,12 @@ mod archive;
 mod devices;
 mod dirs;
 mod files;
+mod inspect;
 mod misc;
+mod mkfs;
 pub(crate) mod mount;
 mod ops;
+mod parts;
 pub(crate) mod root;
 mod search;
 #[cfg(test)]
@@ -67,4 +70,7 @@ route! {
     ops: [mkdir, mkdir_p, rmdir, rm, rm_rf, cp, cp_a, mv, ln_s, chmod, chown, utimens]
     search: [checksum, grep]
     archive: [tar_in, tar_out]
+    inspect: [inspect_os, inspect_get_type, inspect_get_distro, inspect_get_product_name, inspect_get_major_version, inspect_get_minor_version, inspect_get_arch, inspect_get_hostname, inspect_get_package_format, inspect_get_package_management, inspect_get_mountpoints, inspect_get_filesystems, inspect_list_applications2]
+    parts: [part_init, part_add, part_del, part_disk, part_list, part_get_parttype, part_set_name, part_set_gpt_type, part_set_bootable]
+    mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }
