@@ -11,9 +11,9 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use protocol::calls;
 #[allow(unused_imports)]
 use protocol::types::*;
-use protocol::calls;
 
 use crate::connection::Stream;
 use crate::error::{Error, Result};
@@ -125,7 +125,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         pub fn $name(&mut self, $($arg: impl IntoArg<$aty>),*) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
-            self.call(calls::$name::NAME, calls::$name::PROC, &args, Stream::None)
+            self.call(calls::$name::META, &args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -147,7 +147,7 @@ macro_rules! guest_methods {
                 $($arg: arg(stringify!($name), $arg)?,)*
                 $($opt: opts.$opt,)+
             };
-            self.call(calls::$name::NAME, calls::$name::PROC, &args, Stream::None)
+            self.call(calls::$name::META, &args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -167,7 +167,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             from.into().with(calls::$name::NAME, |r| {
-                self.call(calls::$name::NAME, calls::$name::PROC, &args, Stream::In(r))
+                self.call(calls::$name::META, &args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -188,7 +188,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             to.into().with(calls::$name::NAME, |w| {
-                self.call(calls::$name::NAME, calls::$name::PROC, &args, Stream::Out(w))
+                self.call(calls::$name::META, &args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }
@@ -213,7 +213,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             from.into().with(calls::$name::NAME, |r| {
-                self.call(calls::$name::NAME, calls::$name::PROC, &args, Stream::In(r))
+                self.call(calls::$name::META, &args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -238,7 +238,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             to.into().with(calls::$name::NAME, |w| {
-                self.call(calls::$name::NAME, calls::$name::PROC, &args, Stream::Out(w))
+                self.call(calls::$name::META, &args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }

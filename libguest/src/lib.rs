@@ -16,23 +16,27 @@
 mod api;
 pub mod appliance;
 mod backend;
+pub mod commands;
 mod connection;
 mod copy;
 mod drive;
 mod error;
 mod guest;
-#[doc(hidden)] pub mod transfer;
+#[doc(hidden)]
+pub mod transfer;
 
 pub use api::{Sink, Source};
 pub use backend::Backend;
 pub use connection::CancelHandle;
-pub use protocol::types::{ArgError, Compression, Device, Dirent, FsEntry, MountEntry, Pathname, StatVfs, Statns, Version};
-/// Per-call argument types: `calls::<name>::Opts` holds a call's optional
-/// arguments.
-pub use protocol::calls;
 pub use drive::{Drive, DriveFormat, DriveOptions, DriveSource};
 pub use error::{Error, Result};
 pub use guest::Guest;
+/// Per-call argument types: `calls::<name>::Opts` holds a call's optional
+/// arguments.
+pub use protocol::calls;
+pub use protocol::types::{
+    ArgError, Compression, Device, Dirent, FsEntry, MountEntry, Pathname, StatVfs, Statns, Version,
+};
 pub use vmm::KvmStatus;
 
 /// The line guest-init prints on the console once it can serve requests.

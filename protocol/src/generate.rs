@@ -15,6 +15,14 @@ pub enum CallKind {
     FileOut,
 }
 
+/// What the library needs to know to send a call.
+#[derive(Debug, Clone, Copy)]
+pub struct CallMeta {
+    pub name: &'static str,
+    pub proc_nr: u32,
+    pub needs_tools: bool,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct ArgInfo {
     pub name: &'static str,
@@ -120,6 +128,12 @@ macro_rules! __call_modules {
             }
 
             pub type Ret = $ret;
+
+            pub const META: $crate::CallMeta = $crate::CallMeta {
+                name: NAME,
+                proc_nr: PROC,
+                needs_tools: NEEDS_TOOLS,
+            };
         }
     )*};
 }
@@ -207,8 +221,9 @@ fn not_mounted(call: &str) -> ErrorReply {
 }
 
 fn encode<T: serde::Serialize>(call: &str, value: &T) -> Result<Vec<u8>, ErrorReply> {
-    let bytes = postcard::to_allocvec(value)
-        .map_err(|e| ErrorReply::new(ErrorKind::Other, format!("{call}: encoding the reply: {e}")))?;
+    let bytes = postcard::to_allocvec(value).map_err(|e| {
+        ErrorReply::new(ErrorKind::Other, format!("{call}: encoding the reply: {e}"))
+    })?;
     if bytes.len() > crate::frame::MAX_PAYLOAD as usize {
         return Err(ErrorReply::new(
             ErrorKind::TooLarge,
@@ -225,7 +240,10 @@ fn encode<T: serde::Serialize>(call: &str, value: &T) -> Result<Vec<u8>, ErrorRe
 /// A table type as `stringify!` spells it, tidied: `Vec < String >` to
 /// `Vec<String>`.
 pub fn tidy_type(ty: &str) -> String {
-    ty.replace(" < ", "<").replace("< ", "<").replace(" >", ">").replace(" ,", ",")
+    ty.replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
 }
 
 /// The API reference in Markdown, generated from the table.
@@ -236,13 +254,30 @@ pub fn docs_markdown() -> String {
          Each call is a `Guest` method and a `libguest` CLI command (with `-` or `_`).\n",
     );
     for c in CALLS.iter().filter(|c| !c.internal) {
-        let args: Vec<String> = c.args.iter().map(|a| format!("{}: {}", a.name, tidy_type(a.ty))).collect();
-        out.push_str(&format!("\n## `{}`\n\n```text\n{}({})", c.name, c.name, args.join(", ")));
+        let args: Vec<String> = c
+            .args
+            .iter()
+            .map(|a| format!("{}: {}", a.name, tidy_type(a.ty)))
+            .collect();
+        out.push_str(&format!(
+            "\n## `{}`\n\n```text\n{}({})",
+            c.name,
+            c.name,
+            args.join(", ")
+        ));
         if !c.opts.is_empty() {
-            let opts: Vec<String> = c.opts.iter().map(|a| format!("{}: {}", a.name, tidy_type(a.ty))).collect();
+            let opts: Vec<String> = c
+                .opts
+                .iter()
+                .map(|a| format!("{}: {}", a.name, tidy_type(a.ty)))
+                .collect();
             out.push_str(&format!(" [{}]", opts.join(", ")));
         }
-        out.push_str(&format!(" -> {}\n```\n\n{}\n", tidy_type(c.ret), c.doc.trim()));
+        out.push_str(&format!(
+            " -> {}\n```\n\n{}\n",
+            tidy_type(c.ret),
+            c.doc.trim()
+        ));
         let mut notes = Vec::new();
         match c.kind {
             CallKind::FileIn => notes.push("streams data from the host"),
@@ -253,7 +288,11 @@ pub fn docs_markdown() -> String {
             notes.push("needs a filesystem mounted on /");
         }
         if !notes.is_empty() {
-            out.push_str(&format!("\n*{}; procedure {}.*\n", notes.join("; "), c.proc_nr));
+            out.push_str(&format!(
+                "\n*{}; procedure {}.*\n",
+                notes.join("; "),
+                c.proc_nr
+            ));
         } else {
             out.push_str(&format!("\n*procedure {}.*\n", c.proc_nr));
         }

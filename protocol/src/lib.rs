@@ -17,7 +17,9 @@ pub use generate as generate_support;
 mod table;
 pub mod types;
 
-pub use generate::{dispatch, docs_markdown, CallInfo, CallKind, Daemon, ArgInfo, CALLS};
+pub use generate::{
+    dispatch, docs_markdown, tidy_type, ArgInfo, CallInfo, CallKind, CallMeta, Daemon, CALLS,
+};
 pub use types::{ErrorKind, ErrorReply};
 
 /// Generated per-call modules: `calls::<name>::{Args, Opts, Ret, PROC,

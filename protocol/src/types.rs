@@ -427,10 +427,23 @@ mod tests {
 
     #[test]
     fn devices_stay_under_dev() {
-        for good in ["/dev/sda", "/dev/sdb12", "/dev/mapper/vg-lv_root", "/dev/md127"] {
+        for good in [
+            "/dev/sda",
+            "/dev/sdb12",
+            "/dev/mapper/vg-lv_root",
+            "/dev/md127",
+        ] {
             assert!(Device::new(good).is_ok(), "{good}");
         }
-        for bad in ["sda", "/dev/", "/dev/../etc/passwd", "/dev/sda/..", "/dev//sda", "/dev/s a", "/etc/passwd"] {
+        for bad in [
+            "sda",
+            "/dev/",
+            "/dev/../etc/passwd",
+            "/dev/sda/..",
+            "/dev//sda",
+            "/dev/s a",
+            "/etc/passwd",
+        ] {
             let err = Device::new(bad).unwrap_err();
             assert!(err.to_string().contains("device"), "{bad}: {err}");
         }
@@ -441,6 +454,9 @@ mod tests {
         let bytes = postcard::to_allocvec(&"relative/path".to_string()).unwrap();
         assert!(postcard::from_bytes::<Pathname>(&bytes).is_err());
         let bytes = postcard::to_allocvec(&"/ok".to_string()).unwrap();
-        assert_eq!(postcard::from_bytes::<Pathname>(&bytes).unwrap().as_str(), "/ok");
+        assert_eq!(
+            postcard::from_bytes::<Pathname>(&bytes).unwrap().as_str(),
+            "/ok"
+        );
     }
 }

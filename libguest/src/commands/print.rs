@@ -1,0 +1,128 @@
+//! Results as text, as guestfish prints them.
+
+use std::io::{self, Write};
+
+use protocol::types::*;
+
+pub trait Print {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+impl Print for () {
+    fn print(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Print for bool {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{self}")
+    }
+}
+
+impl Print for i64 {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{self}")
+    }
+}
+
+impl Print for String {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.as_bytes())?;
+        if !self.is_empty() && !self.ends_with('\n') {
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// Raw bytes, as they are (read-file, pread).
+impl Print for Vec<u8> {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self)
+    }
+}
+
+impl Print for Vec<String> {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        for line in self {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+macro_rules! print_fields {
+    ($ty:ty: $($field:ident),*) => {
+        impl Print for $ty {
+            fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+                $(writeln!(out, "{}: {}", stringify!($field), self.$field)?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+print_fields!(Statns: st_dev, st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev, st_size,
+    st_blksize, st_blocks, st_atime_sec, st_atime_nsec, st_mtime_sec, st_mtime_nsec,
+    st_ctime_sec, st_ctime_nsec);
+print_fields!(StatVfs: bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax);
+print_fields!(Version: major, minor, release, extra);
+print_fields!(Partition: part_num, part_start, part_end, part_size);
+print_fields!(Application: app2_name, app2_display_name, app2_epoch, app2_version,
+    app2_release, app2_arch, app2_install_path, app2_publisher, app2_url,
+    app2_source_package, app2_summary, app2_description);
+
+impl Print for FsEntry {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}: {}", self.device, self.fstype)
+    }
+}
+
+impl Print for MountEntry {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}: {}", self.device, self.mountpoint)
+    }
+}
+
+impl Print for Dirent {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{} {} {}", self.ino, self.ftyp, self.name)
+    }
+}
+
+/// Lists of structs: one block each, numbered as guestfish does for
+/// multi-line ones.
+macro_rules! print_list {
+    ($($ty:ty),*) => {$(
+        impl Print for Vec<$ty> {
+            fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+                for item in self {
+                    item.print(out)?;
+                }
+                Ok(())
+            }
+        }
+    )*};
+}
+print_list!(FsEntry, MountEntry, Dirent);
+
+macro_rules! print_blocks {
+    ($($ty:ty),*) => {$(
+        impl Print for Vec<$ty> {
+            fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+                for (i, item) in self.iter().enumerate() {
+                    writeln!(out, "[{i}] = {{")?;
+                    let mut text = Vec::new();
+                    item.print(&mut text)?;
+                    for line in String::from_utf8_lossy(&text).lines() {
+                        writeln!(out, "  {line}")?;
+                    }
+                    writeln!(out, "}}")?;
+                }
+                Ok(())
+            }
+        }
+    )*};
+}
+print_blocks!(Partition, Application);

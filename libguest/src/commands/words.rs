@@ -1,0 +1,191 @@
+//! Command words to typed arguments, guestfish style: required arguments
+//! by position, then optional ones as `name:value`.
+
+use protocol::types::{Compression, Device, Pathname};
+
+/// A type that can be given as one command word.
+pub trait FromWord: Sized {
+    fn from_word(word: &str) -> Result<Self, String>;
+}
+
+impl FromWord for String {
+    fn from_word(word: &str) -> Result<Self, String> {
+        Ok(word.to_owned())
+    }
+}
+
+impl FromWord for Vec<u8> {
+    fn from_word(word: &str) -> Result<Self, String> {
+        Ok(word.as_bytes().to_vec())
+    }
+}
+
+/// A list is one word, its items separated by spaces (quote it).
+impl FromWord for Vec<String> {
+    fn from_word(word: &str) -> Result<Self, String> {
+        Ok(word.split_whitespace().map(str::to_owned).collect())
+    }
+}
+
+impl FromWord for i64 {
+    fn from_word(word: &str) -> Result<Self, String> {
+        let parsed = if let Some(hex) = word.strip_prefix("0x") {
+            i64::from_str_radix(hex, 16)
+        } else if word.len() > 1 && word.starts_with('0') {
+            // guestfish reads a leading 0 as octal: chmod 0755 /x.
+            i64::from_str_radix(&word[1..], 8)
+        } else {
+            word.parse()
+        };
+        parsed.map_err(|_| format!("{word:?} is not an integer"))
+    }
+}
+
+impl FromWord for bool {
+    fn from_word(word: &str) -> Result<Self, String> {
+        match word.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(format!("{word:?} is not a boolean (true or false)")),
+        }
+    }
+}
+
+macro_rules! from_str_words {
+    ($($ty:ty),*) => {$(
+        impl FromWord for $ty {
+            fn from_word(word: &str) -> Result<Self, String> {
+                word.parse().map_err(|e: protocol::types::ArgError| e.to_string())
+            }
+        }
+    )*};
+}
+from_str_words!(Device, Pathname, Compression);
+
+/// The words of one command, checked against the call's arguments.
+pub struct Words<'a> {
+    command: &'a str,
+    usage: String,
+    required: std::slice::Iter<'a, String>,
+    optional: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Words<'a> {
+    /// `host` extra positional words are the host file of streaming calls.
+    pub fn new(
+        command: &'a str,
+        words: &'a [String],
+        args: &[&str],
+        opts: &[&str],
+        host: Option<&str>,
+    ) -> Result<Words<'a>, String> {
+        let mut usage = String::from(command);
+        let names: Vec<&str> = match host {
+            Some(h) => std::iter::once(h).chain(args.iter().copied()).collect(),
+            None => args.to_vec(),
+        };
+        for a in &names {
+            usage.push_str(&format!(" {a}"));
+        }
+        for o in opts {
+            usage.push_str(&format!(" [{o}:..]"));
+        }
+        let positional = words.iter().take_while(|w| !is_opt(w, opts)).count();
+        if positional != names.len() {
+            return Err(format!(
+                "{command}: expected {} argument{}, got {positional}; usage: {usage}",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" }
+            ));
+        }
+        let mut optional = Vec::new();
+        for w in &words[positional..] {
+            match w.split_once(':') {
+                Some((name, value)) if opts.contains(&name) => optional.push((name, value)),
+                _ => {
+                    return Err(format!(
+                        "{command}: unknown optional argument {w:?}; usage: {usage}"
+                    ))
+                }
+            }
+        }
+        Ok(Words {
+            command,
+            usage,
+            required: words[..positional].iter(),
+            optional,
+        })
+    }
+
+    pub fn next<T: FromWord>(&mut self, name: &str) -> Result<T, String> {
+        let word = self
+            .required
+            .next()
+            .ok_or_else(|| format!("{}: missing {name}; usage: {}", self.command, self.usage))?;
+        T::from_word(word).map_err(|e| format!("{}: {name}: {e}", self.command))
+    }
+
+    pub fn opt<T: FromWord>(&self, name: &str) -> Result<Option<T>, String> {
+        match self.optional.iter().rev().find(|(n, _)| *n == name) {
+            Some((_, value)) => T::from_word(value)
+                .map(Some)
+                .map_err(|e| format!("{}: {name}: {e}", self.command)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn is_opt(word: &str, opts: &[&str]) -> bool {
+    word.split_once(':')
+        .is_some_and(|(name, _)| opts.contains(&name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn positional_then_optional() {
+        let w2 = words(&["/dir", "compress:xz"]);
+        let mut p = Words::new(
+            "tar-out",
+            &w2,
+            &["directory"],
+            &["compress", "excludes"],
+            None,
+        )
+        .unwrap();
+        assert_eq!(p.next::<Pathname>("directory").unwrap().as_str(), "/dir");
+        assert_eq!(
+            p.opt::<Compression>("compress").unwrap(),
+            Some(Compression::Xz)
+        );
+        assert_eq!(p.opt::<Vec<String>>("excludes").unwrap(), None);
+    }
+
+    #[test]
+    fn counts_and_types_are_checked() {
+        let err = Words::new("ls", &[], &["directory"], &[], None)
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("expected 1 argument, got 0; usage: ls directory"),
+            "{err}"
+        );
+        let w = words(&["a", "b"]);
+        assert!(Words::new("ls", &w, &["directory"], &[], None).is_err());
+        let w = words(&["relative"]);
+        let mut p = Words::new("ls", &w, &["directory"], &[], None).unwrap();
+        assert!(p
+            .next::<Pathname>("directory")
+            .unwrap_err()
+            .contains("absolute"));
+        assert_eq!(i64::from_word("0755").unwrap(), 0o755);
+        assert_eq!(i64::from_word("0").unwrap(), 0);
+        assert!(bool::from_word("maybe").is_err());
+    }
+}
