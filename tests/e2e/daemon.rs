@@ -1,0 +1,66 @@
+//! The daemon's host-side tests (guest-init's unit tests on real ext4, xfs
+//! and vfat filesystems on loop devices), run inside the test host: its
+//! kernel has every filesystem the appliance has, which the build
+//! machine's kernel may not (this one has no vfat).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use libguest_tests::testhost::{which, TestHost};
+
+/// The guest-init unit-test binary cargo built for this workspace.
+fn guest_init_test_binary() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["test", "-p", "guest-init", "--no-run", "--message-format=json"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("run cargo");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("\"test\":true") && l.contains("\"name\":\"guest-init\""))
+        .find_map(|l| {
+            let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
+            let end = l[start..].find('"')? + start;
+            Some(PathBuf::from(&l[start..end]))
+        })
+        .expect("guest-init's test executable in cargo's output")
+}
+
+#[test]
+fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
+    let bin = guest_init_test_binary();
+    let init = Path::new(env!("CARGO_BIN_EXE_testhost-init"));
+    let mut host = TestHost::new(init).unwrap_or_else(|e| panic!("{e}"));
+    let tools = [
+        "losetup", "mount", "umount", "blkid", "modprobe", "mke2fs", "mkfs.ext2", "mkfs.ext3",
+        "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.fat", "mkfs.btrfs", "mkswap", "e2fsck",
+        "resize2fs", "tune2fs", "e2label", "fatlabel", "btrfs", "xfs_admin", "xfs_db", "sh",
+    ];
+    for tool in tools {
+        if let Some(path) = which(tool) {
+            host.add_program(&path, &path.to_string_lossy())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    host.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    let outcome = host
+        .run(&bin, &["daemon::", "--test-threads=2"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        outcome.exit_code,
+        Some(0),
+        "guest-init's daemon tests failed inside the test host; output above"
+    );
+    let summary = outcome
+        .output
+        .lines()
+        .find(|l| l.contains("test result: ok."))
+        .unwrap_or_else(|| panic!("no test summary from inside the test host:\n{}", outcome.output));
+    println!("inside the test host: {summary}");
+    assert!(
+        !outcome.output.contains("cannot mount vfat"),
+        "the test host's kernel should mount vfat"
+    );
+}
