@@ -65,6 +65,14 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
+    // A sanitizer build (cargo fuzz) sets CARGO_CFG_SANITIZE, which the
+    // cc crate would honour for guest-init's C dependencies (xz, zstd) and
+    // break the static link: the nested build is a plain release build.
+    for (var, _) in env::vars_os() {
+        if var.to_string_lossy().starts_with("CARGO_CFG_") {
+            cmd.env_remove(var);
+        }
+    }
     let status = cmd.status().expect("run cargo to build guest-init");
     assert!(status.success(), "building guest-init failed");
     let built = target_dir.join(TARGET).join("release").join("guest-init");
