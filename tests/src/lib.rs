@@ -50,6 +50,7 @@ pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
             let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
             host.add_appliance_kernel(&appliance_kernel())
                 .unwrap_or_else(|e| panic!("{e}"));
+            host.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
             // Tests make and check images inside the test host.
             for tool in ["qemu-img", "mke2fs"] {
                 if let Some(path) = testhost::which(tool) {
