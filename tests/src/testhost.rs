@@ -85,7 +85,7 @@ impl TestHost {
                 ("RUST_BACKTRACE".into(), "1".into()),
                 ("LIBGUEST_CACHE_DIR".into(), "/tmp/libguest-cache".into()),
                 ("HOME".into(), "/root".into()),
-                ("PATH".into(), "/usr/bin:/bin".into()),
+                ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
             ],
             mem_mib: 3072,
             timeout: Duration::from_secs(timeout),
