@@ -54,7 +54,10 @@ struct Shared {
 
 impl Shared {
     fn write_frame(&self, header: Header, payload: &[u8]) -> std::io::Result<()> {
-        let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _guard = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if payload.len() <= 64 * 1024 {
             let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
             buf.extend_from_slice(&header.encode());
@@ -118,7 +121,10 @@ impl Connection {
     pub(crate) fn open(io: Arc<dyn ChannelIo>) -> Result<Connection, CallFailure> {
         let header = read_header(io.as_ref())?;
         if header.kind != Kind::Hello {
-            return Err(CallFailure::Protocol(format!("expected hello, got {:?}", header.kind)));
+            return Err(CallFailure::Protocol(format!(
+                "expected hello, got {:?}",
+                header.kind
+            )));
         }
         let mut payload = vec![0u8; header.len as usize];
         read_exact(io.as_ref(), &mut payload).map_err(CallFailure::Channel)?;
@@ -171,7 +177,10 @@ impl Connection {
     ) -> Result<Vec<u8>, CallFailure> {
         let shared = self.shared.clone();
         shared
-            .write_frame(Header::new(Kind::Call, serial, proc_nr, payload.len()), payload)
+            .write_frame(
+                Header::new(Kind::Call, serial, proc_nr, payload.len()),
+                payload,
+            )
             .map_err(CallFailure::Channel)?;
         let mut host_error = None;
         let mut sink = None;
@@ -191,15 +200,12 @@ impl Connection {
             match header.kind {
                 Kind::Chunk => {
                     self.fill_buf(len)?;
-                    match (&mut sink, &host_error) {
-                        (Some(out), None) => {
-                            if let Err(e) = out.write_all(&self.buf[..len]) {
-                                host_error = Some(e);
-                                // Stop the daemon; keep reading to its reply.
-                                self.cancel_handle().cancel();
-                            }
+                    if let (Some(out), None) = (&mut sink, &host_error) {
+                        if let Err(e) = out.write_all(&self.buf[..len]) {
+                            host_error = Some(e);
+                            // Stop the daemon; keep reading to its reply.
+                            self.cancel_handle().cancel();
                         }
-                        _ => {}
                     }
                 }
                 Kind::End => self.skip(len)?,
@@ -246,7 +252,8 @@ impl Connection {
             let n = match read_full(source, &mut self.buf) {
                 Ok(n) => n,
                 Err(e) => {
-                    let end = Header::new(Kind::End, serial, 0, 0).with_flags(frame::FLAG_CANCELLED);
+                    let end =
+                        Header::new(Kind::End, serial, 0, 0).with_flags(frame::FLAG_CANCELLED);
                     shared.write_frame(end, &[]).map_err(CallFailure::Channel)?;
                     return Ok(Some(e));
                 }

@@ -85,6 +85,9 @@ pub enum Error {
     },
     #[error("{call}: protocol error on the appliance channel: {message}; the handle is closed")]
     Protocol { call: &'static str, message: String },
+    /// The qemu TCG backend could not start qemu.
+    #[error("qemu TCG backend: {reason}")]
+    Qemu { reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -22,9 +22,9 @@ pub(crate) fn launch(spec: &LaunchSpec<'_>) -> Result<KvmAppliance> {
     config.disks = spec.drives.iter().map(|d| d.backend.clone()).collect();
     config.channel = Some(CHANNEL_PORT.to_owned());
     let vm = Vm::start(&config)?;
-    let channel = vm.channel().ok_or_else(|| {
-        vmm::Error::Device("the VM was started without its API channel".into())
-    })?;
+    let channel = vm
+        .channel()
+        .ok_or_else(|| vmm::Error::Device("the VM was started without its API channel".into()))?;
     Ok(KvmAppliance {
         vm,
         channel: Arc::new(KvmChannel(channel)),
