@@ -109,7 +109,7 @@ impl Overlay {
         let end = offset + len;
         let first = offset >> CHUNK_SHIFT;
         let last = (end - 1) >> CHUNK_SHIFT;
-        let head_partial = offset % CHUNK != 0 || end < self.chunk_end(first);
+        let head_partial = !offset.is_multiple_of(CHUNK) || end < self.chunk_end(first);
         if head_partial && !self.in_store(first)? {
             self.copy_up(first)?;
         }

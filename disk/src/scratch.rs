@@ -5,7 +5,7 @@ use crate::DiskError;
 
 /// A blank disk of `size` bytes that vanishes when the backend is dropped.
 pub(crate) fn scratch(size: u64) -> Result<RawBackend, DiskError> {
-    if size == 0 || size % 512 != 0 {
+    if size == 0 || !size.is_multiple_of(512) {
         return Err(DiskError::InvalidSize(size));
     }
     sparse_temp_file(size)

@@ -26,11 +26,24 @@ const PORT_WAIT: Duration = Duration::from_secs(10);
 
 /// What the reader hands the worker.
 enum Incoming {
-    Call { serial: u32, proc_nr: u32, payload: Vec<u8> },
+    Call {
+        serial: u32,
+        proc_nr: u32,
+        payload: Vec<u8>,
+    },
     /// A call whose payload was over the limit (skipped, not buffered).
-    Oversized { serial: u32, len: u32 },
-    Chunk { serial: u32, data: Vec<u8> },
-    End { serial: u32, cancelled: bool },
+    Oversized {
+        serial: u32,
+        len: u32,
+    },
+    Chunk {
+        serial: u32,
+        data: Vec<u8>,
+    },
+    End {
+        serial: u32,
+        cancelled: bool,
+    },
 }
 
 /// Finds and opens the channel port; None if the host gave us none.
@@ -60,7 +73,9 @@ fn open_port() -> Option<File> {
 /// there is no channel (then the console control loop is all there is).
 pub(crate) fn serve() -> bool {
     let Some(port) = open_port() else {
-        log(&format!("no virtio port named {PORT_NAME}; API channel unavailable"));
+        log(&format!(
+            "no virtio port named {PORT_NAME}; API channel unavailable"
+        ));
         return false;
     };
     if let Err(e) = std::fs::create_dir_all(SYSROOT) {
@@ -91,7 +106,11 @@ pub(crate) fn serve() -> bool {
     let Ok(hello) = postcard::to_allocvec(&hello) else {
         return false;
     };
-    if let Err(e) = send(&mut out, Header::new(Kind::Hello, 0, 0, hello.len()), &hello) {
+    if let Err(e) = send(
+        &mut out,
+        Header::new(Kind::Hello, 0, 0, hello.len()),
+        &hello,
+    ) {
         log(&format!("channel write: {e}"));
         return false;
     }
@@ -135,7 +154,14 @@ fn read_frames(mut port: File, tx: Sender<Incoming>, cancel: Arc<AtomicU32>) {
             if skip(&mut port, h.len).is_err() {
                 return;
             }
-            if h.kind == Kind::Call && tx.send(Incoming::Oversized { serial: h.serial, len: h.len }).is_err() {
+            if h.kind == Kind::Call
+                && tx
+                    .send(Incoming::Oversized {
+                        serial: h.serial,
+                        len: h.len,
+                    })
+                    .is_err()
+            {
                 return;
             }
             continue;
@@ -146,9 +172,19 @@ fn read_frames(mut port: File, tx: Sender<Incoming>, cancel: Arc<AtomicU32>) {
             return;
         }
         let msg = match h.kind {
-            Kind::Call => Incoming::Call { serial: h.serial, proc_nr: h.proc_nr, payload },
-            Kind::Chunk => Incoming::Chunk { serial: h.serial, data: payload },
-            Kind::End => Incoming::End { serial: h.serial, cancelled: h.flags & frame::FLAG_CANCELLED != 0 },
+            Kind::Call => Incoming::Call {
+                serial: h.serial,
+                proc_nr: h.proc_nr,
+                payload,
+            },
+            Kind::Chunk => Incoming::Chunk {
+                serial: h.serial,
+                data: payload,
+            },
+            Kind::End => Incoming::End {
+                serial: h.serial,
+                cancelled: h.flags & frame::FLAG_CANCELLED != 0,
+            },
             Kind::Cancel => {
                 cancel.store(h.serial, Ordering::SeqCst);
                 continue;
@@ -188,19 +224,42 @@ fn skip(port: &mut File, mut len: u32) -> std::io::Result<()> {
 fn worker(daemon: &mut GuestDaemon, out: &mut File, rx: &Receiver<Incoming>, cancel: &AtomicU32) {
     while let Ok(msg) = rx.recv() {
         let (serial, proc_nr, result) = match msg {
-            Incoming::Call { serial, proc_nr, payload } => {
+            Incoming::Call {
+                serial,
+                proc_nr,
+                payload,
+            } => {
                 let kind = CALLS.iter().find(|c| c.proc_nr == proc_nr).map(|c| c.kind);
-                let mut io = ChannelIo { out, rx, cancel, serial, input_done: kind != Some(CallKind::FileIn), broken: false };
+                let mut io = ChannelIo {
+                    out,
+                    rx,
+                    cancel,
+                    serial,
+                    input_done: kind != Some(CallKind::FileIn),
+                    broken: false,
+                };
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     protocol::dispatch(daemon, &mut io, proc_nr, &payload)
                 }))
-                .unwrap_or_else(|_| Err(ErrorReply::new(ErrorKind::Other, "the daemon panicked in this call (a bug: see the console log)")));
+                .unwrap_or_else(|_| {
+                    Err(ErrorReply::new(
+                        ErrorKind::Other,
+                        "the daemon panicked in this call (a bug: see the console log)",
+                    ))
+                });
                 // The protocol's stream rules: a FileIn stream is read to
                 // its end; a FileOut stream is closed before the reply.
                 io.drain_input();
                 if kind == Some(CallKind::FileOut) {
-                    let flags = if result.is_err() { frame::FLAG_CANCELLED } else { 0 };
-                    io.send(Header::new(Kind::End, serial, proc_nr, 0).with_flags(flags), &[]);
+                    let flags = if result.is_err() {
+                        frame::FLAG_CANCELLED
+                    } else {
+                        0
+                    };
+                    io.send(
+                        Header::new(Kind::End, serial, proc_nr, 0).with_flags(flags),
+                        &[],
+                    );
                 }
                 if io.broken {
                     return;
@@ -219,9 +278,17 @@ fn worker(daemon: &mut GuestDaemon, out: &mut File, rx: &Receiver<Incoming>, can
             Incoming::Chunk { .. } | Incoming::End { .. } => continue,
         };
         let reply = match &result {
-            Ok(bytes) => Ok((Header::new(Kind::Reply, serial, proc_nr, bytes.len()), bytes.clone())),
-            Err(e) => postcard::to_allocvec(e)
-                .map(|b| (Header::new(Kind::Reply, serial, proc_nr, b.len()).with_flags(frame::FLAG_ERROR), b)),
+            Ok(bytes) => Ok((
+                Header::new(Kind::Reply, serial, proc_nr, bytes.len()),
+                bytes.clone(),
+            )),
+            Err(e) => postcard::to_allocvec(e).map(|b| {
+                (
+                    Header::new(Kind::Reply, serial, proc_nr, b.len())
+                        .with_flags(frame::FLAG_ERROR),
+                    b,
+                )
+            }),
         };
         match reply {
             Ok((header, payload)) => {

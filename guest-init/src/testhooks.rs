@@ -69,7 +69,7 @@ fn num(s: Option<&&str>, what: &str) -> Result<u64, String> {
 }
 
 fn check_aligned(offset: u64, len: u64) -> Result<(), String> {
-    if offset % 512 != 0 || len % 512 != 0 {
+    if !offset.is_multiple_of(512) || !len.is_multiple_of(512) {
         return Err("offset and length must be multiples of 512".into());
     }
     Ok(())

@@ -80,7 +80,12 @@ impl Guest {
                 message: format!("{remotepath:?} names no file or directory"),
             })?;
         let target = localdir.join(name);
-        if !self.is_dir(remotepath, calls::is_dir::Opts { followsymlinks: Some(true) })? {
+        if !self.is_dir(
+            remotepath,
+            calls::is_dir::Opts {
+                followsymlinks: Some(true),
+            },
+        )? {
             return self.download(remotepath, &target);
         }
         match std::fs::create_dir(&target) {

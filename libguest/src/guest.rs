@@ -80,6 +80,8 @@ const EXIT_REASON_GRACE: Duration = Duration::from_secs(2);
 struct Running {
     appliance: Box<dyn Appliance>,
     conn: Connection,
+    /// The key of the tools layer loaded into the appliance, if any.
+    tools_loaded: Option<String>,
 }
 
 enum State {
@@ -291,7 +293,11 @@ impl Guest {
                         );
                     }
                     self.launch_duration = Some(started.elapsed());
-                    self.state = State::Running(Box::new(Running { appliance, conn }));
+                    self.state = State::Running(Box::new(Running {
+                        appliance,
+                        conn,
+                        tools_loaded: None,
+                    }));
                     return Ok(());
                 }
                 Err(failure) => {
@@ -455,7 +461,36 @@ impl Guest {
 
     /// Loads the tools layer (mkfs and friends) into the appliance the
     /// first time a call needs it.
-    fn ensure_tools(&mut self, _call: &'static str) -> Result<()> {
+    fn ensure_tools(&mut self, call: &'static str) -> Result<()> {
+        use crate::appliance::tools;
+        let State::Running(run) = &self.state else {
+            return Ok(()); // call() says the appliance is not running
+        };
+        // A few stat calls: a tool installed on the host since the last
+        // load makes a new key, so "install it and retry" works.
+        let key = tools::tools_key();
+        if run.tools_loaded.as_deref() == Some(key.as_str()) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let layer = tools::build_tools_layer().map_err(|e| match e {
+            Error::Appliance { what, source } => Error::Appliance {
+                what: format!("tools layer for {call}: {what}"),
+                source,
+            },
+            other => other,
+        })?;
+        let built = started.elapsed();
+        self.internal_load_tools(layer.path.as_path())?;
+        tracing::debug!(
+            "{call}: tools layer {} ({:?}) built in {built:?}, loaded in {:?}",
+            layer.key,
+            layer.tools,
+            started.elapsed() - built
+        );
+        if let State::Running(run) = &mut self.state {
+            run.tools_loaded = Some(layer.key);
+        }
         Ok(())
     }
 

@@ -209,14 +209,14 @@ crate::for_each_call!(crate::__daemon_trait);
 fn decode_error(call: &str, e: postcard::Error) -> ErrorReply {
     ErrorReply::new(
         ErrorKind::InvalidArgument,
-        format!("{call}: the arguments do not decode or fail validation ({e})"),
+        format!("the arguments of {call} do not decode or fail validation ({e})"),
     )
 }
 
-fn not_mounted(call: &str) -> ErrorReply {
+fn not_mounted(_call: &str) -> ErrorReply {
     ErrorReply::new(
         ErrorKind::NotMounted,
-        format!("{call}: no filesystem is mounted on /; call mount first (or use -i / inspect_os)"),
+        String::from("no filesystem is mounted on /; call mount first (or use -i / inspect_os)"),
     )
 }
 
@@ -228,7 +228,7 @@ fn encode<T: serde::Serialize>(call: &str, value: &T) -> Result<Vec<u8>, ErrorRe
         return Err(ErrorReply::new(
             ErrorKind::TooLarge,
             format!(
-                "{call}: the result is {} bytes, over the {} MiB message limit; use download or tar_out for large data",
+                "the result of {call} is {} bytes, over the {} MiB message limit; use download or tar_out for large data",
                 bytes.len(),
                 crate::frame::MAX_PAYLOAD >> 20
             ),

@@ -12,11 +12,21 @@ use libguest_tests::testhost::{which, TestHost};
 fn guest_init_test_binary() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["test", "-p", "guest-init", "--no-run", "--message-format=json"])
+        .args([
+            "test",
+            "-p",
+            "guest-init",
+            "--no-run",
+            "--message-format=json",
+        ])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("run cargo");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.contains("\"test\":true") && l.contains("\"name\":\"guest-init\""))
@@ -34,9 +44,36 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
     let init = Path::new(env!("CARGO_BIN_EXE_testhost-init"));
     let mut host = TestHost::new(init).unwrap_or_else(|e| panic!("{e}"));
     let tools = [
-        "losetup", "mount", "umount", "blkid", "modprobe", "mke2fs", "mkfs.ext2", "mkfs.ext3",
-        "mkfs.ext4", "mkfs.xfs", "mkfs.vfat", "mkfs.fat", "mkfs.btrfs", "mkswap", "e2fsck",
-        "resize2fs", "tune2fs", "e2label", "fatlabel", "btrfs", "xfs_admin", "xfs_db", "sh",
+        "losetup",
+        "mount",
+        "umount",
+        "blkid",
+        "modprobe",
+        "mke2fs",
+        "mkfs.ext2",
+        "mkfs.ext3",
+        "mkfs.ext4",
+        "mkfs.xfs",
+        "mkfs.vfat",
+        "mkfs.fat",
+        "mkfs.btrfs",
+        "mkswap",
+        "e2fsck",
+        "resize2fs",
+        "tune2fs",
+        "e2label",
+        "fatlabel",
+        "btrfs",
+        "xfs_admin",
+        "xfs_db",
+        "sh",
+        "mkfifo",
+        "sfdisk",
+        "true",
+        "cat",
+        "mkntfs",
+        "ntfs-3g",
+        "debugfs",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {
@@ -44,7 +81,10 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
                 .unwrap_or_else(|e| panic!("{e}"));
         }
     }
-    host.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    host.set_env(
+        "PATH",
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    );
     let outcome = host
         .run(&bin, &["daemon::", "--test-threads=2"])
         .unwrap_or_else(|e| panic!("{e}"));
@@ -57,7 +97,12 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         .output
         .lines()
         .find(|l| l.contains("test result: ok."))
-        .unwrap_or_else(|| panic!("no test summary from inside the test host:\n{}", outcome.output));
+        .unwrap_or_else(|| {
+            panic!(
+                "no test summary from inside the test host:\n{}",
+                outcome.output
+            )
+        });
     println!("inside the test host: {summary}");
     assert!(
         !outcome.output.contains("cannot mount vfat"),

@@ -13,7 +13,7 @@ pub mod testhost;
 use std::path::{Path, PathBuf};
 
 /// How libguest says that KVM never ran the appliance's vCPU.
-const NEVER_RAN_PHRASE: &str = "the hypervisor never ran the appliance's vCPU";
+pub const NEVER_RAN_PHRASE: &str = "the hypervisor never ran the appliance's vCPU";
 
 /// Set inside the test host, so the test body runs instead of recursing.
 pub const INSIDE_ENV: &str = "LIBGUEST_E2E_INSIDE";
@@ -50,9 +50,27 @@ pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
             let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
             host.add_appliance_kernel(&appliance_kernel())
                 .unwrap_or_else(|e| panic!("{e}"));
-            host.set_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-            // Tests make and check images inside the test host.
-            for tool in ["qemu-img", "mke2fs"] {
+            host.set_env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            );
+            // Tests make and check images inside the test host; the mkfs
+            // tools are also what libguest packs into its tools layer there.
+            for tool in [
+                "qemu-img",
+                "mke2fs",
+                "e2fsck",
+                "resize2fs",
+                "tune2fs",
+                "mkfs.xfs",
+                "xfs_db",
+                "xfs_repair",
+                "mkfs.fat",
+                "fsck.fat",
+                "fatlabel",
+                "mkfs.btrfs",
+                "btrfs",
+            ] {
                 if let Some(path) = testhost::which(tool) {
                     host.add_program(&path, &path.to_string_lossy())
                         .unwrap_or_else(|e| panic!("{e}"));

@@ -28,6 +28,8 @@ pub(crate) struct GuestDaemon {
     pub(crate) mounts: MountTable,
     /// Set by internal_poweroff; acted on once its reply is sent.
     pub(crate) poweroff_requested: bool,
+    /// What the last inspect_os found.
+    pub(crate) inspection: inspect::Inspection,
 }
 
 impl GuestDaemon {
@@ -36,6 +38,7 @@ impl GuestDaemon {
             root,
             mounts: MountTable::default(),
             poweroff_requested: false,
+            inspection: inspect::Inspection::default(),
         }
     }
 }

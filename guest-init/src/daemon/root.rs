@@ -101,7 +101,12 @@ impl Root {
     }
 
     /// Opens a guest file as a `File` (following symlinks inside the root).
-    pub(crate) fn open_file(&self, path: &Pathname, flags: OFlags, mode: Mode) -> Result<File, ErrorReply> {
+    pub(crate) fn open_file(
+        &self,
+        path: &Pathname,
+        flags: OFlags,
+        mode: Mode,
+    ) -> Result<File, ErrorReply> {
         Ok(File::from(self.open(path, flags, mode)?))
     }
 

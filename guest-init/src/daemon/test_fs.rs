@@ -89,10 +89,7 @@ impl LoopFs {
 impl Drop for LoopFs {
     fn drop(&mut self) {
         if let Some(dir) = &self.mountpoint {
-            let _ = Command::new("umount")
-                .arg("-l")
-                .arg(dir.path())
-                .status();
+            let _ = Command::new("umount").arg("-l").arg(dir.path()).status();
         }
         let _ = Command::new("losetup").args(["-d", &self.device]).status();
     }

@@ -5,6 +5,7 @@ mod cache;
 pub mod cpio;
 mod initramfs;
 mod kernel;
+pub mod tools;
 
 use std::path::PathBuf;
 

@@ -64,7 +64,6 @@ from_str_words!(Device, Pathname, Compression);
 
 /// The words of one command, checked against the call's arguments.
 pub struct Words<'a> {
-    command: &'a str,
     usage: String,
     required: std::slice::Iter<'a, String>,
     optional: Vec<(&'a str, &'a str)>,
@@ -93,7 +92,7 @@ impl<'a> Words<'a> {
         let positional = words.iter().take_while(|w| !is_opt(w, opts)).count();
         if positional != names.len() {
             return Err(format!(
-                "{command}: expected {} argument{}, got {positional}; usage: {usage}",
+                "expected {} argument{}, got {positional}; usage: {usage}",
                 names.len(),
                 if names.len() == 1 { "" } else { "s" }
             ));
@@ -102,15 +101,10 @@ impl<'a> Words<'a> {
         for w in &words[positional..] {
             match w.split_once(':') {
                 Some((name, value)) if opts.contains(&name) => optional.push((name, value)),
-                _ => {
-                    return Err(format!(
-                        "{command}: unknown optional argument {w:?}; usage: {usage}"
-                    ))
-                }
+                _ => return Err(format!("unknown optional argument {w:?}; usage: {usage}")),
             }
         }
         Ok(Words {
-            command,
             usage,
             required: words[..positional].iter(),
             optional,
@@ -121,15 +115,15 @@ impl<'a> Words<'a> {
         let word = self
             .required
             .next()
-            .ok_or_else(|| format!("{}: missing {name}; usage: {}", self.command, self.usage))?;
-        T::from_word(word).map_err(|e| format!("{}: {name}: {e}", self.command))
+            .ok_or_else(|| format!("missing {name}; usage: {}", self.usage))?;
+        T::from_word(word).map_err(|e| format!("{name}: {e}"))
     }
 
     pub fn opt<T: FromWord>(&self, name: &str) -> Result<Option<T>, String> {
         match self.optional.iter().rev().find(|(n, _)| *n == name) {
             Some((_, value)) => T::from_word(value)
                 .map(Some)
-                .map_err(|e| format!("{}: {name}: {e}", self.command)),
+                .map_err(|e| format!("{name}: {e}")),
             None => Ok(None),
         }
     }

@@ -161,13 +161,17 @@ pub(super) fn command_line(m: &Machine<'_>) -> Vec<OsString> {
     // acpi=off: the kernel has no ACPI, and without it microvm appends
     // virtio_mmio.device= for each transport in use to the command line.
     // No option ROMs: the firmware (qboot) boots the kernel without them.
+    // LIBGUEST_QEMU_ACCEL=kvm runs the same machine on KVM: only as a
+    // benchmark peer for our own VMM, never chosen by libguest itself.
+    let accel = std::env::var("LIBGUEST_QEMU_ACCEL").unwrap_or_else(|_| "tcg".into());
+    let accel = if accel == "kvm" { "kvm" } else { "tcg" };
     push(&[
         "-M",
         "microvm,acpi=off,x-option-roms=off",
         "-accel",
-        "tcg",
+        accel,
         "-cpu",
-        "max",
+        if accel == "kvm" { "host" } else { "max" },
     ]);
     push(&[
         "-m",

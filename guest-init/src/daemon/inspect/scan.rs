@@ -1,0 +1,181 @@
+//! The inspect_os scan: each filesystem is mounted read-only on a private
+//! directory of the appliance (never in the guest tree), looked at through
+//! a [`Root`], and unmounted. Read-only means no journal replay either
+//! (`noload` for ext3/4, `norecovery` for xfs, as libguestfs does), so
+//! inspecting never writes to the disk.
+
+use std::ffi::CStr;
+use std::io;
+use std::path::Path;
+
+use protocol::types::MountEntry;
+use rustix::io::Errno;
+use rustix::mount::{MountFlags, UnmountFlags};
+
+use super::super::devices::{probe::Content, probe_device};
+use super::super::root::Root;
+use super::{fstab, linux, windows, OsInfo};
+use crate::log;
+
+/// A filesystem as the prober sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FsDevice {
+    pub(crate) device: String,
+    pub(crate) fstype: String,
+    pub(crate) label: String,
+    pub(crate) uuid: String,
+}
+
+/// Mounts a filesystem read-only on a directory.
+pub(crate) type Mounter = dyn Fn(&FsDevice, &Path) -> io::Result<()>;
+
+/// The filesystems among `devices` (swap and LVM PVs included: fstab
+/// names them too).
+pub(crate) fn probe_all(devices: &[String]) -> Vec<FsDevice> {
+    devices
+        .iter()
+        .filter_map(|device| match probe_device(device) {
+            Ok(Content::Filesystem(fs)) => Some(FsDevice {
+                device: device.clone(),
+                fstype: fs.fstype.to_owned(),
+                label: fs.label,
+                uuid: fs.uuid,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Kernel type and options for an inspection mount, tried in order.
+fn mount_attempts(fstype: &str) -> &'static [(&'static str, &'static CStr)] {
+    match fstype {
+        "ext2" => &[("ext2", c""), ("ext4", c"")],
+        "ext3" => &[("ext3", c"noload"), ("ext4", c"noload")],
+        "ext4" | "ext4dev" => &[("ext4", c"noload")],
+        "xfs" => &[("xfs", c"norecovery")],
+        "btrfs" => &[("btrfs", c"rescue=nologreplay"), ("btrfs", c"")],
+        "ntfs" => &[("ntfs3", c""), ("ntfs", c"")],
+        "vfat" => &[("vfat", c"")],
+        "iso9660" => &[("iso9660", c"")],
+        _ => &[],
+    }
+}
+
+/// The appliance's mounter: mount(2), read-only, nosuid, nodev, noexec.
+pub(crate) fn kernel_mount(fs: &FsDevice, target: &Path) -> io::Result<()> {
+    let flags = MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
+    let mut result = Err(Errno::NODEV);
+    for (kernel_type, data) in mount_attempts(&fs.fstype) {
+        result = rustix::mount::mount(fs.device.as_str(), target, *kernel_type, flags, *data);
+        if result.is_ok() {
+            break;
+        }
+    }
+    result.map_err(io::Error::from)
+}
+
+fn unmount(target: &Path) {
+    for _ in 0..20 {
+        match rustix::mount::unmount(target, UnmountFlags::NOFOLLOW) {
+            Err(Errno::BUSY) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(e) => {
+                log(&format!("inspect: umount {}: {e}", target.display()));
+                return;
+            }
+            Ok(()) => return,
+        }
+    }
+    if let Err(e) = rustix::mount::unmount(target, UnmountFlags::DETACH | UnmountFlags::NOFOLLOW) {
+        log(&format!("inspect: umount -l {}: {e}", target.display()));
+    }
+}
+
+/// Mounts each filesystem in turn on `base/N` and returns the OS roots
+/// found, sorted by device. `cancelled` is asked between filesystems.
+pub(crate) fn inspect_devices(
+    devices: &[FsDevice],
+    base: &Path,
+    mounter: &Mounter,
+    cancelled: &dyn Fn() -> bool,
+) -> io::Result<Vec<OsInfo>> {
+    std::fs::create_dir_all(base)?;
+    let mut roots = Vec::new();
+    for (n, fs) in devices.iter().enumerate() {
+        if cancelled() {
+            return Err(io::Error::from_raw_os_error(libc::ECANCELED));
+        }
+        if mount_attempts(&fs.fstype).is_empty() {
+            continue;
+        }
+        let dir = base.join(n.to_string());
+        std::fs::create_dir_all(&dir)?;
+        if let Err(e) = mounter(fs, &dir) {
+            log(&format!(
+                "inspect: {} ({}): cannot mount: {e}",
+                fs.device, fs.fstype
+            ));
+            let _ = std::fs::remove_dir(&dir);
+            continue;
+        }
+        // Every descriptor opened below is closed before the unmount.
+        let found = inspect_mounted(&Root::new(&dir), fs, devices);
+        unmount(&dir);
+        let _ = std::fs::remove_dir(&dir);
+        roots.extend(found);
+    }
+    roots.sort_by(|a, b| super::natural_cmp(&a.root, &b.root));
+    Ok(roots)
+}
+
+/// What one mounted filesystem is, if it is an OS root.
+pub(crate) fn inspect_mounted(root: &Root, fs: &FsDevice, devices: &[FsDevice]) -> Option<OsInfo> {
+    if let Some((facts, entries)) = linux::detect(root) {
+        let mut mountpoints = vec![MountEntry {
+            device: fs.device.clone(),
+            mountpoint: "/".into(),
+        }];
+        let mut filesystems = vec![fs.device.clone()];
+        for entry in &entries {
+            let Some(device) = fstab::resolve(&entry.spec, devices) else {
+                continue;
+            };
+            if entry.mountpoint != "/"
+                && entry.is_reported_mount()
+                && !mountpoints.iter().any(|m| m.mountpoint == entry.mountpoint)
+            {
+                mountpoints.push(MountEntry {
+                    device: device.clone(),
+                    mountpoint: entry.mountpoint.clone(),
+                });
+            } else if !entry.is_swap() {
+                continue;
+            }
+            if !filesystems.contains(&device) {
+                filesystems.push(device);
+            }
+        }
+        // Parents before children: the order to mount them in.
+        let depth = |m: &MountEntry| m.mountpoint.split('/').filter(|c| !c.is_empty()).count();
+        mountpoints.sort_by(|a, b| {
+            depth(a)
+                .cmp(&depth(b))
+                .then(a.mountpoint.cmp(&b.mountpoint))
+        });
+        return Some(OsInfo {
+            root: fs.device.clone(),
+            facts,
+            mountpoints,
+            filesystems,
+        });
+    }
+    let facts = windows::detect(root)?;
+    Some(OsInfo {
+        root: fs.device.clone(),
+        facts,
+        mountpoints: vec![MountEntry {
+            device: fs.device.clone(),
+            mountpoint: "/".into(),
+        }],
+        filesystems: vec![fs.device.clone()],
+    })
+}

@@ -1,0 +1,189 @@
+//! `-i` (inspect and mount the OS, as guestfish) and `inspect [--json]`
+//! (virt-inspector).
+
+use clap::Parser;
+use libguest::Guest;
+use serde_json::{json, Value};
+
+use crate::error::{one_line, CliError, Result};
+use crate::fs::{parse, pretty};
+use crate::session::Session;
+
+/// `-i`: the one OS's filesystems mounted where its fstab says.
+pub fn mount_os(g: &mut Guest, ro: bool) -> Result<()> {
+    let roots = g.inspect_os()?;
+    match roots.as_slice() {
+        [] => Err(CliError::msg(
+            "-i: no operating system found in the disk images; mount a filesystem with -m DEV instead ('filesystems' lists them)",
+        )),
+        [root] => mount_root(g, root, ro),
+        many => Err(CliError::msg(format!(
+            "-i: {} operating systems found ({}); choose one with -m DEV[:MOUNTPOINT] instead",
+            many.len(),
+            many.join(", ")
+        ))),
+    }
+}
+
+/// Mounts an inspected root's filesystems, shortest mountpoint first so
+/// that / is there before /boot. Only / failing is an error: a guest whose
+/// fstab names a missing disk still opens, as with guestfish.
+fn mount_root(g: &mut Guest, root: &str, ro: bool) -> Result<()> {
+    let mut mountpoints = g.inspect_get_mountpoints(root)?;
+    if !mountpoints.iter().any(|m| m.mountpoint == "/") {
+        mountpoints.push(libguest::MountEntry {
+            device: root.to_string(),
+            mountpoint: "/".into(),
+        });
+    }
+    mountpoints.sort_by_key(|m| m.mountpoint.len());
+    for m in &mountpoints {
+        let (dev, mp) = (m.device.as_str(), m.mountpoint.as_str());
+        let mounted = if ro {
+            g.mount_ro(dev, mp)
+        } else {
+            g.mount(dev, mp)
+        };
+        match mounted {
+            Ok(()) => {}
+            Err(e) if mp == "/" => return Err(e.into()),
+            Err(e) => eprintln!(
+                "libguest: warning: cannot mount {dev} on {mp}: {}",
+                one_line(&e.to_string())
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Parser)]
+#[command(disable_help_flag = true)]
+struct InspectArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(s: &mut Session, args: &[String]) -> Result<()> {
+    let opts: InspectArgs = parse("inspect", args)?;
+    let g = s.guest()?;
+    let roots = g.inspect_os()?;
+    let mut systems = Vec::new();
+    for root in &roots {
+        let mut os = describe(g, root)?;
+        if opts.json {
+            if let Some(apps) = applications(g, root)? {
+                os["applications"] = apps;
+            }
+        }
+        systems.push(os);
+    }
+    if opts.json {
+        outln!("{}", pretty(&json!({ "operating_systems": systems }))?);
+        return Ok(());
+    }
+    if systems.is_empty() {
+        eprintln!("libguest: inspect: no operating system found");
+    }
+    for os in &systems {
+        print_text(os)?;
+    }
+    Ok(())
+}
+
+fn describe(g: &mut Guest, root: &str) -> Result<Value> {
+    let mountpoints: Vec<Value> = g
+        .inspect_get_mountpoints(root)?
+        .into_iter()
+        .map(|m| json!({ "mountpoint": m.mountpoint, "device": m.device }))
+        .collect();
+    Ok(json!({
+        "root": root,
+        "type": g.inspect_get_type(root)?,
+        "distro": g.inspect_get_distro(root)?,
+        "product_name": g.inspect_get_product_name(root)?,
+        "major_version": g.inspect_get_major_version(root)?,
+        "minor_version": g.inspect_get_minor_version(root)?,
+        "arch": g.inspect_get_arch(root)?,
+        "hostname": g.inspect_get_hostname(root)?,
+        "package_format": g.inspect_get_package_format(root)?,
+        "package_management": g.inspect_get_package_management(root)?,
+        "mountpoints": mountpoints,
+        "filesystems": g.inspect_get_filesystems(root)?,
+    }))
+}
+
+/// The installed applications, when the root can be mounted read-only:
+/// on the user's mounts if this root is on /, else mounted for the
+/// listing and unmounted after. None when it cannot be mounted.
+fn applications(g: &mut Guest, root: &str) -> Result<Option<Value>> {
+    let mounted = g.mountpoints()?;
+    let listed = if mounted.is_empty() {
+        if let Err(e) = mount_root(g, root, true) {
+            g.umount_all()?;
+            eprintln!(
+                "libguest: inspect: no application list for {root}: {}",
+                one_line(&e.to_string())
+            );
+            return Ok(None);
+        }
+        let listed = g.inspect_list_applications2(root);
+        g.umount_all()?;
+        listed
+    } else if mounted
+        .iter()
+        .any(|m| m.mountpoint == "/" && m.device == root)
+    {
+        g.inspect_list_applications2(root)
+    } else {
+        return Ok(None);
+    };
+    let apps = listed?
+        .into_iter()
+        .map(|a| {
+            json!({
+                "name": a.app2_name, "display_name": a.app2_display_name,
+                "epoch": a.app2_epoch, "version": a.app2_version, "release": a.app2_release,
+                "arch": a.app2_arch, "source_package": a.app2_source_package,
+                "summary": a.app2_summary, "url": a.app2_url,
+            })
+        })
+        .collect();
+    Ok(Some(Value::Array(apps)))
+}
+
+fn print_text(os: &Value) -> Result<()> {
+    let field = |k: &str| match &os[k] {
+        Value::String(s) if s.is_empty() => "unknown".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    outln!("{}:", field("root"));
+    for (label, key) in [
+        ("type", "type"),
+        ("distro", "distro"),
+        ("product name", "product_name"),
+    ] {
+        outln!("  {:<20}{}", format!("{label}:"), field(key));
+    }
+    let version = format!("{}.{}", field("major_version"), field("minor_version"));
+    outln!("  {:<20}{version}", "version:");
+    for (label, key) in [
+        ("arch", "arch"),
+        ("hostname", "hostname"),
+        ("package format", "package_format"),
+        ("package management", "package_management"),
+    ] {
+        outln!("  {:<20}{}", format!("{label}:"), field(key));
+    }
+    let mounts: Vec<String> = os["mountpoints"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let s = |k: &str| m[k].as_str().unwrap_or("?").to_string();
+            format!("{} on {}", s("mountpoint"), s("device"))
+        })
+        .collect();
+    outln!("  {:<20}{}", "mountpoints:", mounts.join(", "));
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! The `libguest` command line, guestfish style:
+//!
+//! ```text
+//! libguest [-a IMAGE]... [--format raw|qcow2|auto] [--ro] [-i | -m DEV[:MP[:OPTS]]]...
+//!          [-v] [-x] [--backend auto|kvm|tcg] [-f SCRIPT] [COMMAND [ARGS] [: COMMAND [ARGS]]...]
+//! ```
+//!
+//! Commands come from the command line (separated by `:` words), from a
+//! script (`-f`), from standard input when it is not a terminal, or from
+//! an interactive shell. The appliance is launched before the first
+//! command that needs it, once. `libguest launch`, `libguest version` and
+//! `libguest build-kernel` keep their scripted behaviour.
+
+/// `println!` that returns an error instead of panicking (a closed pipe
+/// in `libguest help | head` ends the command quietly).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*).map_err(crate::error::output_error)?
+    }};
+}
+
+mod copy;
+mod error;
+mod fs;
+mod help;
+mod inspect;
+mod interrupt;
+mod makefs;
+mod progress;
+mod session;
+mod shell;
+mod split;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use libguest::{Backend, DriveFormat, DriveOptions};
+
+use error::{CliError, Result};
+use session::{Config, MountSpec, Session};
+
+#[derive(Parser)]
+#[command(
+    name = "libguest",
+    version,
+    about = "Inspect and edit virtual machine disk images",
+    after_help = "Commands are separated by ':' words, e.g.\n  libguest --ro -a disk.img -i cat /etc/hostname : ls /etc\nWith no command: a shell on a terminal, else commands from standard input.\n'libguest help' lists the commands; 'libguest help CMD' describes one."
+)]
+struct Cli {
+    /// Add a disk image (repeatable; /dev/sda, /dev/sdb… in order).
+    #[arg(short = 'a', long = "add", value_name = "IMAGE")]
+    drives: Vec<PathBuf>,
+    /// Format of the drives added AFTER this option (raw, qcow2; auto = detect, the default).
+    #[arg(long, value_name = "raw|qcow2|auto")]
+    format: Vec<String>,
+    /// Add every drive read-only (and mount read-only with -i / -m).
+    #[arg(long)]
+    ro: bool,
+    /// Inspect the disks and mount the operating system's filesystems.
+    #[arg(short = 'i', long = "inspector")]
+    inspector: bool,
+    /// Mount DEV on MOUNTPOINT (default /) with mount OPTIONS (repeatable).
+    #[arg(short = 'm', long = "mount", value_name = "DEV[:MOUNTPOINT[:OPTIONS]]")]
+    mounts: Vec<String>,
+    /// Verbose: the appliance kernel's messages, and console lines in errors.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Echo each command to stderr before running it.
+    #[arg(short = 'x')]
+    echo: bool,
+    /// No progress bars for long copies (they show only on a terminal anyway).
+    #[arg(long = "no-progress-bars")]
+    no_progress_bars: bool,
+    /// Read commands from SCRIPT (one per line, # comments; - is stdin).
+    #[arg(short = 'f', long = "file", value_name = "SCRIPT")]
+    script: Option<PathBuf>,
+    /// Hypervisor: auto (KVM if it can run Linux, else qemu TCG), kvm or tcg.
+    #[arg(long, value_name = "auto|kvm|tcg")]
+    backend: Option<Backend>,
+    /// Appliance kernel (default: LIBGUEST_KERNEL or the cached build).
+    #[arg(long, value_name = "VMLINUX")]
+    kernel: Option<PathBuf>,
+    /// Appliance memory in MiB.
+    #[arg(long = "memsize", default_value_t = 512)]
+    memsize: u64,
+    /// Seconds to wait for the appliance to become ready.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// The commands and their arguments.
+    #[arg(trailing_var_arg = true)]
+    command: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    interrupt::install();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return clap_exit(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return clap_exit(e),
+    };
+    let verbose = cli.verbose;
+    match run(cli, &matches) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            e.report(verbose);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Help and version go to stdout as clap prints them; usage errors are
+/// one line like every other error.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("libguest: {} (try --help)", error::clap_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
+    let words: Vec<&str> = cli.command.iter().map(String::as_str).collect();
+    // Commands that need no drives and no appliance.
+    match words.as_slice() {
+        ["version"] if cli.drives.is_empty() => {
+            outln!("libguest {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        ["build-kernel"] => return build_kernel("appliance"),
+        ["build-kernel", kind] => return build_kernel(kind),
+        _ => {}
+    }
+    let config = config(&cli, matches)?;
+    let mut session = Session::new(config)?;
+    if cli.inspector || !cli.mounts.is_empty() {
+        // guestfish launches at once when asked to mount.
+        session.guest()?;
+    }
+    let result = if let Some(script) = &cli.script {
+        if !cli.command.is_empty() {
+            return Err(CliError::msg(
+                "give commands either on the command line or with -f, not both",
+            ));
+        }
+        shell::run_script(&mut session, script)
+    } else if !cli.command.is_empty() {
+        session.run_line_words(&cli.command)
+    } else if std::io::stdin().is_terminal() {
+        shell::interactive(&mut session)
+    } else {
+        shell::run_script(&mut session, std::path::Path::new("-"))
+    };
+    // A failed command's error comes first; the shutdown still happens.
+    let closed = session.close();
+    result.and(closed)
+}
+
+/// Options into the session's configuration; `--format` applies to the
+/// `-a` drives that follow it, as in guestfish.
+fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
+    let mut formats: Vec<(usize, Option<DriveFormat>)> = Vec::new();
+    let format_at = matches.indices_of("format").into_iter().flatten();
+    for (index, name) in format_at.zip(&cli.format) {
+        let format = match name.as_str() {
+            "auto" => None,
+            other => Some(other.parse::<DriveFormat>().map_err(CliError::msg)?),
+        };
+        formats.push((index, format));
+    }
+    let drive_at = matches.indices_of("drives").into_iter().flatten();
+    let drives = drive_at
+        .zip(&cli.drives)
+        .map(|(index, path)| {
+            let format = formats
+                .iter()
+                .rev()
+                .find(|(at, _)| *at < index)
+                .and_then(|(_, f)| *f);
+            let options = DriveOptions {
+                format,
+                readonly: cli.ro,
+                ..Default::default()
+            };
+            (path.clone(), options)
+        })
+        .collect();
+    let mounts = cli
+        .mounts
+        .iter()
+        .map(|m| MountSpec::parse(m))
+        .collect::<Result<Vec<_>>>()?;
+    if cli.inspector && !mounts.is_empty() {
+        return Err(CliError::msg("use either -i or -m, not both"));
+    }
+    Ok(Config {
+        drives,
+        ro: cli.ro,
+        inspector: cli.inspector,
+        mounts,
+        verbose: cli.verbose,
+        echo: cli.echo,
+        progress_bars: !cli.no_progress_bars,
+        backend: cli.backend,
+        kernel: cli.kernel.clone(),
+        memsize: cli.memsize,
+        timeout: cli.timeout,
+    })
+}
+
+fn build_kernel(kind: &str) -> Result<()> {
+    outln!("{}", libguest::appliance::build_kernel(kind)?.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(argv: &[&str]) -> Result<Config> {
+        let matches = Cli::command()
+            .try_get_matches_from(argv)
+            .map_err(|e| CliError::msg(e.to_string()))?;
+        let cli = Cli::from_arg_matches(&matches).map_err(|e| CliError::msg(e.to_string()))?;
+        config(&cli, &matches)
+    }
+
+    #[test]
+    fn format_applies_to_the_drives_after_it() {
+        let c = parsed(&[
+            "libguest",
+            "-a",
+            "a.img",
+            "--format",
+            "qcow2",
+            "-a",
+            "b.qcow2",
+            "-a",
+            "c.qcow2",
+            "--format=auto",
+            "-a",
+            "d",
+            "--ro",
+            "ls",
+            "/",
+        ])
+        .unwrap();
+        let formats: Vec<_> = c.drives.iter().map(|(_, o)| o.format).collect();
+        let q = Some(DriveFormat::Qcow2);
+        assert_eq!(formats, [None, q, q, None]);
+        assert!(c.drives.iter().all(|(_, o)| o.readonly));
+        assert!(parsed(&["libguest", "-i", "-m", "/dev/sda1"]).is_err());
+        assert!(parsed(&["libguest", "--format", "vmdk"]).is_err());
+    }
+
+    #[test]
+    fn commands_keep_their_dashes() {
+        let cli = Cli::try_parse_from(["libguest", "-a", "x", "df", "-h", ":", "ls", "/"]).unwrap();
+        assert_eq!(cli.command, ["df", "-h", ":", "ls", "/"]);
+        assert!(Cli::try_parse_from(["libguest", "--bogus"]).is_err());
+    }
+}

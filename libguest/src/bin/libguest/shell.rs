@@ -1,0 +1,162 @@
+//! Commands from a script or standard input (one a line; the first error
+//! stops them) and the interactive shell (an error is printed and the
+//! shell goes on), as guestfish does.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{CompletionType, Config, Context, Editor, Helper};
+
+use crate::error::{CliError, Result};
+use crate::session::{Flow, Session};
+use crate::{help, split};
+
+/// Runs the commands of `script` (`-` is standard input), stopping at the
+/// first error, which names the line.
+pub fn run_script(session: &mut Session, script: &Path) -> Result<()> {
+    let name = script.display().to_string();
+    // Standard input through std's shared buffer, line by line, so that a
+    // command given `-` (upload - /x) reads what follows.
+    let reader: Box<dyn BufRead> = if script == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(script)
+            .map_err(|e| CliError::msg(format!("cannot open script {name}: {e}")))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    for (number, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| CliError::msg(format!("reading {name}: {e}")))?;
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let words = split::split(trimmed)
+            .map_err(|e| CliError::msg(format!("{name}:{}: {e}", number + 1)))?;
+        // A script file's errors say where; standard input's need not.
+        let flow = session
+            .run(&words)
+            .map_err(|e| match script == Path::new("-") {
+                true => e,
+                false => e.context(format!("{name}:{}", number + 1)),
+            })?;
+        if flow == Flow::Quit {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Completes command names in the first word of the line.
+struct ShellHelper {
+    names: Vec<String>,
+}
+
+impl Completer for ShellHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        let start = before.len() - before.trim_start().len();
+        let word = &before[start..];
+        if word.contains(char::is_whitespace) {
+            return Ok((pos, Vec::new()));
+        }
+        let candidates = self
+            .names
+            .iter()
+            .filter(|n| n.starts_with(word))
+            .map(|n| Pair {
+                display: n.clone(),
+                replacement: format!("{n} "),
+            })
+            .collect();
+        Ok((start, candidates))
+    }
+}
+
+impl Hinter for ShellHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ShellHelper {}
+
+impl Validator for ShellHelper {}
+impl Helper for ShellHelper {}
+
+/// $XDG_DATA_HOME/libguest/history, else ~/.local/share/libguest/history.
+fn history_path() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".local/share"),
+    };
+    Some(base.join("libguest").join("history"))
+}
+
+pub fn interactive(session: &mut Session) -> Result<()> {
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .auto_add_history(false)
+        .max_history_size(1000)
+        .map_err(|e| CliError::msg(format!("shell: {e}")))?
+        .build();
+    let mut editor: Editor<ShellHelper, DefaultHistory> =
+        Editor::with_config(config).map_err(|e| CliError::msg(format!("shell: {e}")))?;
+    editor.set_helper(Some(ShellHelper {
+        names: help::names(),
+    }));
+    let history = history_path();
+    if let Some(path) = &history {
+        // No history yet is the normal first run.
+        let _ = editor.load_history(path);
+    }
+    outln!("libguest shell: 'help' lists the commands, 'help CMD' describes one, 'quit' leaves.");
+    loop {
+        let line = match editor.readline("libguest> ") {
+            Ok(line) => line,
+            // Ctrl-C drops the line being typed, as in a shell.
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(CliError::msg(format!("shell: {e}"))),
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let _ = editor.add_history_entry(trimmed);
+        let words = match split::split(trimmed) {
+            Ok(words) => words,
+            Err(e) => {
+                eprintln!("libguest: {e}");
+                continue;
+            }
+        };
+        match session.run(&words) {
+            Ok(Flow::Quit) => break,
+            Ok(Flow::Continue) => {}
+            Err(e) => e.report(session.config.verbose),
+        }
+    }
+    if let Some(path) = &history {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(e) = editor.save_history(path) {
+            eprintln!(
+                "libguest: warning: cannot save the history to {}: {e}",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! e2e: the `libguest` binary as a user runs it, on the qemu TCG backend
+//! (`--backend tcg` runs natively wherever qemu does, so no test host;
+//! `LIBGUEST_CLI_BACKEND=kvm` picks KVM where it can run Linux). Every
+//! launch costs seconds: the checks are grouped into few runs.
+
+#[path = "cli/support.rs"]
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use support::*;
+
+#[test]
+fn cli_commands_copies_filesystems_df_scripts() {
+    let (_guard, dir) = tempdir();
+    let img = image(&dir, "disk.img");
+    let tree = host_tree(&dir);
+    let data = pattern(2_000_000);
+    std::fs::write(format!("{dir}/big.bin"), &data).unwrap();
+    let mut tarball = tar::Builder::new(std::fs::File::create(format!("{dir}/in.tar")).unwrap());
+    tarball.append_dir_all("fromtar", tree.join("sub")).unwrap();
+    tarball.into_inner().unwrap();
+
+    // Write with the CLI itself: ':'-separated commands, -m mounts.
+    ok(&booted(&format!(
+        "-a {img} -m /dev/sda1 mkdir-p /etc : write /etc/hostname myhost : mkdir-p /srv \
+         : copy-in {dir}/tree /srv : upload {dir}/big.bin /srv/big.bin : tar-in {dir}/in.tar /srv"
+    )));
+
+    // Read back read-only: cat, ls, ll, copy-out, download, tar-out, df
+    // on the user's mounts; -x echoes.
+    std::fs::create_dir(format!("{dir}/out")).unwrap();
+    let run = booted(&format!(
+        "--ro -a {img} -m /dev/sda1:/:noatime -x cat /etc/hostname : ls /etc : ll /srv/tree \
+         : copy-out /srv/tree {dir}/out : download /srv/big.bin {dir}/out/big.bin \
+         : tar-out /srv/fromtar {dir}/out/out.tar : cat /srv/fromtar/deeper/c.txt : df"
+    ));
+    let stdout = ok(&run);
+    assert!(stdout.starts_with("myhost\nhostname\n"), "{stdout}");
+    assert!(
+        stdout.contains("a.txt") && stdout.contains("link -> a.txt"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\ngamma\nFilesystem "), "{stdout}");
+    assert!(
+        run.stderr.contains("cat /etc/hostname"),
+        "-x: {}",
+        run.stderr
+    );
+    let df_row = stdout
+        .lines()
+        .find(|l| l.starts_with("/dev/sda1 "))
+        .expect("df row");
+    assert!(df_row.ends_with('%'), "{df_row}");
+    for file in ["a.txt", "sub/b.bin", "sub/deeper/c.txt"] {
+        let a = std::fs::read(tree.join(file)).unwrap();
+        let b = std::fs::read(format!("{dir}/out/tree/{file}")).unwrap();
+        assert_eq!(a, b, "{file}");
+    }
+    let link = std::fs::read_link(format!("{dir}/out/tree/link")).unwrap();
+    assert_eq!(link, Path::new("a.txt"));
+    assert!(
+        std::fs::read(format!("{dir}/out/big.bin")).unwrap() == data,
+        "download"
+    );
+    let tar_out = std::fs::File::open(format!("{dir}/out/out.tar")).unwrap();
+    let names: Vec<String> = tar::Archive::new(tar_out)
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("deeper/c.txt")),
+        "{names:?}"
+    );
+
+    // Nothing mounted: df mounts each filesystem in turn; the tables and JSON.
+    let run = booted(&format!(
+        "--ro -a {img} df -h : filesystems : filesystems --json"
+    ));
+    let stdout = ok(&run);
+    let df_row = stdout
+        .lines()
+        .find(|l| l.starts_with("/dev/sda1 "))
+        .expect("df -h row");
+    assert!(df_row.contains('M') && df_row.ends_with('%'), "{df_row}");
+    let fs_row = stdout
+        .lines()
+        .find(|l| l.starts_with("/dev/sda1 ") && l.contains("filesystem"))
+        .expect("filesystem row");
+    for word in ["ext4", "clilabel", UUID] {
+        assert!(fs_row.contains(word), "{word} not in {fs_row}");
+    }
+    assert!(stdout
+        .lines()
+        .any(|l| l.starts_with("/dev/sda ") && l.contains("device")));
+    let json = &stdout[stdout.find('[').expect("JSON list")..];
+    let list: serde_json::Value = serde_json::from_str(json).expect("filesystems --json");
+    let sda1 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "/dev/sda1" && r["type"] == "filesystem")
+        .expect("sda1 in JSON");
+    assert_eq!(sda1["vfs_type"], "ext4");
+    assert_eq!(sda1["label"], "clilabel");
+
+    // -f SCRIPT: comments, quotes; the first error stops the script.
+    let script = format!("{dir}/script.txt");
+    std::fs::write(
+        &script,
+        "# a comment\nmount /dev/sda1 /\n\ncat /etc/hostname\nwrite /from-script \"line one\\n\"\n\
+         cat /nonexistent\ntouch /after\n",
+    )
+    .unwrap();
+    let run = booted(&format!("-a {img} -f {script}"));
+    one_error(&run, &["script.txt:6", "/nonexistent"]);
+    assert_eq!(run.stdout, "myhost\n");
+
+    // Commands from standard input; edit through $EDITOR.
+    let input = "mount /dev/sda1 /\ncat /from-script\nexists /after\nedit /etc/hostname\n\
+                 cat /etc/hostname\n";
+    let editor = [("EDITOR", "sed -i s/myhost/edited/")];
+    let run = run_with(
+        &format!("{} -a {img}", launch_options()),
+        Some(input),
+        &editor,
+    );
+    assert_eq!(ok(&run), "line one\nfalse\nedited\n");
+}
+
+#[test]
+fn cli_bad_input_is_one_line() {
+    let (_guard, dir) = tempdir();
+    one_error(
+        &libguest(&format!("-a {dir}/missing.img ls /")),
+        &["missing.img"],
+    );
+    // Tests run as root, so chmod 000 would not stop them: a directory
+    // is an image that cannot be read as one.
+    one_error(&libguest(&format!("-a {dir} ls /")), &[&dir]);
+    one_error(&libguest("frobnicate"), &["unknown command", "frobnicate"]);
+    one_error(&libguest("ls"), &["expected 1 argument", "usage: ls"]);
+    one_error(&libguest("mount /dev/sda1"), &["usage: mount"]);
+    one_error(&libguest("ls etc"), &["absolute"]);
+    one_error(&libguest("--format vmdk ls /"), &["vmdk"]);
+    one_error(&libguest("--bogus"), &["--bogus"]);
+    one_error(&libguest("make-fs /nonexistent x.img"), &["/nonexistent"]);
+    one_error(&libguest("make-fs . x.img --type zfs"), &["zfs"]);
+
+    // A blank second disk has no filesystem to mount; before that, an
+    // image without an OS inspects to an empty list.
+    let img = image(&dir, "disk.img");
+    let blank = format!("{dir}/blank.img");
+    std::fs::File::create(&blank)
+        .unwrap()
+        .set_len(16 << 20)
+        .unwrap();
+    let run = booted(&format!(
+        "-a {img} -a {blank} inspect --json : mount /dev/sdb /"
+    ));
+    if !not_implemented(&run, "inspect --json") {
+        one_error(&run, &["/dev/sdb"]);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("inspect --json");
+        assert_eq!(doc["operating_systems"], serde_json::json!([]));
+    }
+
+    // Not a disk image at all: it opens as raw, and -i finds no OS.
+    let text = format!("{dir}/notes.txt");
+    std::fs::write(&text, "just some text\n".repeat(1000)).unwrap();
+    let run = booted(&format!("-a {text} -i ls /"));
+    if !not_implemented(&run, "-i") {
+        one_error(&run, &["no operating system found"]);
+    }
+}
+
+/// Inspection of a fake Debian tree written with the CLI (a script
+/// through standard input, guestfish's quoting and escapes).
+#[test]
+fn cli_inspect_debian_tree() {
+    let (_guard, dir) = tempdir();
+    let img = image(&dir, "debian.img");
+    let script = r#"mount /dev/sda1 /
+mkdir-p /etc
+write /etc/os-release "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nID=debian\n"
+write /etc/debian_version "12.5\n"
+write /etc/hostname 'deb12'
+write /etc/fstab "/dev/sda1 / ext4 defaults 0 1\n"
+mkdir-p /bin
+upload /bin/true /bin/sh
+mkdir-p /var/lib/dpkg
+write /var/lib/dpkg/status "Package: adduser\nStatus: install ok installed\nArchitecture: all\nVersion: 3.134\nDescription: add and remove users\n"
+"#;
+    let run = run_with(&format!("{} -a {img}", launch_options()), Some(script), &[]);
+    ok(&run);
+    let run = booted(&format!("--ro -a {img} inspect --json : inspect"));
+    if not_implemented(&run, "inspect") {
+        return;
+    }
+    let stdout = ok(&run);
+    let end = stdout.find("\n}\n").expect("end of the JSON document") + 2;
+    let doc: serde_json::Value = serde_json::from_str(&stdout[..end]).expect("inspect --json");
+    let os = &doc["operating_systems"][0];
+    assert_eq!(os["root"], "/dev/sda1", "{doc}");
+    assert_eq!(os["type"], "linux", "{doc}");
+    assert_eq!(os["distro"], "debian", "{doc}");
+    assert_eq!(os["hostname"], "deb12", "{doc}");
+    assert_eq!(os["major_version"], 12, "{doc}");
+    assert_eq!(os["package_format"], "deb", "{doc}");
+    let arch = match std::env::consts::ARCH {
+        "x86" => "i386",
+        a => a,
+    };
+    assert_eq!(os["arch"], arch, "{doc}");
+    let apps = os["applications"].as_array().expect("applications");
+    assert!(
+        apps.iter()
+            .any(|a| a["name"] == "adduser" && a["version"] == "3.134"),
+        "{doc}"
+    );
+    let text = &stdout[end..];
+    for line in [
+        "/dev/sda1:",
+        "distro:             debian",
+        "hostname:           deb12",
+    ] {
+        assert!(text.contains(line), "{line:?} not in {text}");
+    }
+    // -i mounts it (read-only with --ro: the write fails, one line).
+    let run = booted(&format!("--ro -a {img} -i cat /etc/hostname : touch /x"));
+    one_error(&run, &["touch"]);
+    assert_eq!(run.stdout, "deb12\n");
+}
+
+#[test]
+fn cli_interactive_shell() {
+    let (_guard, dir) = tempdir();
+    let img = image(&dir, "disk.img");
+    let tree = host_tree(&dir);
+    let data = pattern(3_000_000);
+    std::fs::write(format!("{dir}/big.bin"), &data).unwrap();
+    std::fs::create_dir(format!("{dir}/out")).unwrap();
+    let line = format!("{} -a {img} -m /dev/sda1", launch_options());
+    let (mut pty, mut child) = Pty::spawn(&line, &[("XDG_DATA_HOME", &dir), ("TERM", "xterm")]);
+    pty.expect("libguest> ");
+    pty.send("help ls\n");
+    let help = pty.expect("libguest> ");
+    assert!(
+        help.contains("ls directory") && help.contains("The names in a directory"),
+        "{help}"
+    );
+    pty.send("ls /\n");
+    assert!(pty.expect("libguest> ").contains("lost+found"));
+    // An error is one line and the shell goes on.
+    pty.send("frobnicate\n");
+    let error = pty.expect("libguest> ");
+    assert!(
+        error.contains("libguest: unknown command \"frobnicate\""),
+        "{error}"
+    );
+    // On a terminal, copies go through the progress-bar path.
+    pty.send(&format!("upload {dir}/big.bin /big.bin\n"));
+    pty.expect("libguest> ");
+    pty.send("checksum sha256 /big.bin\n");
+    let sum = pty.expect("libguest> ");
+    assert!(
+        sum.contains(&format!("{:x}", Sha256::digest(&data))),
+        "{sum}"
+    );
+    pty.send(&format!("copy-in {} /\n", tree.display()));
+    pty.expect("libguest> ");
+    pty.send(&format!("copy-out /tree {dir}/out\n"));
+    pty.expect("libguest> ");
+    pty.send(&format!("download /big.bin {dir}/out/big.bin\n"));
+    pty.expect("libguest> ");
+    pty.send(&format!("tar-out /tree {dir}/out/tree.tar\n"));
+    pty.expect("libguest> ");
+    // Tab completes command names.
+    pty.send("mkdir-\t");
+    pty.expect("mkdir-p ");
+    pty.send("/tabbed\n");
+    pty.expect("libguest> ");
+    pty.send("is-dir /tabbed\n");
+    assert!(pty.expect("libguest> ").contains("true"));
+    pty.send("exit\n");
+    let status = wait_timeout(&mut child, Duration::from_secs(60));
+    assert!(status.success(), "{status}");
+    let history = std::fs::read_to_string(format!("{dir}/libguest/history")).unwrap();
+    assert!(history.contains("help ls"), "{history}");
+    let copied = std::fs::read(format!("{dir}/out/tree/sub/b.bin")).unwrap();
+    assert_eq!(copied, std::fs::read(tree.join("sub/b.bin")).unwrap());
+    assert!(
+        std::fs::read(format!("{dir}/out/big.bin")).unwrap() == data,
+        "download"
+    );
+    assert!(
+        std::fs::metadata(format!("{dir}/out/tree.tar"))
+            .unwrap()
+            .len()
+            > 100_000
+    );
+}
+
+#[test]
+fn cli_make_fs() {
+    let (_guard, dir) = tempdir();
+    let tree = host_tree(&dir);
+    let mut tarball = tar::Builder::new(std::fs::File::create(format!("{dir}/in.tar")).unwrap());
+    tarball.append_dir_all("fromtar", tree.join("sub")).unwrap();
+    tarball.into_inner().unwrap();
+    let run = booted(&format!(
+        "make-fs {dir}/tree {dir}/made.img --type ext4 --label made"
+    ));
+    if not_implemented(&run, "make-fs (mkfs)") {
+        assert!(
+            !Path::new(&format!("{dir}/made.img")).exists(),
+            "a failed make-fs leaves no image"
+        );
+        return;
+    }
+    ok(&run);
+    let run = booted(&format!(
+        "make-fs {dir}/in.tar {dir}/made.qcow2 --format qcow2 --type ext4 --size 32M"
+    ));
+    ok(&run);
+    // The tarball's filesystem mounted over /sub of the directory's.
+    let run = booted(&format!(
+        "--ro -a {dir}/made.img -a {dir}/made.qcow2 -m /dev/sda -m /dev/sdb:/sub \
+         cat /a.txt : cat /sub/fromtar/deeper/c.txt : filesystems"
+    ));
+    let stdout = ok(&run);
+    assert!(stdout.starts_with("alpha\ngamma\n"), "{stdout}");
+    let sda = stdout
+        .lines()
+        .find(|l| l.starts_with("/dev/sda ") && l.contains("filesystem"));
+    assert!(
+        sda.is_some_and(|l| l.contains("ext4") && l.contains("made")),
+        "{stdout}"
+    );
+    let sdb = stdout
+        .lines()
+        .find(|l| l.starts_with("/dev/sdb ") && l.contains("device"));
+    assert!(
+        sdb.is_some_and(|l| l.contains(&(32u64 << 20).to_string())),
+        "{stdout}"
+    );
+}
