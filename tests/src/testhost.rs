@@ -85,7 +85,10 @@ impl TestHost {
                 ("RUST_BACKTRACE".into(), "1".into()),
                 ("LIBGUEST_CACHE_DIR".into(), "/tmp/libguest-cache".into()),
                 ("HOME".into(), "/root".into()),
-                ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+                (
+                    "PATH".into(),
+                    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+                ),
             ],
             mem_mib: 3072,
             timeout: Duration::from_secs(timeout),
@@ -225,7 +228,10 @@ impl TestHost {
                 self.mem_mib,
                 &self.kernel,
                 initramfs,
-                "console=ttyS0 reboot=t panic=-1 loglevel=1 8250.nr_uarts=1",
+                // tsc=reliable: without it the clocksource watchdog
+                // drops TCG's TSC for 4 ms jiffies, and every timing
+                // taken in the test host is rounded to 4 ms.
+                "console=ttyS0 reboot=t panic=-1 loglevel=1 8250.nr_uarts=1 tsc=reliable",
             ))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
