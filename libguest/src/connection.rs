@@ -301,3 +301,158 @@ fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     }
     Ok(done)
 }
+
+/// Entry point for the `channel_replies` fuzz target: `data` is what a
+/// hostile appliance sends on the channel. The host must turn anything into
+/// errors, never a panic or a hang.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::sync::Arc;
+
+    use super::fuzzing_support::Replay;
+    use super::{Connection, Stream};
+
+    /// Opens a connection on `data` and runs calls of each stream kind,
+    /// decoding replies as the generated methods would.
+    pub fn replies(data: &[u8]) {
+        let io = Arc::new(Replay::new(data.to_vec()));
+        let Ok(mut conn) = Connection::open(io) else {
+            return;
+        };
+        for round in 0..4 {
+            let mut sink = Vec::new();
+            let stream = match round % 2 {
+                0 => Stream::None,
+                _ => Stream::Out(&mut sink),
+            };
+            let Ok(bytes) = conn.call(1, &[], stream) else {
+                continue;
+            };
+            let _ = postcard::from_bytes::<Vec<String>>(&bytes);
+            let _ = postcard::from_bytes::<protocol::types::Statns>(&bytes);
+            let _ = postcard::from_bytes::<Vec<protocol::types::Dirent>>(&bytes);
+            let _ = postcard::from_bytes::<Vec<protocol::types::Application>>(&bytes);
+        }
+    }
+}
+
+/// A channel that replays fixed bytes (tests and fuzzing).
+mod fuzzing_support {
+    use std::sync::Mutex;
+
+    use crate::backend::ChannelIo;
+
+    pub(super) struct Replay(Mutex<(Vec<u8>, usize)>);
+
+    impl Replay {
+        pub(super) fn new(data: Vec<u8>) -> Replay {
+            Replay(Mutex::new((data, 0)))
+        }
+    }
+
+    impl ChannelIo for Replay {
+        fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let (data, pos) = &mut *state;
+            let n = buf.len().min(data.len() - *pos);
+            if n == 0 {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+            *pos += n;
+            Ok(n)
+        }
+        fn write_all(&self, _data: &[u8]) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn close(&self) {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: Kind, serial: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = Header::new(kind, serial, 1, payload.len())
+            .with_flags(flags)
+            .encode()
+            .to_vec();
+        v.extend_from_slice(payload);
+        v
+    }
+
+    fn hello() -> Vec<u8> {
+        let hello = Hello {
+            daemon_version: "0.1.0".into(),
+            max_payload: MAX_PAYLOAD,
+        };
+        frame(Kind::Hello, 0, 0, &postcard::to_allocvec(&hello).unwrap())
+    }
+
+    #[test]
+    fn a_stream_then_a_reply_is_delivered_and_stale_frames_skipped() {
+        let mut data = hello();
+        data.extend(frame(Kind::Chunk, 99, 0, b"stale"));
+        data.extend(frame(Kind::Chunk, 1, 0, b"hello "));
+        data.extend(frame(Kind::Chunk, 1, 0, b"world"));
+        data.extend(frame(Kind::End, 1, 0, b""));
+        data.extend(frame(Kind::Reply, 1, 0, b""));
+        data.extend(frame(
+            Kind::Reply,
+            2,
+            frame::FLAG_ERROR,
+            &postcard::to_allocvec(&ErrorReply::cancelled()).unwrap(),
+        ));
+        let io = Arc::new(super::fuzzing_support::Replay::new(data));
+        let mut conn = Connection::open(io).unwrap();
+        let mut out = Vec::new();
+        conn.call(1, &[], Stream::Out(&mut out)).unwrap();
+        assert_eq!(out, b"hello world");
+        match conn.call(1, &[], Stream::None) {
+            Err(CallFailure::Daemon(e)) => assert_eq!(e.kind, protocol::ErrorKind::Cancelled),
+            other => panic!("{other:?}"),
+        }
+        // The stream ended: the channel is gone.
+        assert!(matches!(
+            conn.call(1, &[], Stream::None),
+            Err(CallFailure::Channel(_))
+        ));
+    }
+
+    #[test]
+    fn oversized_requests_are_refused_before_sending() {
+        let io = Arc::new(super::fuzzing_support::Replay::new(hello()));
+        let mut conn = Connection::open(io).unwrap();
+        let big = vec![0u8; MAX_PAYLOAD as usize + 1];
+        assert!(matches!(
+            conn.call(1, &big, Stream::None),
+            Err(CallFailure::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn hostile_streams_are_errors() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        for _ in 0..2000 {
+            let mut data = hello();
+            let len = (seed % 200) as usize;
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                data.push(seed as u8);
+            }
+            // A valid header start now and then, so frames get parsed.
+            if seed.is_multiple_of(3) {
+                data.extend(frame(
+                    Kind::Reply,
+                    1,
+                    (seed >> 8) as u8,
+                    &data.clone()[..len.min(40)],
+                ));
+            }
+            fuzzing::replies(&data);
+        }
+    }
+}

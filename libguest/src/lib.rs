@@ -17,7 +17,8 @@ mod api;
 pub mod appliance;
 mod backend;
 pub mod commands;
-mod connection;
+#[doc(hidden)]
+pub mod connection;
 mod copy;
 mod drive;
 mod error;

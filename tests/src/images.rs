@@ -55,3 +55,31 @@ pub fn partitioned_ext4(path: &Path, size_mib: u64, label: &str, uuid: &str) {
         ],
     );
 }
+
+/// A real Debian 12 (bookworm, debootstrap minbase) guest disk: 1 GiB
+/// sparse raw, MBR, one ext4 partition (label debroot), hostname
+/// libguest-demo. Built by `scripts/debian-image.sh` on this machine
+/// (about a minute, needs root and the network, once) and cached; the
+/// cached image is shared, so open it read-only.
+pub fn debian_image() -> std::path::PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/debian-image.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("bash {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} failed ({}):\n{}",
+        script.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let path = std::path::PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "{} printed no image: {path:?}",
+        script.display()
+    );
+    path
+}

@@ -252,7 +252,8 @@ fn check_usage(info: &CallInfo, name: &str, args: &[String]) -> Result<()> {
     let names: Vec<&str> = info.args.iter().map(|a| a.name).collect();
     let opts: Vec<&str> = info.opts.iter().map(|a| a.name).collect();
     let host = (info.kind != CallKind::Plain).then_some("HOSTFILE");
-    commands::Words::new(info.name, args, &names, &opts, host).map_err(CliError::Msg)?;
+    commands::Words::new(info.name, args, &names, &opts, host)
+        .map_err(|m| CliError::Msg(format!("{name}: {m}")))?;
     if info.kind == CallKind::Plain {
         let mut idle = Guest::new()?;
         match commands::run(&mut idle, name, args, &mut std::io::sink()) {

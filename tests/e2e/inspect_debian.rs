@@ -1,0 +1,141 @@
+//! e2e: inspection of a real Debian 12 guest (debootstrap minbase, built
+//! once and cached by scripts/debian-image.sh), through the library and the
+//! `libguest` CLI, on the qemu TCG backend natively: the image is built on
+//! this machine, which the test host could not do. The cached image is
+//! opened read-only and must come out unchanged.
+
+#[allow(dead_code)]
+#[path = "cli/support.rs"]
+mod support;
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use libguest::{Backend, Guest};
+use libguest_tests::images::debian_image;
+use sha2::{Digest, Sha256};
+
+const ROOT: &str = "/dev/sda1";
+
+/// The image's mtime and sha256 (1 GiB sparse: a few seconds).
+fn fingerprint(image: &Path) -> (SystemTime, String) {
+    let mtime = std::fs::metadata(image).unwrap().modified().unwrap();
+    let mut file = std::fs::File::open(image).unwrap();
+    let mut hash = Sha256::new();
+    std::io::copy(&mut file, &mut hash).unwrap();
+    (mtime, format!("{:x}", hash.finalize()))
+}
+
+fn launched_ro(image: &Path) -> Guest {
+    let mut g = Guest::new().unwrap();
+    g.set_backend(Backend::Tcg).unwrap();
+    g.add_drive_ro(image).unwrap();
+    if let Err(e) = g.launch() {
+        panic!("launch: {e}\n{}", g.console_log());
+    }
+    g
+}
+
+/// `12.11` -> (12, 11), as /etc/debian_version says it.
+fn debian_version(text: &str) -> (i64, i64) {
+    let text = text.trim();
+    let (major, minor) = text
+        .split_once('.')
+        .unwrap_or_else(|| panic!("/etc/debian_version: {text:?}"));
+    (major.parse().unwrap(), minor.parse().unwrap())
+}
+
+#[test]
+fn inspect_debian_library() {
+    let image = debian_image();
+    let before = fingerprint(&image);
+    let mut g = launched_ro(&image);
+
+    assert_eq!(g.inspect_os().unwrap(), [ROOT]);
+    assert_eq!(g.inspect_get_type(ROOT).unwrap(), "linux");
+    assert_eq!(g.inspect_get_distro(ROOT).unwrap(), "debian");
+    let product = g.inspect_get_product_name(ROOT).unwrap();
+    assert!(product.contains("Debian GNU/Linux 12"), "{product:?}");
+    assert_eq!(g.inspect_get_hostname(ROOT).unwrap(), "libguest-demo");
+    assert_eq!(g.inspect_get_arch(ROOT).unwrap(), "x86_64");
+    assert_eq!(g.inspect_get_package_format(ROOT).unwrap(), "deb");
+    assert_eq!(g.inspect_get_package_management(ROOT).unwrap(), "apt");
+    let mountpoints: Vec<(String, String)> = g
+        .inspect_get_mountpoints(ROOT)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.mountpoint, m.device))
+        .collect();
+    assert_eq!(mountpoints, [("/".to_string(), ROOT.to_string())]);
+    assert_eq!(g.inspect_get_filesystems(ROOT).unwrap(), [ROOT]);
+
+    g.mount_ro(ROOT, "/").unwrap();
+    let (major, minor) = debian_version(&g.cat("/etc/debian_version").unwrap());
+    assert_eq!(major, 12);
+    assert_eq!(g.inspect_get_major_version(ROOT).unwrap(), major);
+    assert_eq!(g.inspect_get_minor_version(ROOT).unwrap(), minor);
+
+    let apps = g.inspect_list_applications2(ROOT).unwrap();
+    assert!(
+        apps.len() > 50,
+        "a minbase has ~90 packages: {}",
+        apps.len()
+    );
+    for name in ["dpkg", "apt", "base-files"] {
+        let app = apps
+            .iter()
+            .find(|a| a.app2_name == name)
+            .unwrap_or_else(|| panic!("{name} not in {apps:#?}"));
+        assert!(
+            app.app2_version.starts_with(|c: char| c.is_ascii_digit()),
+            "{app:?}"
+        );
+    }
+    let base_files = apps.iter().find(|a| a.app2_name == "base-files").unwrap();
+    assert!(
+        base_files.app2_version.starts_with("12"),
+        "base-files {base_files:?}"
+    );
+    g.shutdown().unwrap();
+
+    assert_eq!(fingerprint(&image), before, "the image changed");
+}
+
+#[test]
+fn inspect_debian_cli() {
+    let image = debian_image();
+    let img = image.to_str().unwrap();
+    assert!(!img.contains(char::is_whitespace), "{img}");
+    let before = fingerprint(&image);
+
+    // The real os-release, read by the library for comparison.
+    let os_release = {
+        let mut g = launched_ro(&image);
+        g.mount_ro(ROOT, "/").unwrap();
+        let text = g.cat("/etc/os-release").unwrap();
+        g.shutdown().unwrap();
+        text
+    };
+    assert!(os_release.contains("VERSION_ID=\"12\""), "{os_release:?}");
+
+    let run = support::booted(&format!("--ro -a {img} -i cat /etc/os-release"));
+    assert_eq!(support::ok(&run), os_release);
+
+    let run = support::booted(&format!("--ro -a {img} inspect --json"));
+    let report: serde_json::Value = serde_json::from_str(support::ok(&run)).unwrap();
+    let systems = report["operating_systems"].as_array().expect("systems");
+    assert_eq!(systems.len(), 1, "{report:#}");
+    let os = &systems[0];
+    assert_eq!(os["root"], ROOT);
+    assert_eq!(os["type"], "linux");
+    assert_eq!(os["distro"], "debian");
+    assert_eq!(os["major_version"], 12);
+    assert_eq!(os["hostname"], "libguest-demo");
+    assert_eq!(os["package_format"], "deb");
+    let apps = os["applications"].as_array().expect("applications");
+    for name in ["dpkg", "apt", "base-files"] {
+        assert!(apps.iter().any(|a| a["name"] == name), "{name} not listed");
+    }
+
+    assert_eq!(fingerprint(&image), before, "the image changed");
+}
