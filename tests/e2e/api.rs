@@ -40,7 +40,11 @@ fn list_mount_write_read(backend: Backend) {
     assert_eq!(g.list_devices().unwrap(), ["/dev/sda"]);
     assert_eq!(g.list_partitions().unwrap(), ["/dev/sda1"]);
     let fs = g.list_filesystems().unwrap();
-    assert!(fs.iter().any(|f| f.device == "/dev/sda1" && f.fstype == "ext4"), "{fs:?}");
+    assert!(
+        fs.iter()
+            .any(|f| f.device == "/dev/sda1" && f.fstype == "ext4"),
+        "{fs:?}"
+    );
     assert_eq!(g.vfs_type("/dev/sda1").unwrap(), "ext4");
     assert_eq!(g.vfs_label("/dev/sda1").unwrap(), "e2eroot");
     assert_eq!(g.vfs_uuid("/dev/sda1").unwrap(), UUID);
@@ -57,9 +61,19 @@ fn list_mount_write_read(backend: Backend) {
     assert_eq!(g.checksum("sha256", "/srv/data/blob").unwrap(), expected);
     g.write("/srv/data/hello.txt", "hello\nworld\n").unwrap();
     g.write_append("/srv/data/hello.txt", "again\n").unwrap();
-    assert_eq!(g.cat("/srv/data/hello.txt").unwrap(), "hello\nworld\nagain\n");
-    assert_eq!(g.read_lines("/srv/data/hello.txt").unwrap(), ["hello", "world", "again"]);
-    assert_eq!(g.grep("o", "/srv/data/hello.txt", Default::default()).unwrap(), ["hello", "world"]);
+    assert_eq!(
+        g.cat("/srv/data/hello.txt").unwrap(),
+        "hello\nworld\nagain\n"
+    );
+    assert_eq!(
+        g.read_lines("/srv/data/hello.txt").unwrap(),
+        ["hello", "world", "again"]
+    );
+    assert_eq!(
+        g.grep("o", "/srv/data/hello.txt", Default::default())
+            .unwrap(),
+        ["hello", "world"]
+    );
     let st = g.statns("/srv/data/blob").unwrap();
     assert_eq!(st.st_size, content.len() as i64);
     assert!(g.is_dir("/srv/data", Default::default()).unwrap());
@@ -80,7 +94,9 @@ fn list_mount_write_read(backend: Backend) {
     assert!(vfs.blocks > 0 && vfs.bfree <= vfs.blocks);
 
     // Streams: upload and download a file bigger than a chunk.
-    let big: Vec<u8> = (0..3 * MIB as u32 + 12345).map(|i| (i * 7 + i / 4096) as u8).collect();
+    let big: Vec<u8> = (0..3 * MIB as u32 + 12345)
+        .map(|i| (i * 7 + i / 4096) as u8)
+        .collect();
     let host_big = dir.path().join("big.bin");
     std::fs::write(&host_big, &big).unwrap();
     g.upload(&host_big, "/srv/big.bin").unwrap();
@@ -93,7 +109,10 @@ fn list_mount_write_read(backend: Backend) {
     let mut g = launched(backend, &img, true);
     g.mount_ro("/dev/sda1", "/").unwrap();
     assert_eq!(g.checksum("sha256", "/srv/data/blob").unwrap(), expected);
-    assert_eq!(g.cat("/srv/data/hello.txt").unwrap(), "hello\nworld\nagain\n");
+    assert_eq!(
+        g.cat("/srv/data/hello.txt").unwrap(),
+        "hello\nworld\nagain\n"
+    );
     g.shutdown().unwrap();
 }
 
@@ -109,29 +128,55 @@ fn tar_round_trip(backend: Backend) {
     g.write("/src/a/b/two", vec![2u8; 200_000]).unwrap();
     g.ln_s("../one", "/src/a/b/link").unwrap();
     g.chmod(0o750, "/src/a/b").unwrap();
-    for compress in [None, Some(Compression::Gzip), Some(Compression::Xz), Some(Compression::Zstd)] {
+    for compress in [
+        None,
+        Some(Compression::Gzip),
+        Some(Compression::Xz),
+        Some(Compression::Zstd),
+    ] {
         let tarball = dir.path().join("src.tar");
-        g.tar_out("/src", &tarball, calls::tar_out::Opts { compress, ..Default::default() })
-            .unwrap();
+        g.tar_out(
+            "/src",
+            &tarball,
+            calls::tar_out::Opts {
+                compress,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let name = format!("/dst-{compress:?}");
         g.mkdir(&name).unwrap();
-        g.tar_in(&tarball, &name, calls::tar_in::Opts { compress, ..Default::default() })
-            .unwrap();
+        g.tar_in(
+            &tarball,
+            &name,
+            calls::tar_in::Opts {
+                compress,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(g.find(&name).unwrap(), g.find("/src").unwrap());
         assert_eq!(
             g.checksum("sha1", format!("{name}/a/b/two")).unwrap(),
             g.checksum("sha1", "/src/a/b/two").unwrap()
         );
         assert_eq!(g.readlink(format!("{name}/a/b/link")).unwrap(), "../one");
-        assert_eq!(g.statns(format!("{name}/a/b")).unwrap().st_mode & 0o777, 0o750);
+        assert_eq!(
+            g.statns(format!("{name}/a/b")).unwrap().st_mode & 0o777,
+            0o750
+        );
         if compress.is_none() {
-            let mut entries: Vec<String> = tar::Archive::new(std::fs::File::open(&tarball).unwrap())
-                .entries()
-                .unwrap()
-                .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
-                .collect();
+            let mut entries: Vec<String> =
+                tar::Archive::new(std::fs::File::open(&tarball).unwrap())
+                    .entries()
+                    .unwrap()
+                    .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+                    .collect();
             entries.sort();
-            assert!(entries.iter().any(|e| e.ends_with("a/b/two")), "{entries:?}");
+            assert!(
+                entries.iter().any(|e| e.ends_with("a/b/two")),
+                "{entries:?}"
+            );
         }
     }
     g.shutdown().unwrap();
@@ -152,25 +197,38 @@ fn copy_out_hostile_symlinks(backend: Backend) {
     g.ln_s("/etc", "/tree/etc-link").unwrap();
     g.ln_s("../../../../../..", "/tree/up").unwrap();
     g.ln_s(outside.to_str().unwrap(), "/tree/escape").unwrap();
-    g.ln_s(outside.join("sentinel").to_str().unwrap(), "/tree/sentinel").unwrap();
+    g.ln_s(outside.join("sentinel").to_str().unwrap(), "/tree/sentinel")
+        .unwrap();
     let dest = dir.path().join("dest");
     std::fs::create_dir(&dest).unwrap();
     g.copy_out("/tree", &dest).unwrap();
-    assert_eq!(std::fs::read_to_string(dest.join("tree/sub/file")).unwrap(), "data");
+    assert_eq!(
+        std::fs::read_to_string(dest.join("tree/sub/file")).unwrap(),
+        "data"
+    );
     for link in ["etc-link", "up", "escape", "sentinel"] {
         let meta = std::fs::symlink_metadata(dest.join("tree").join(link)).unwrap();
         assert!(meta.file_type().is_symlink(), "{link} is not a symlink");
     }
-    assert_eq!(std::fs::read_to_string(outside.join("sentinel")).unwrap(), "untouched");
+    assert_eq!(
+        std::fs::read_to_string(outside.join("sentinel")).unwrap(),
+        "untouched"
+    );
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
     // A guest path through an absolute symlink resolves inside the guest:
     // the host's directory does not exist there.
-    assert!(matches!(g.cat("/tree/sentinel"), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        g.cat("/tree/sentinel"),
+        Err(Error::NotFound { .. })
+    ));
     // copy_in round trip of the copied tree (symlinks stay symlinks).
     g.mkdir("/back").unwrap();
     g.copy_in(dest.join("tree"), "/back").unwrap();
     assert_eq!(g.cat("/back/tree/sub/file").unwrap(), "data");
-    assert_eq!(g.readlink("/back/tree/escape").unwrap(), outside.to_str().unwrap());
+    assert_eq!(
+        g.readlink("/back/tree/escape").unwrap(),
+        outside.to_str().unwrap()
+    );
     g.shutdown().unwrap();
 }
 
@@ -189,7 +247,10 @@ fn readonly_mount_refuses_writes(backend: Backend) {
     assert!(g.ls("/").unwrap().contains(&"lost+found".to_string()));
     g.shutdown().unwrap();
     let after = std::fs::metadata(&img).unwrap();
-    assert_eq!((after.mtime(), after.mtime_nsec()), (before.mtime(), before.mtime_nsec()));
+    assert_eq!(
+        (after.mtime(), after.mtime_nsec()),
+        (before.mtime(), before.mtime_nsec())
+    );
     assert!(std::fs::read(&img).unwrap() == before_bytes);
 }
 
@@ -221,7 +282,10 @@ fn bad_input(backend: Backend) {
     std::fs::write(&big, vec![7u8; 16 << 20]).unwrap();
     g.upload(&big, "/big").unwrap();
     let cancel = g.cancel_handle().unwrap();
-    let mut slow = SlowSink { cancel: Some(cancel), written: 0 };
+    let mut slow = SlowSink {
+        cancel: Some(cancel),
+        written: 0,
+    };
     let err = g.download("/big", &mut slow).unwrap_err();
     assert!(matches!(err, Error::Cancelled { .. }), "{err}");
     assert!(slow.written < 16 << 20);
