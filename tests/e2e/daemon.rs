@@ -74,12 +74,23 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "mkntfs",
         "ntfs-3g",
         "debugfs",
+        "xfs_repair",
+        "fsck.fat",
+        "mknod",
+        "touch",
+        "fsck",
+        "tar",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {
             host.add_program(&path, &path.to_string_lossy())
                 .unwrap_or_else(|e| panic!("{e}"));
         }
+    }
+    // Tests copy /bin/true as a guest's ELF binary.
+    if let Some(t) = which("true") {
+        host.add_program(&t, "/bin/true")
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     host.set_env(
         "PATH",
