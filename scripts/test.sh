@@ -10,7 +10,10 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
+# One test at a time: the e2e tests emulate whole machines (qemu TCG, and
+# nested KVM inside the test host), and two at once on 2 cores starve the
+# nested KVM into the fault the harness retries.
+cargo test --workspace --no-fail-fast -- --test-threads=1 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole run (cargo's last line is a doc-test

@@ -13,6 +13,9 @@ pub mod testhost;
 use std::path::{Path, PathBuf};
 
 /// How libguest says that KVM never ran the appliance's vCPU.
+/// Test hosts booted for one e2e test before its failure counts.
+const TEST_HOST_ATTEMPTS: u32 = 5;
+
 pub const NEVER_RAN_PHRASE: &str = "the hypervisor never ran the appliance's vCPU";
 
 /// Set inside the test host, so the test body runs instead of recursing.
@@ -87,7 +90,7 @@ pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
                     .unwrap_or_else(|e| panic!("{e}"));
                 let broken_host =
                     outcome.exit_code != Some(0) && outcome.output.contains(NEVER_RAN_PHRASE);
-                if broken_host && attempt < 3 {
+                if broken_host && attempt < TEST_HOST_ATTEMPTS {
                     eprintln!("e2e {name}: the test host's KVM never ran the appliance; booting a new test host");
                     attempt += 1;
                     continue;
