@@ -15,6 +15,7 @@ pub mod generate;
 #[doc(hidden)]
 pub use generate as generate_support;
 mod table;
+pub mod tools;
 pub mod types;
 
 pub use generate::{

@@ -5,7 +5,6 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use libguest::{calls, Backend, Compression, Error, Guest};
-use libguest_tests::e2e_test;
 use libguest_tests::images::{partitioned_ext4, MIB};
 use sha2::{Digest, Sha256};
 
@@ -331,21 +330,7 @@ fn guest_dies_mid_call(backend: Backend) {
     g.shutdown().unwrap();
 }
 
-macro_rules! on_both_backends {
-    ($($scenario:ident => $kvm:ident, $tcg:ident;)*) => {$(
-        e2e_test! {
-            fn $kvm() {
-                $scenario(Backend::Kvm);
-            }
-        }
-        #[test]
-        fn $tcg() {
-            $scenario(Backend::Tcg);
-        }
-    )*};
-}
-
-on_both_backends! {
+libguest_tests::on_both_backends! {
     list_mount_write_read => e2e_api_list_mount_write_read, tcg_api_list_mount_write_read;
     tar_round_trip => e2e_api_tar_round_trip, tcg_api_tar_round_trip;
     copy_out_hostile_symlinks => e2e_api_copy_out_hostile_symlinks, tcg_api_copy_out_hostile_symlinks;

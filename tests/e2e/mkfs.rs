@@ -7,7 +7,6 @@
 use std::time::Instant;
 
 use libguest::{calls, Backend, Error, Guest};
-use libguest_tests::e2e_test;
 
 const MIB: u64 = 1 << 20;
 
@@ -134,20 +133,6 @@ fn make_check_label_mount(backend: Backend) {
     g.shutdown().unwrap();
 }
 
-macro_rules! on_both_backends {
-    ($($scenario:ident => $kvm:ident, $tcg:ident;)*) => {$(
-        e2e_test! {
-            fn $kvm() {
-                $scenario(Backend::Kvm);
-            }
-        }
-        #[test]
-        fn $tcg() {
-            $scenario(Backend::Tcg);
-        }
-    )*};
-}
-
-on_both_backends! {
+libguest_tests::on_both_backends! {
     make_check_label_mount => e2e_mkfs_make_check_label_mount, tcg_mkfs_make_check_label_mount;
 }

@@ -149,3 +149,22 @@ macro_rules! e2e_test {
         }
     };
 }
+
+/// Declares each scenario twice: an e2e test on our VMM (through the test
+/// host where needed) and a test on the qemu TCG backend (natively):
+/// `on_both_backends! { scenario => e2e_name, tcg_name; }`, where
+/// `scenario` is `fn(libguest::Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident => $kvm:ident, $tcg:ident;)*) => {$(
+        $crate::e2e_test! {
+            fn $kvm() {
+                $scenario(::libguest::Backend::Kvm);
+            }
+        }
+        #[test]
+        fn $tcg() {
+            $scenario(::libguest::Backend::Tcg);
+        }
+    )*};
+}

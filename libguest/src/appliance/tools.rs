@@ -22,38 +22,10 @@ use super::cache_dir;
 use super::cpio::CpioWriter;
 use crate::error::{Error, Result};
 
-/// The tools the daemon runs and their Debian packages; the same list as
-/// guest-init/src/daemon/mkfs/run.rs (a test checks).
-pub const TOOLS: &[(&str, &str)] = &[
-    ("mke2fs", "e2fsprogs"),
-    ("e2fsck", "e2fsprogs"),
-    ("resize2fs", "e2fsprogs"),
-    ("tune2fs", "e2fsprogs"),
-    ("mkfs.xfs", "xfsprogs"),
-    ("xfs_db", "xfsprogs"),
-    ("xfs_repair", "xfsprogs"),
-    ("mkfs.fat", "dosfstools"),
-    ("fsck.fat", "dosfstools"),
-    ("fatlabel", "dosfstools"),
-    ("mkfs.btrfs", "btrfs-progs"),
-    ("btrfs", "btrfs-progs"),
-];
+use protocol::tools::SEARCH_DIRS;
+pub use protocol::tools::TOOLS;
 
-/// Where tools are looked for (not $PATH: a user's often lacks sbin).
-/// guest-init looks in the same directories.
-const SEARCH_DIRS: &[&str] = &[
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
-
-/// Top-level directories guest-init accepts in the layer.
-const ALLOWED_TOP: &[&str] = &[
-    "bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "opt",
-];
+use protocol::tools::LAYER_TOP_DIRS as ALLOWED_TOP;
 
 /// Bump when what goes into the layer changes.
 const LAYOUT_VERSION: &str = "tools-v1";

@@ -11,26 +11,9 @@ use std::sync::Mutex;
 
 use protocol::{ErrorKind, ErrorReply};
 
-/// Where tools are looked for, and the PATH they run with.
-pub(super) const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+use protocol::tools::SEARCH_DIRS;
 
-/// Every tool the calls run, and the Debian package that has it. The
-/// library's layer builder (libguest/src/appliance/tools.rs) packs the same
-/// names; a libguest test checks that the two lists agree.
-pub(super) const TOOLS: &[(&str, &str)] = &[
-    ("mke2fs", "e2fsprogs"),
-    ("e2fsck", "e2fsprogs"),
-    ("resize2fs", "e2fsprogs"),
-    ("tune2fs", "e2fsprogs"),
-    ("mkfs.xfs", "xfsprogs"),
-    ("xfs_db", "xfsprogs"),
-    ("xfs_repair", "xfsprogs"),
-    ("mkfs.fat", "dosfstools"),
-    ("fsck.fat", "dosfstools"),
-    ("fatlabel", "dosfstools"),
-    ("mkfs.btrfs", "btrfs-progs"),
-    ("btrfs", "btrfs-progs"),
-];
+use protocol::tools::TOOLS;
 
 /// Output kept from one run (the tail: errors are at the end).
 const MAX_OUTPUT: usize = 64 << 10;
@@ -57,7 +40,7 @@ pub(super) fn set_loaded(library_dirs: Vec<String>) {
 /// A tool's path, or an error saying which host package provides it.
 pub(super) fn find(name: &str) -> Result<PathBuf, ErrorReply> {
     use std::os::unix::fs::PermissionsExt;
-    for dir in PATH.split(':') {
+    for dir in SEARCH_DIRS {
         let path = PathBuf::from(dir).join(name);
         if let Ok(meta) = std::fs::metadata(&path) {
             if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
@@ -131,7 +114,7 @@ pub(super) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, Err
     let mut cmd = Command::new(&path);
     cmd.args(args)
         .env_clear()
-        .env("PATH", PATH)
+        .env("PATH", SEARCH_DIRS.join(":"))
         .env("LC_ALL", "C")
         .stdin(Stdio::null())
         .stdout(writer)

@@ -26,9 +26,7 @@ const MAX_FILE: u64 = 512 << 20;
 const MAX_TOTAL: u64 = 2 << 30;
 
 /// The only top-level directories the layer may write.
-const ALLOWED_TOP: &[&str] = &[
-    "bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "opt",
-];
+use protocol::tools::LAYER_TOP_DIRS as ALLOWED_TOP;
 
 const S_IFMT: u32 = 0o170000;
 const S_IFDIR: u32 = 0o040000;

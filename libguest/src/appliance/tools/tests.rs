@@ -125,30 +125,3 @@ fn library_lists_are_parsed() {
     assert_eq!(appliance_path(Path::new("/sysroot/lib/x")), None);
     assert_eq!(appliance_path(Path::new("usr/lib/x")), None);
 }
-
-#[test]
-fn tool_list_matches_guest_init() {
-    let daemon = include_str!("../../../../guest-init/src/daemon/mkfs/run.rs");
-    for (name, package) in TOOLS {
-        assert!(
-            daemon.contains(&format!("(\"{name}\", \"{package}\")")),
-            "{name}"
-        );
-    }
-    let table = daemon.split("TOOLS: &[(&str, &str)] = &[").nth(1).unwrap();
-    let table = table.split("];").next().unwrap();
-    assert_eq!(table.matches("(\"").count(), TOOLS.len());
-    assert!(daemon.contains(&format!("PATH: &str = \"{}\"", SEARCH_DIRS.join(":"))));
-    // The unpacker accepts exactly the top directories we pack.
-    let unpack = include_str!("../../../../guest-init/src/daemon/mkfs/unpack.rs");
-    let list = |src: &str| -> String {
-        let rest = src.split("ALLOWED_TOP: &[&str] = &[").nth(1).unwrap();
-        rest.split("];")
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect()
-    };
-    let ours = include_str!("../tools.rs");
-    assert_eq!(list(unpack), list(ours));
-}

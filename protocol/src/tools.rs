@@ -1,0 +1,35 @@
+//! The tools layer, shared by the library that packs it and guest-init
+//! that unpacks and runs it: one list, so the two cannot drift apart.
+
+/// Every tool the `needs_tools` calls run, and the Debian package that
+/// has it (named in the error when a tool is missing).
+pub const TOOLS: &[(&str, &str)] = &[
+    ("mke2fs", "e2fsprogs"),
+    ("e2fsck", "e2fsprogs"),
+    ("resize2fs", "e2fsprogs"),
+    ("tune2fs", "e2fsprogs"),
+    ("mkfs.xfs", "xfsprogs"),
+    ("xfs_db", "xfsprogs"),
+    ("xfs_repair", "xfsprogs"),
+    ("mkfs.fat", "dosfstools"),
+    ("fsck.fat", "dosfstools"),
+    ("fatlabel", "dosfstools"),
+    ("mkfs.btrfs", "btrfs-progs"),
+    ("btrfs", "btrfs-progs"),
+];
+
+/// Where tools are looked for on the host and run from in the appliance
+/// (not the user's $PATH, which often lacks sbin).
+pub const SEARCH_DIRS: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// The top-level directories a layer may put files in.
+pub const LAYER_TOP_DIRS: &[&str] = &[
+    "bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "opt",
+];
