@@ -53,21 +53,7 @@ fn in_test_host() {
     for attempt in 1..=3 {
         let result = TestHost::new(init).and_then(|mut host| {
             host.add_appliance_kernel(&libguest_tests::appliance_kernel())?;
-            if let Some(qemu) = testhost::which("qemu-system-x86_64") {
-                host.add_program(&qemu, &qemu.to_string_lossy())?;
-                // microvm's firmware and qemu's keymaps-free data it loads.
-                for f in [
-                    "qboot.rom",
-                    "bios-microvm.bin",
-                    "linuxboot_dma.bin",
-                    "pvh.bin",
-                ] {
-                    let p = Path::new("/usr/share/qemu").join(f);
-                    if p.exists() {
-                        host.add_file(&p, &format!("/usr/share/qemu/{f}"), 0o644);
-                    }
-                }
-            }
+            libguest_benches::add_qemu(&mut host)?;
             for tool in ["mke2fs", "cat"] {
                 if let Some(path) = testhost::which(tool) {
                     host.add_program(&path, &path.to_string_lossy())?;

@@ -1,18 +1,24 @@
 //! One-shot CLI latency on a real Debian 12 disk: wall time from shell
-//! command to output of `cat /etc/os-release` after inspection, for
-//! libguest and for libguestfs's `virt-cat`, both on qemu TCG, in the same
-//! run. The two outputs must be identical.
+//! command to output of `cat /etc/os-release` after inspection, in one run:
+//!
+//! 1. libguest on the qemu TCG backend, on this host;
+//! 2. libguestfs's `virt-cat` (direct backend, TCG), on this host;
+//! 3. on KVM: libguest on our own VMM, the same CLI on qemu `-accel kvm`,
+//!    and virt-cat (direct backend, KVM): on the e2e test host's nested KVM
+//!    where /dev/kvm cannot run Linux, with the image attached read-only as
+//!    its /dev/vda and libguestfs's appliance (built by the runs in 2) as a
+//!    fixed appliance whose root is /dev/vdb; natively elsewhere.
+//!
+//! All outputs must be identical.
 //!
 //!     cargo bench -p libguest-benches --bench os_release
 //!
-//! LIBGUEST_BENCH_ITERS sets the libguest runs (default 5); virt-cat runs 3
-//! times after one uncounted warm-up (its first run builds the supermin
-//! appliance). virt-cat comes from the Debian package libguestfs-tools,
-//! installed here with apt-get when missing and running as root.
-//!
-//! Not measured: libguest with our own VMM inside the e2e test host. The
-//! test host has no way to attach a disk (only files in its initramfs,
-//! in 3 GiB of memory), and the 1 GiB Debian image does not fit there.
+//! LIBGUEST_BENCH_ITERS sets the libguest runs per place (default 5; in the
+//! test host one more, uncounted, builds the appliance's initramfs in its
+//! empty cache); virt-cat runs 3 times per place after one uncounted
+//! warm-up (its first run builds the supermin appliance, or probes qemu). virt-cat comes from the Debian
+//! package libguestfs-tools, installed here with apt-get when missing and
+//! running as root.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,16 +26,44 @@ use std::time::{Duration, Instant};
 
 use libguest_benches::summarize;
 use libguest_tests::images::debian_image;
+use libguest_tests::testhost::{TestHost, TestHostError};
+use libguest_tests::Mode;
 
 const VIRT_CAT_ITERS: usize = 3;
+/// Inside the test host: the CLI, the disk, and libguestfs's appliance root.
+const CLI_ENV: &str = "LIBGUEST_BENCH_CLI";
+const DISK_ENV: &str = "LIBGUEST_BENCH_DISK";
+const GUESTFS_ROOT_ENV: &str = "LIBGUEST_BENCH_GUESTFS_ROOT";
+/// Where the outer run puts libguestfs's appliance kernel and initrd.
+const GUESTFS_DIR: &str = "/e2e/guestfs";
+/// How the inner run reports to the outer one over the console.
+const SAMPLE_TAG: &str = "OS_RELEASE_SAMPLE";
+const TEXT_TAG: &str = "OS_RELEASE_TEXT";
+/// Between tag, label and value (labels have blanks; a tty may expand tabs).
+const REPORT_SEPARATOR: char = '|';
+
+/// One measured command: its label, wall times and output.
+struct Measured {
+    label: String,
+    samples: Vec<Duration>,
+    text: String,
+}
+
+const OURS: &str = "libguest --backend kvm (our VMM)";
+const QEMU_KVM: &str = "libguest --backend tcg, LIBGUEST_QEMU_ACCEL=kvm (qemu microvm peer)";
+const VIRT_CAT_KVM: &str = "virt-cat (libguestfs, direct backend, KVM)";
 
 fn main() {
+    if std::env::var_os(libguest_tests::INSIDE_ENV).is_some() {
+        inside_test_host();
+        return;
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let image = debian_image();
     let libguest = build_libguest(&root);
+    let iters = libguest_benches::iterations(5);
 
     // 1. libguest, qemu TCG fallback, on this host.
-    let iters = libguest_benches::iterations(5);
     let (ours, our_text) = time_runs(iters, || {
         let mut cmd = Command::new(&libguest);
         cmd.args(["--backend", "tcg", "--ro", "-a"])
@@ -69,14 +103,34 @@ fn main() {
         "libguest and virt-cat print different /etc/os-release"
     );
 
+    // 3. All three on KVM.
+    let (place, kvm) = match libguest_tests::mode() {
+        Mode::Native => (
+            "this host's KVM",
+            on_kvm(&libguest, &virt_cat, &image.to_string_lossy(), iters),
+        ),
+        Mode::TestHost => (
+            "the e2e test host's nested KVM (under qemu TCG), image as its /dev/vda",
+            in_test_host(&image, &libguest, &virt_cat, iters),
+        ),
+    };
+    for m in &kvm {
+        assert_eq!(
+            m.text, their_text,
+            "{} on KVM and virt-cat print different /etc/os-release",
+            m.label
+        );
+    }
+
     let o = summarize(&ours);
     let t = summarize(&theirs);
     println!(
         "cat /etc/os-release after inspection, {} (Debian 12 minbase, 1 GiB raw, read-only)",
         image.display()
     );
+    println!("on qemu TCG, this host:");
     println!(
-        "  libguest --backend tcg --ro -a IMG -i cat /etc/os-release (qemu TCG, this host): \
+        "  libguest --backend tcg --ro -a IMG -i cat /etc/os-release: \
          median {:.0} ms, min {:.0} ms ({} runs)",
         o.median_ms, o.min_ms, o.n
     );
@@ -90,15 +144,249 @@ fn main() {
         warm.as_secs_f64() * 1000.0
     );
     println!(
-        "  ratio virt-cat / libguest (TCG vs TCG): median {:.2}, min {:.2} (higher: libguest faster)",
+        "  ratio virt-cat / libguest: median {:.2}, min {:.2} (higher: libguest faster)",
         t.median_ms / o.median_ms,
         t.min_ms / o.min_ms
     );
+    println!("on {place}:");
+    for m in &kvm {
+        let s = summarize(&m.samples);
+        println!(
+            "  {}: median {:.0} ms, min {:.0} ms ({} runs)",
+            m.label, s.median_ms, s.min_ms, s.n
+        );
+    }
+    let median = |label: &str| {
+        kvm.iter()
+            .find(|m| m.label == label)
+            .map(|m| summarize(&m.samples).median_ms)
+    };
+    if let (Some(ours), Some(qemu), Some(virt_cat)) =
+        (median(OURS), median(QEMU_KVM), median(VIRT_CAT_KVM))
+    {
+        println!(
+            "  ratio to our VMM (higher: our VMM faster): virt-cat median {:.2}, \
+             qemu microvm median {:.2}",
+            virt_cat / ours,
+            qemu / ours
+        );
+    }
     println!("  outputs identical ({} bytes)", our_text.len());
-    println!(
-        "  not measured: libguest's own VMM in the e2e test host (TestHost cannot attach a disk; \
-         the 1 GiB image does not fit its initramfs)"
+}
+
+/// On KVM: libguest's CLI on our VMM, then on qemu -accel kvm with the same
+/// appliance, then virt-cat (after one uncounted warm-up that probes qemu).
+fn on_kvm(cli: &Path, virt_cat: &Path, disk: &str, iters: usize) -> Vec<Measured> {
+    let libguest = |backend: &'static str, accel: Option<&'static str>| {
+        move || {
+            let mut cmd = Command::new(cli);
+            if let Some(accel) = accel {
+                cmd.env("LIBGUEST_QEMU_ACCEL", accel);
+            }
+            cmd.args(["--backend", backend, "--ro", "-a", disk]).args([
+                "-i",
+                "cat",
+                "/etc/os-release",
+            ]);
+            cmd
+        }
+    };
+    let virt_cat_cmd = || {
+        let mut cmd = Command::new(virt_cat);
+        cmd.env("LIBGUESTFS_BACKEND", "direct")
+            .args(["-a", disk, "/etc/os-release"]);
+        cmd
+    };
+    let measured = |label: &str, (samples, text): (Vec<Duration>, String)| Measured {
+        label: label.to_string(),
+        samples,
+        text,
+    };
+    let ours = measured(OURS, time_runs(iters, libguest("kvm", None)));
+    let qemu = measured(QEMU_KVM, time_runs(iters, libguest("tcg", Some("kvm"))));
+    time_runs(1, virt_cat_cmd);
+    let theirs = measured(VIRT_CAT_KVM, time_runs(VIRT_CAT_ITERS, virt_cat_cmd));
+    vec![ours, qemu, theirs]
+}
+
+/// The inner half, run by the test host: times the commands on /dev/vda
+/// and reports each sample and output as tagged console lines.
+fn inside_test_host() {
+    let env = |key: &str| {
+        std::env::var(key).unwrap_or_else(|_| {
+            eprintln!("os_release bench: {key} must be set in the test host");
+            std::process::exit(2);
+        })
+    };
+    let (cli, disk, guestfs_root) = (env(CLI_ENV), env(DISK_ENV), env(GUESTFS_ROOT_ENV));
+    // libguestfs's appliance as a fixed appliance: its kernel and initrd
+    // from the initramfs, its 4 GiB root filesystem as a disk.
+    let fixed = Path::new("/tmp/guestfs-fixed");
+    let setup = std::fs::create_dir_all(fixed)
+        .and_then(|()| std::fs::write(fixed.join("README.fixed"), ""))
+        .and_then(|()| {
+            std::os::unix::fs::symlink(format!("{GUESTFS_DIR}/kernel"), fixed.join("kernel"))
+        })
+        .and_then(|()| {
+            std::os::unix::fs::symlink(format!("{GUESTFS_DIR}/initrd"), fixed.join("initrd"))
+        })
+        .and_then(|()| std::os::unix::fs::symlink(&guestfs_root, fixed.join("root")));
+    if let Err(e) = setup {
+        eprintln!(
+            "os_release bench: fixed appliance in {}: {e}",
+            fixed.display()
+        );
+        std::process::exit(1);
+    }
+    std::env::set_var("LIBGUESTFS_PATH", fixed);
+    // Its cache (qemu's probed features) in the test host's tmpfs /tmp.
+    std::env::set_var("LIBGUESTFS_CACHEDIR", "/tmp");
+    let cli = PathBuf::from(cli);
+    let virt_cat = libguest_tests::testhost::which("virt-cat").unwrap_or_else(|| {
+        eprintln!("os_release bench: no virt-cat in the test host");
+        std::process::exit(1);
+    });
+    let iters = libguest_benches::iterations(5);
+    // Uncounted: builds the appliance initramfs in the test host's empty cache.
+    time_runs(1, || {
+        let mut cmd = Command::new(&cli);
+        cmd.args(["--ro", "-a", &disk, "-i", "cat", "/etc/os-release"]);
+        cmd
+    });
+    for m in on_kvm(&cli, &virt_cat, &disk, iters) {
+        for s in &m.samples {
+            println!(
+                "{SAMPLE_TAG}{REPORT_SEPARATOR}{}{REPORT_SEPARATOR}{}",
+                m.label,
+                s.as_nanos()
+            );
+        }
+        let hex: String = m.text.bytes().map(|b| format!("{b:02x}")).collect();
+        println!(
+            "{TEXT_TAG}{REPORT_SEPARATOR}{}{REPORT_SEPARATOR}{hex}",
+            m.label
+        );
+    }
+}
+
+/// The outer half: boots the test host with the image and libguestfs's
+/// appliance root as read-only disks, the release CLI, virt-cat and qemu,
+/// and collects what the inner half reports.
+fn in_test_host(image: &Path, cli: &Path, virt_cat: &Path, iters: usize) -> Vec<Measured> {
+    let init = Path::new(env!("CARGO_BIN_EXE_bench-testhost-init"));
+    let appliance = guestfs_appliance();
+    // A test host whose nested KVM never runs a guest is replaced, as the
+    // e2e harness does (at most three tries).
+    let mut attempt = 1;
+    loop {
+        let result = TestHost::new(init).and_then(|mut host| {
+            host.add_appliance_kernel(&libguest_tests::appliance_kernel())?;
+            libguest_benches::add_qemu(&mut host)?;
+            libguest_benches::add_programs(
+                &mut host,
+                &[
+                    ("qemu-img", "qemu-utils"),
+                    ("sh", "dash"),
+                    ("dmesg", "util-linux"),
+                    ("grep", "grep"),
+                    ("rm", "coreutils"),
+                ],
+            )?;
+            host.add_program(virt_cat, &virt_cat.to_string_lossy())?;
+            for file in ["kernel", "initrd"] {
+                host.add_file(
+                    &appliance.join(file),
+                    &format!("{GUESTFS_DIR}/{file}"),
+                    0o644,
+                );
+            }
+            let disk = host.add_disk(image, true)?;
+            let guestfs_root = host.add_disk(&appliance.join("root"), true)?;
+            let cli_inside = "/e2e/libguest";
+            host.add_program(cli, cli_inside)?;
+            host.set_env(CLI_ENV, cli_inside);
+            host.set_env(DISK_ENV, &disk);
+            host.set_env(GUESTFS_ROOT_ENV, &guestfs_root);
+            host.set_env("LIBGUEST_BENCH_ITERS", &iters.to_string());
+            host.set_echo(false);
+            let exe = std::env::current_exe().map_err(|e| TestHostError(e.to_string()))?;
+            host.run(&exe, &[])
+        });
+        match result {
+            Ok(o) if o.exit_code == Some(0) => return parse_inner_report(&o.output),
+            Ok(o) if attempt < 3 && o.output.contains(libguest_tests::NEVER_RAN_PHRASE) => {
+                eprintln!(
+                    "os_release bench: the test host's KVM never ran the appliance; booting a new test host"
+                );
+                attempt += 1;
+            }
+            Ok(o) => panic!(
+                "os_release bench in the test host failed (exit {:?}):\n{}",
+                o.exit_code, o.output
+            ),
+            Err(e) => panic!("os_release bench: {e}"),
+        }
+    }
+}
+
+/// The supermin appliance libguestfs built for this user (kernel, initrd,
+/// root), as the virt-cat runs on this host left it.
+fn guestfs_appliance() -> PathBuf {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let tmp = std::env::var("LIBGUESTFS_CACHEDIR")
+        .or_else(|_| std::env::var("TMPDIR"))
+        .unwrap_or_else(|_| "/var/tmp".into());
+    let dir = Path::new(&tmp).join(format!(".guestfs-{uid}/appliance.d"));
+    for file in ["kernel", "initrd", "root"] {
+        assert!(
+            dir.join(file).is_file(),
+            "libguestfs's appliance has no {} (virt-cat built none?)",
+            dir.join(file).display()
+        );
+    }
+    dir
+}
+
+/// The measurements, in the order first seen, from the inner half's lines.
+fn parse_inner_report(output: &str) -> Vec<Measured> {
+    let mut report: Vec<Measured> = Vec::new();
+    for line in output.lines() {
+        let mut fields = line.split(REPORT_SEPARATOR);
+        let (Some(tag), Some(label), Some(value)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if tag != SAMPLE_TAG && tag != TEXT_TAG {
+            continue;
+        }
+        let i = match report.iter().position(|m| m.label == label) {
+            Some(i) => i,
+            None => {
+                report.push(Measured {
+                    label: label.to_string(),
+                    samples: Vec::new(),
+                    text: String::new(),
+                });
+                report.len() - 1
+            }
+        };
+        if tag == SAMPLE_TAG {
+            let nanos: u64 = value.trim().parse().expect("sample in ns");
+            report[i].samples.push(Duration::from_nanos(nanos));
+        } else {
+            let value = value.trim();
+            let bytes: Vec<u8> = (0..value.len() / 2)
+                .map(|k| u8::from_str_radix(&value[2 * k..2 * k + 2], 16).expect("hex"))
+                .collect();
+            report[i].text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+    }
+    assert!(
+        report.len() == 3 && report.iter().all(|m| !m.samples.is_empty()),
+        "the test host reported no samples:\n{output}"
     );
+    report
 }
 
 /// Builds the release CLI (a no-op when it is up to date) and returns it.
@@ -148,6 +436,7 @@ fn find_virt_cat() -> Option<PathBuf> {
     if let Some(p) = libguest_tests::testhost::which("virt-cat") {
         return Some(p);
     }
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         return None;
     }

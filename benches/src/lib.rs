@@ -1,6 +1,43 @@
-//! Shared helpers for the benchmarks: sample statistics and printing.
+//! Shared helpers for the benchmarks: sample statistics and printing, and
+//! what a test host needs to run qemu as a peer.
 
+use std::path::Path;
 use std::time::Duration;
+
+use libguest_tests::testhost::{self, TestHost, TestHostError};
+
+/// Puts qemu-system-x86_64 and the firmware its microvm and pc machines
+/// load into the test host, for the qemu -accel kvm peers measured beside
+/// our VMM there.
+pub fn add_qemu(host: &mut TestHost) -> Result<(), TestHostError> {
+    add_programs(host, &[(testhost::QEMU, "qemu-system-x86")])?;
+    for (dir, file) in [
+        ("/usr/share/qemu", "qboot.rom"),
+        ("/usr/share/qemu", "bios-microvm.bin"),
+        ("/usr/share/qemu", "linuxboot_dma.bin"),
+        ("/usr/share/qemu", "pvh.bin"),
+        ("/usr/share/qemu", "kvmvapic.bin"),
+        ("/usr/share/seabios", "bios-256k.bin"),
+    ] {
+        let p = Path::new(dir).join(file);
+        if p.exists() {
+            host.add_file(&p, &p.to_string_lossy(), 0o644);
+        }
+    }
+    Ok(())
+}
+
+/// Puts programs of this machine into the test host at their own paths;
+/// `(program, Debian package)`.
+pub fn add_programs(host: &mut TestHost, programs: &[(&str, &str)]) -> Result<(), TestHostError> {
+    for (program, package) in programs {
+        let path = testhost::which(program).ok_or_else(|| {
+            TestHostError(format!("{program} not found: apt-get install {package}"))
+        })?;
+        host.add_program(&path, &path.to_string_lossy())?;
+    }
+    Ok(())
+}
 
 /// Median, minimum and maximum of a sample, in milliseconds.
 pub struct Summary {

@@ -46,65 +46,151 @@ pub fn mode() -> Mode {
 /// test binary inside the test host with the appliance kernel beside it. A
 /// failure inside fails the caller, whose output shows the test host's.
 pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
-    match mode() {
-        Mode::Native => body(),
-        Mode::TestHost => {
-            let exe = std::env::current_exe().expect("current test binary");
-            let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
-            host.add_appliance_kernel(&appliance_kernel())
-                .unwrap_or_else(|e| panic!("{e}"));
-            host.set_env(
-                "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            );
-            // Tests make and check images inside the test host; the mkfs
-            // tools are also what libguest packs into its tools layer there.
-            for tool in [
-                "qemu-img",
-                "mke2fs",
-                "e2fsck",
-                "resize2fs",
-                "tune2fs",
-                "mkfs.xfs",
-                "xfs_db",
-                "xfs_repair",
-                "mkfs.fat",
-                "fsck.fat",
-                "fatlabel",
-                "mkfs.btrfs",
-                "btrfs",
-            ] {
-                if let Some(path) = testhost::which(tool) {
-                    host.add_program(&path, &path.to_string_lossy())
-                        .unwrap_or_else(|e| panic!("{e}"));
-                }
-            }
-            // The emulated test host sometimes comes up with a KVM that
-            // never runs a guest (libguest reports it in seconds, with this
-            // phrase). That is the emulator's fault, not the test's: boot a
-            // new test host. Any other failure is never retried.
-            let mut attempt = 1;
-            let outcome = loop {
-                let outcome = host
-                    .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
-                    .unwrap_or_else(|e| panic!("{e}"));
-                let broken_host =
-                    outcome.exit_code != Some(0) && outcome.output.contains(NEVER_RAN_PHRASE);
-                if broken_host && attempt < TEST_HOST_ATTEMPTS {
-                    eprintln!("e2e {name}: the test host's KVM never ran the appliance; booting a new test host");
-                    attempt += 1;
-                    continue;
-                }
-                break outcome;
-            };
-            assert_eq!(
-                outcome.exit_code,
-                Some(0),
-                "e2e test {name} failed inside the test host (exit {:?}); output above",
-                outcome.exit_code
-            );
+    run_e2e_with_disks(name, testhost_init, Vec::new, |_| body());
+}
+
+/// A disk image of this machine that an e2e test opens: the body gets its
+/// path here, or the test host's /dev/vdX for it.
+#[derive(Debug, Clone)]
+pub struct E2eDisk {
+    pub image: PathBuf,
+    /// Attached read-only, and checked to come out unchanged (bytes and
+    /// mtime) after the test.
+    pub read_only: bool,
+}
+
+impl E2eDisk {
+    pub fn read_only(image: PathBuf) -> E2eDisk {
+        E2eDisk {
+            image,
+            read_only: true,
         }
     }
+}
+
+/// Where the outer harness tells the test body inside the test host which
+/// devices its disks are (`:`-separated).
+const DISKS_ENV: &str = "LIBGUEST_E2E_DISKS";
+
+/// As [`run_e2e`], for a test that needs disk images only this machine can
+/// make (too big for the test host's initramfs, or built with host tools).
+/// `disks` runs only outside the test host; inside, the images are the
+/// test host's virtio-blk disks. `body` gets the paths to open.
+pub fn run_e2e_with_disks(
+    name: &str,
+    testhost_init: &Path,
+    disks: impl FnOnce() -> Vec<E2eDisk>,
+    body: impl FnOnce(&[PathBuf]),
+) {
+    if std::env::var_os(INSIDE_ENV).is_some() {
+        let devices: Vec<PathBuf> = std::env::var(DISKS_ENV)
+            .unwrap_or_default()
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        return body(&devices);
+    }
+    let disks = disks();
+    let before: Vec<_> = disks
+        .iter()
+        .filter(|d| d.read_only)
+        .map(|d| (d.image.clone(), fingerprint(&d.image)))
+        .collect();
+    match mode() {
+        Mode::Native => {
+            let paths: Vec<PathBuf> = disks.iter().map(|d| d.image.clone()).collect();
+            body(&paths);
+        }
+        Mode::TestHost => in_test_host(name, testhost_init, &disks),
+    }
+    for (image, fingerprint_before) in before {
+        assert!(
+            fingerprint(&image) == fingerprint_before,
+            "e2e test {name} changed the read-only disk {}",
+            image.display()
+        );
+    }
+}
+
+/// A disk image's size, mtime and sha256, to prove it unchanged.
+pub fn fingerprint(image: &Path) -> (u64, std::time::SystemTime, [u8; 32]) {
+    use sha2::{Digest, Sha256};
+    let meta = std::fs::metadata(image).unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+    let mut file =
+        std::fs::File::open(image).unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+    let mut hash = Sha256::new();
+    std::io::copy(&mut file, &mut hash).unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+    let modified = meta
+        .modified()
+        .unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+    (meta.len(), modified, hash.finalize().into())
+}
+
+fn in_test_host(name: &str, testhost_init: &Path, disks: &[E2eDisk]) {
+    let exe = std::env::current_exe().expect("current test binary");
+    let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
+    host.add_appliance_kernel(&appliance_kernel())
+        .unwrap_or_else(|e| panic!("{e}"));
+    host.set_env(
+        "PATH",
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    );
+    let devices: Vec<String> = disks
+        .iter()
+        .map(|d| {
+            host.add_disk(&d.image, d.read_only)
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    host.set_env(DISKS_ENV, &devices.join(":"));
+    // Tests make and check images inside the test host; the mkfs
+    // tools are also what libguest packs into its tools layer there.
+    for tool in [
+        "qemu-img",
+        "mke2fs",
+        "e2fsck",
+        "resize2fs",
+        "tune2fs",
+        "mkfs.xfs",
+        "xfs_db",
+        "xfs_repair",
+        "mkfs.fat",
+        "fsck.fat",
+        "fatlabel",
+        "mkfs.btrfs",
+        "btrfs",
+    ] {
+        if let Some(path) = testhost::which(tool) {
+            host.add_program(&path, &path.to_string_lossy())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    // The emulated test host sometimes comes up with a KVM that
+    // never runs a guest (libguest reports it in seconds, with this
+    // phrase). That is the emulator's fault, not the test's: boot a
+    // new test host. Any other failure is never retried.
+    let mut attempt = 1;
+    let outcome = loop {
+        let outcome = host
+            .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let broken_host = outcome.exit_code != Some(0) && outcome.output.contains(NEVER_RAN_PHRASE);
+        if broken_host && attempt < TEST_HOST_ATTEMPTS {
+            eprintln!(
+                "e2e {name}: the test host's KVM never ran the appliance; booting a new test host"
+            );
+            attempt += 1;
+            continue;
+        }
+        break outcome;
+    };
+    assert_eq!(
+        outcome.exit_code,
+        Some(0),
+        "e2e test {name} failed inside the test host (exit {:?}); output above",
+        outcome.exit_code
+    );
 }
 
 /// The bytes guest-init's `fill` test hook writes at `offset`: the 8-byte
@@ -134,9 +220,23 @@ pub fn appliance_kernel() -> PathBuf {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Declares an e2e test: `e2e_test!(fn e2e_name() { body })`.
+/// Declares an e2e test: `e2e_test!(fn e2e_name() { body })`, or with
+/// disk images made on this machine,
+/// `e2e_test!(fn e2e_name(paths = vec_of_e2e_disks) { body using paths })`.
 #[macro_export]
 macro_rules! e2e_test {
+    ($(#[$meta:meta])* fn $name:ident($paths:ident = $disks:expr) $body:block) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            $crate::run_e2e_with_disks(
+                stringify!($name),
+                ::std::path::Path::new(env!("CARGO_BIN_EXE_testhost-init")),
+                || $disks,
+                |$paths: &[::std::path::PathBuf]| $body,
+            );
+        }
+    };
     ($(#[$meta:meta])* fn $name:ident() $body:block) => {
         $(#[$meta])*
         #[test]

@@ -59,6 +59,14 @@ pub struct TestHost {
     mem_mib: u32,
     timeout: Duration,
     echo: bool,
+    /// Disk images on this machine attached as virtio-blk devices, in
+    /// order: /dev/vda, /dev/vdb...
+    disks: Vec<Disk>,
+}
+
+struct Disk {
+    image: PathBuf,
+    read_only: bool,
 }
 
 impl TestHost {
@@ -93,6 +101,7 @@ impl TestHost {
             mem_mib: 3072,
             timeout: Duration::from_secs(timeout),
             echo: true,
+            disks: Vec::new(),
         };
         host.add_program(testhost_init, "/init")?;
         Ok(host)
@@ -114,6 +123,26 @@ impl TestHost {
         self.add_file(kernel, &dest, 0o644);
         self.set_env("LIBGUEST_KERNEL", &dest);
         Ok(())
+    }
+
+    /// Attaches a raw disk image of this machine as the test host's next
+    /// virtio-blk disk and returns its device there (/dev/vda first), for
+    /// images too big for the initramfs or that only this machine can
+    /// build. `read_only` makes qemu open the image read-only, so nothing
+    /// inside can change it.
+    pub fn add_disk(&mut self, image: &Path, read_only: bool) -> Result<String> {
+        let index = self.disks.len();
+        if index >= 26 {
+            return Err(err("at most 26 disks (vda..vdz) in the test host"));
+        }
+        if !image.is_file() {
+            return Err(err(format!("disk image {} is not a file", image.display())));
+        }
+        self.disks.push(Disk {
+            image: image.to_path_buf(),
+            read_only,
+        });
+        Ok(format!("/dev/vd{}", char::from(b'a' + index as u8)))
     }
 
     pub fn add_file(&mut self, host: &Path, guest: &str, mode: u32) {
@@ -233,6 +262,7 @@ impl TestHost {
                 // taken in the test host is rounded to 4 ms.
                 "console=ttyS0 reboot=t panic=-1 loglevel=1 8250.nr_uarts=1 tsc=reliable",
             ))
+            .args(self.disk_args()?)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -280,6 +310,35 @@ impl TestHost {
             }));
         }
         Ok(Ok(Outcome { exit_code, output }))
+    }
+}
+
+impl TestHost {
+    /// qemu arguments attaching the disks: microvm puts each
+    /// virtio-blk-device on a virtio-mmio transport and names it on the
+    /// kernel command line.
+    fn disk_args(&self) -> Result<Vec<std::ffi::OsString>> {
+        let mut args = Vec::new();
+        for (i, disk) in self.disks.iter().enumerate() {
+            let path = disk
+                .image
+                .to_str()
+                .filter(|p| !p.contains(','))
+                .ok_or_else(|| {
+                    err(format!(
+                        "disk image path {} must be UTF-8 without commas (qemu -drive syntax)",
+                        disk.image.display()
+                    ))
+                })?;
+            let read_only = if disk.read_only { "on" } else { "off" };
+            args.push("-drive".into());
+            args.push(
+                format!("file={path},if=none,id=disk{i},format=raw,readonly={read_only}").into(),
+            );
+            args.push("-device".into());
+            args.push(format!("virtio-blk-device,drive=disk{i}").into());
+        }
+        Ok(args)
     }
 }
 

@@ -125,18 +125,6 @@ pub fn one_error(run: &Run, needles: &[&str]) {
     }
 }
 
-/// Whether the daemon still lacks a call (another part of the project);
-/// the checks that need it are then left out, saying so.
-pub fn not_implemented(run: &Run, what: &str) -> bool {
-    let missing = run.code != 0
-        && (run.stderr.contains("not implemented")
-            || run.stderr.contains("no tools layer has been loaded"));
-    if missing {
-        eprintln!("NOTE: {what}: skipped, the daemon does not implement it yet");
-    }
-    missing
-}
-
 /// A temporary directory and its path as text (checked blank-free).
 pub fn tempdir() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -162,6 +150,74 @@ pub fn host_tree(dir: &str) -> PathBuf {
     std::fs::write(tree.join("sub/deeper/c.txt"), "gamma\n").unwrap();
     std::os::unix::fs::symlink("a.txt", tree.join("link")).unwrap();
     tree
+}
+
+/// Runs a host tool and returns its trimmed standard output; panics
+/// with its standard error when it cannot run or fails.
+pub fn host_tool(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e} (install it: see scripts/setup.sh)"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// An image file loop-mounted read-only on the host, on a temporary
+/// directory of its own; unmounted on drop, so a failed assertion
+/// leaves no mount behind.
+pub struct HostMount {
+    dir: tempfile::TempDir,
+}
+
+impl HostMount {
+    pub fn ro(image: &str) -> HostMount {
+        let dir = tempfile::tempdir().expect("temp mountpoint");
+        let target = dir.path().to_str().expect("utf-8 temp path");
+        let out = Command::new("mount")
+            .args(["-o", "loop,ro", image, target])
+            .output()
+            .unwrap_or_else(|e| panic!("mount: {e}"));
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let euid = unsafe { libc::geteuid() };
+        assert!(
+            out.status.success(),
+            "mount -o loop,ro {image} {target} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            if euid == 0 {
+                String::new()
+            } else {
+                format!("; this test mounts on the host and must run as root (euid {euid})")
+            }
+        );
+        HostMount { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for HostMount {
+    fn drop(&mut self) {
+        let ok = Command::new("umount")
+            .arg(self.dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            // Busy: detach it lazily so the directory can still go.
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path())
+                .status();
+        }
+    }
 }
 
 pub fn pattern(len: u32) -> Vec<u8> {
