@@ -6,11 +6,15 @@
 #[path = "cli/support.rs"]
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use support::*;
+
+/// The unprivileged user that runs the unreadable-image check.
+const NOBODY: u32 = 65534;
 
 #[test]
 fn cli_commands_copies_filesystems_df_scripts() {
@@ -138,9 +142,17 @@ fn cli_bad_input_is_one_line() {
         &libguest(&format!("-a {dir}/missing.img ls /")),
         &["missing.img"],
     );
-    // Tests run as root, so chmod 000 would not stop them: a directory
-    // is an image that cannot be read as one.
+    // A directory is an image that cannot be read as one.
     one_error(&libguest(&format!("-a {dir} ls /")), &[&dir]);
+    // An image its user may not read (root reads everything: run as nobody).
+    let unreadable = format!("{dir}/unreadable.img");
+    std::fs::write(&unreadable, vec![0u8; 1 << 20]).unwrap();
+    std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    one_error(
+        &run_as(NOBODY, &format!("--ro -a {unreadable} ls /")),
+        &[&unreadable, "ermission denied"],
+    );
     one_error(&libguest("frobnicate"), &["unknown command", "frobnicate"]);
     one_error(&libguest("ls"), &["expected 1 argument", "usage: ls"]);
     one_error(&libguest("mount /dev/sda1"), &["usage: mount"]);

@@ -63,7 +63,18 @@ pub struct Run {
 /// Runs `libguest` with a command line split on blanks (the temporary
 /// paths put in it have none), optional standard input and environment.
 pub fn run_with(line: &str, stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
-    let mut child = Command::new(bin())
+    run_command(Command::new(bin()), line, stdin, env)
+}
+
+/// A run as another user (the tests run as root, which reads every file).
+pub fn run_as(uid: u32, line: &str) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.uid(uid).gid(uid).env("HOME", "/");
+    run_command(cmd, line, None, &[])
+}
+
+fn run_command(mut cmd: Command, line: &str, stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+    let mut child = cmd
         .args(line.split_whitespace())
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
