@@ -330,7 +330,7 @@ fn in_test_host(image: &Path, cli: &Path, virt_cat: &Path, iters: usize) -> Vec<
             let disk = host.add_disk(image, true)?;
             let guestfs_root = host.add_disk(&appliance.join("root"), true)?;
             let cli_inside = "/e2e/libguest";
-            host.add_program(cli, cli_inside)?;
+            host.add_program_stripped(cli, cli_inside)?;
             host.set_env(CLI_ENV, cli_inside);
             host.set_env(DISK_ENV, &disk);
             host.set_env(GUESTFS_ROOT_ENV, &guestfs_root);

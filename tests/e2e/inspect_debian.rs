@@ -1,8 +1,9 @@
 //! e2e: inspection of a real Debian 12 guest (debootstrap minbase, built
-//! once and cached by scripts/debian-image.sh), through the library on our
-//! VMM (the image attached to the test host where /dev/kvm cannot run
-//! Linux) and on the qemu TCG backend, and through the `libguest` CLI. The
-//! cached image is opened read-only and must come out unchanged.
+//! once and cached by scripts/debian-image.sh), through the library and
+//! through the `libguest` CLI, each on our VMM (the image attached to the
+//! test host as /dev/vda where /dev/kvm cannot run Linux) and on the qemu
+//! TCG backend. The cached image is opened read-only and must come out
+//! unchanged.
 
 #[allow(dead_code)]
 #[path = "cli/support.rs"]
@@ -12,7 +13,7 @@ use std::path::Path;
 
 use libguest::{Backend, Guest};
 use libguest_tests::images::debian_image;
-use libguest_tests::{e2e_test, fingerprint, E2eDisk};
+use libguest_tests::{e2e_test, fingerprint, E2eDisk, E2eSetup};
 
 const ROOT: &str = "/dev/sda1";
 
@@ -104,13 +105,51 @@ fn inspect_library(backend: Backend, image: &Path) {
 #[test]
 fn inspect_debian_cli() {
     let image = debian_image();
+    let before = fingerprint(&image);
+    inspect_cli(Backend::Tcg, &image);
+    assert!(fingerprint(&image) == before, "the image changed");
+}
+
+/// The CLI on our VMM: inside the test host it runs there, on /dev/vda.
+#[test]
+fn e2e_inspect_debian_cli() {
+    libguest_tests::run_e2e_with_disks(
+        "e2e_inspect_debian_cli",
+        Path::new(env!("CARGO_BIN_EXE_testhost-init")),
+        || {
+            let cli = support::bin().to_path_buf();
+            E2eSetup {
+                disks: vec![E2eDisk::read_only(debian_image())],
+                env: vec![(support::BIN_ENV.into(), cli.to_string_lossy().into())],
+                programs: vec![cli],
+            }
+        },
+        |disks| inspect_cli(Backend::Kvm, &disks[0]),
+    );
+}
+
+/// `-i cat /etc/os-release` and `inspect --json` on `backend`.
+fn inspect_cli(backend: Backend, image: &Path) {
     let img = image.to_str().unwrap();
     assert!(!img.contains(char::is_whitespace), "{img}");
-    let before = fingerprint(&image);
+    let backend_name = match backend {
+        Backend::Kvm => "kvm",
+        _ => "tcg",
+    };
+    let booted = |args: &str| {
+        support::run_with(
+            &format!(
+                "--backend {backend_name} --kernel {} {args}",
+                libguest_tests::appliance_kernel().display()
+            ),
+            None,
+            &[],
+        )
+    };
 
     // The real os-release, read by the library for comparison.
     let os_release = {
-        let mut g = launched_ro(Backend::Tcg, &image);
+        let mut g = launched_ro(backend, image);
         g.mount_ro(ROOT, "/").unwrap();
         let text = g.cat("/etc/os-release").unwrap();
         g.shutdown().unwrap();
@@ -118,10 +157,10 @@ fn inspect_debian_cli() {
     };
     assert!(os_release.contains("VERSION_ID=\"12\""), "{os_release:?}");
 
-    let run = support::booted(&format!("--ro -a {img} -i cat /etc/os-release"));
+    let run = booted(&format!("--ro -a {img} -i cat /etc/os-release"));
     assert_eq!(support::ok(&run), os_release);
 
-    let run = support::booted(&format!("--ro -a {img} inspect --json"));
+    let run = booted(&format!("--ro -a {img} inspect --json"));
     let report: serde_json::Value = serde_json::from_str(support::ok(&run)).unwrap();
     let systems = report["operating_systems"].as_array().expect("systems");
     assert_eq!(systems.len(), 1, "{report:#}");
@@ -136,6 +175,4 @@ fn inspect_debian_cli() {
     for name in ["dpkg", "apt", "base-files"] {
         assert!(apps.iter().any(|a| a["name"] == name), "{name} not listed");
     }
-
-    assert!(fingerprint(&image) == before, "the image changed");
 }

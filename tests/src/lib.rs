@@ -68,18 +68,39 @@ impl E2eDisk {
     }
 }
 
+/// What an e2e test needs from this machine beyond its own binary.
+#[derive(Debug, Clone, Default)]
+pub struct E2eSetup {
+    pub disks: Vec<E2eDisk>,
+    /// Programs put into the test host at their own paths (with their
+    /// shared libraries); natively they are simply there.
+    pub programs: Vec<PathBuf>,
+    /// Environment for the body inside the test host only.
+    pub env: Vec<(String, String)>,
+}
+
+impl From<Vec<E2eDisk>> for E2eSetup {
+    fn from(disks: Vec<E2eDisk>) -> E2eSetup {
+        E2eSetup {
+            disks,
+            ..E2eSetup::default()
+        }
+    }
+}
+
 /// Where the outer harness tells the test body inside the test host which
 /// devices its disks are (`:`-separated).
 const DISKS_ENV: &str = "LIBGUEST_E2E_DISKS";
 
 /// As [`run_e2e`], for a test that needs disk images only this machine can
-/// make (too big for the test host's initramfs, or built with host tools).
-/// `disks` runs only outside the test host; inside, the images are the
-/// test host's virtio-blk disks. `body` gets the paths to open.
-pub fn run_e2e_with_disks(
+/// make (too big for the test host's initramfs, or built with host tools)
+/// or programs of this machine. `setup` runs only outside the test host;
+/// inside, the images are the test host's virtio-blk disks. `body` gets the
+/// paths to open.
+pub fn run_e2e_with_disks<S: Into<E2eSetup>>(
     name: &str,
     testhost_init: &Path,
-    disks: impl FnOnce() -> Vec<E2eDisk>,
+    setup: impl FnOnce() -> S,
     body: impl FnOnce(&[PathBuf]),
 ) {
     if std::env::var_os(INSIDE_ENV).is_some() {
@@ -91,7 +112,8 @@ pub fn run_e2e_with_disks(
             .collect();
         return body(&devices);
     }
-    let disks = disks();
+    let setup: E2eSetup = setup().into();
+    let disks = &setup.disks;
     let before: Vec<_> = disks
         .iter()
         .filter(|d| d.read_only)
@@ -102,7 +124,7 @@ pub fn run_e2e_with_disks(
             let paths: Vec<PathBuf> = disks.iter().map(|d| d.image.clone()).collect();
             body(&paths);
         }
-        Mode::TestHost => in_test_host(name, testhost_init, &disks),
+        Mode::TestHost => in_test_host(name, testhost_init, &setup),
     }
     for (image, fingerprint_before) in before {
         assert!(
@@ -127,7 +149,7 @@ pub fn fingerprint(image: &Path) -> (u64, std::time::SystemTime, [u8; 32]) {
     (meta.len(), modified, hash.finalize().into())
 }
 
-fn in_test_host(name: &str, testhost_init: &Path, disks: &[E2eDisk]) {
+fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
     let exe = std::env::current_exe().expect("current test binary");
     let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
     host.add_appliance_kernel(&appliance_kernel())
@@ -136,7 +158,8 @@ fn in_test_host(name: &str, testhost_init: &Path, disks: &[E2eDisk]) {
         "PATH",
         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     );
-    let devices: Vec<String> = disks
+    let devices: Vec<String> = setup
+        .disks
         .iter()
         .map(|d| {
             host.add_disk(&d.image, d.read_only)
@@ -144,6 +167,13 @@ fn in_test_host(name: &str, testhost_init: &Path, disks: &[E2eDisk]) {
         })
         .collect();
     host.set_env(DISKS_ENV, &devices.join(":"));
+    for program in &setup.programs {
+        host.add_program_stripped(program, &program.to_string_lossy())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for (key, value) in &setup.env {
+        host.set_env(key, value);
+    }
     // Tests make and check images inside the test host; the mkfs
     // tools are also what libguest packs into its tools layer there.
     for tool in [

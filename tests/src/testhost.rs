@@ -62,6 +62,8 @@ pub struct TestHost {
     /// Disk images on this machine attached as virtio-blk devices, in
     /// order: /dev/vda, /dev/vdb...
     disks: Vec<Disk>,
+    /// Stripped copies of programs, kept until the test host is gone.
+    stripped: Vec<tempfile::TempPath>,
 }
 
 struct Disk {
@@ -102,6 +104,7 @@ impl TestHost {
             timeout: Duration::from_secs(timeout),
             echo: true,
             disks: Vec::new(),
+            stripped: Vec::new(),
         };
         host.add_program(testhost_init, "/init")?;
         Ok(host)
@@ -162,15 +165,25 @@ impl TestHost {
         Ok(())
     }
 
+    /// As [`TestHost::add_program`], without the program's debug info (a
+    /// debug build of the CLI is 60 MB, most of it debug info, and every
+    /// byte of the initramfs is unpacked by an emulated CPU).
+    pub fn add_program_stripped(&mut self, host: &Path, guest: &str) -> Result<()> {
+        self.files.retain(|(g, _, _)| g != guest);
+        self.add_program(host, guest)?;
+        let stripped = strip_debug(host)?;
+        if let Some((_, file, _)) = self.files.iter_mut().find(|(g, _, _)| g == guest) {
+            *file = stripped.to_path_buf();
+        }
+        self.stripped.push(stripped);
+        Ok(())
+    }
+
     /// Runs `program args` inside the test host and returns its exit code
     /// and the console output.
     pub fn run(&mut self, program: &Path, args: &[&str]) -> Result<Outcome> {
         let dest = format!("{GUEST_DIR}/{}", file_name(program));
-        let stripped = strip_debug(program)?;
-        self.add_program(program, &dest)?;
-        if let Some((_, host, _)) = self.files.iter_mut().find(|(g, _, _)| *g == dest) {
-            *host = stripped.to_path_buf();
-        }
+        self.add_program_stripped(program, &dest)?;
         let mut argv = vec![dest];
         argv.extend(args.iter().map(|s| s.to_string()));
         let initramfs = self.initramfs(&argv)?;

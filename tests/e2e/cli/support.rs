@@ -11,14 +11,21 @@ use std::time::{Duration, Instant};
 
 use libguest_tests::images::partitioned_ext4;
 
+/// The CLI binary to run, where it is not beside the test binary.
+pub const BIN_ENV: &str = "LIBGUEST_CLI_BIN";
+
 pub const UUID: &str = "4c475354-0000-4000-8000-00000000c11e";
 
 /// target/<profile>/libguest beside this test's target/<profile>/deps/.
 /// `cargo test -p libguest-tests` builds only libguest's library, so the
 /// binary is built here (a no-op when it is fresh).
+/// `LIBGUEST_CLI_BIN` names it instead (inside the e2e test host).
 pub fn bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os(BIN_ENV) {
+            return PathBuf::from(bin);
+        }
         let exe = std::env::current_exe().expect("test executable");
         let profile_dir = exe
             .parent()
