@@ -148,9 +148,8 @@ fn cli_bad_input_is_one_line() {
     let unreadable = format!("{dir}/unreadable.img");
     std::fs::write(&unreadable, vec![0u8; 1 << 20]).unwrap();
     std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     one_error(
-        &run_as(NOBODY, &format!("--ro -a {unreadable} ls /")),
+        &run_as(NOBODY, &dir, &format!("--ro -a {unreadable} ls /")),
         &[&unreadable, "ermission denied"],
     );
     one_error(&libguest("frobnicate"), &["unknown command", "frobnicate"]);

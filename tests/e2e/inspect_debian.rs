@@ -110,22 +110,18 @@ fn inspect_debian_cli() {
     assert!(fingerprint(&image) == before, "the image changed");
 }
 
-/// The CLI on our VMM: inside the test host it runs there, on /dev/vda.
-#[test]
-fn e2e_inspect_debian_cli() {
-    libguest_tests::run_e2e_with_disks(
-        "e2e_inspect_debian_cli",
-        Path::new(env!("CARGO_BIN_EXE_testhost-init")),
-        || {
-            let cli = support::bin().to_path_buf();
-            E2eSetup {
-                disks: vec![E2eDisk::read_only(debian_image())],
-                env: vec![(support::BIN_ENV.into(), cli.to_string_lossy().into())],
-                programs: vec![cli],
-            }
-        },
-        |disks| inspect_cli(Backend::Kvm, &disks[0]),
-    );
+e2e_test! {
+    /// The CLI on our VMM: inside the test host it runs there, on /dev/vda.
+    fn e2e_inspect_debian_cli(disks = {
+        let cli = support::bin().to_path_buf();
+        E2eSetup {
+            disks: vec![E2eDisk::read_only(debian_image())],
+            env: vec![(support::BIN_ENV.into(), cli.to_string_lossy().into())],
+            programs: vec![cli],
+        }
+    }) {
+        inspect_cli(Backend::Kvm, &disks[0]);
+    }
 }
 
 /// `-i cat /etc/os-release` and `inspect --json` on `backend`.
@@ -134,14 +130,12 @@ fn inspect_cli(backend: Backend, image: &Path) {
     assert!(!img.contains(char::is_whitespace), "{img}");
     let backend_name = match backend {
         Backend::Kvm => "kvm",
-        _ => "tcg",
+        Backend::Tcg => "tcg",
+        Backend::Auto => "auto",
     };
     let booted = |args: &str| {
         support::run_with(
-            &format!(
-                "--backend {backend_name} --kernel {} {args}",
-                libguest_tests::appliance_kernel().display()
-            ),
+            &format!("{} {args}", support::launch_options_for(backend_name)),
             None,
             &[],
         )

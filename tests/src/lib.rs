@@ -46,7 +46,7 @@ pub fn mode() -> Mode {
 /// test binary inside the test host with the appliance kernel beside it. A
 /// failure inside fails the caller, whose output shows the test host's.
 pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
-    run_e2e_with_disks(name, testhost_init, Vec::new, |_| body());
+    run_e2e_with(name, testhost_init, Vec::new, |_| body());
 }
 
 /// A disk image of this machine that an e2e test opens: the body gets its
@@ -97,7 +97,7 @@ const DISKS_ENV: &str = "LIBGUEST_E2E_DISKS";
 /// or programs of this machine. `setup` runs only outside the test host;
 /// inside, the images are the test host's virtio-blk disks. `body` gets the
 /// paths to open.
-pub fn run_e2e_with_disks<S: Into<E2eSetup>>(
+pub fn run_e2e_with<S: Into<E2eSetup>>(
     name: &str,
     testhost_init: &Path,
     setup: impl FnOnce() -> S,
@@ -110,6 +110,9 @@ pub fn run_e2e_with_disks<S: Into<E2eSetup>>(
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
             .collect();
+        for (i, device) in devices.iter().enumerate() {
+            assert_attached(i, device);
+        }
         return body(&devices);
     }
     let setup: E2eSetup = setup().into();
@@ -135,6 +138,21 @@ pub fn run_e2e_with_disks<S: Into<E2eSetup>>(
     }
 }
 
+/// Checks that the test host's `device` is the outer harness's disk
+/// `index` (by the serial number it gave it), not a disk in another order.
+fn assert_attached(index: usize, device: &Path) {
+    let name = device.file_name().unwrap_or_default().to_string_lossy();
+    let serial_file = format!("/sys/block/{name}/serial");
+    let serial = std::fs::read_to_string(&serial_file)
+        .unwrap_or_else(|e| panic!("{serial_file}: {e} (disk {index} not attached?)"));
+    assert_eq!(
+        serial.trim(),
+        testhost::disk_serial(index),
+        "{} is not the test host's disk {index}",
+        device.display()
+    );
+}
+
 /// A disk image's size, mtime and sha256, to prove it unchanged.
 pub fn fingerprint(image: &Path) -> (u64, std::time::SystemTime, [u8; 32]) {
     use sha2::{Digest, Sha256};
@@ -154,10 +172,6 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
     let mut host = testhost::TestHost::new(testhost_init).unwrap_or_else(|e| panic!("{e}"));
     host.add_appliance_kernel(&appliance_kernel())
         .unwrap_or_else(|e| panic!("{e}"));
-    host.set_env(
-        "PATH",
-        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    );
     let devices: Vec<String> = setup
         .disks
         .iter()
@@ -251,15 +265,16 @@ pub fn appliance_kernel() -> PathBuf {
 }
 
 /// Declares an e2e test: `e2e_test!(fn e2e_name() { body })`, or with
-/// disk images made on this machine,
-/// `e2e_test!(fn e2e_name(paths = vec_of_e2e_disks) { body using paths })`.
+/// disk images (and programs) of this machine,
+/// `e2e_test!(fn e2e_name(paths = setup) { body using paths })`, where
+/// `setup` is a `Vec<E2eDisk>` or an [`E2eSetup`].
 #[macro_export]
 macro_rules! e2e_test {
     ($(#[$meta:meta])* fn $name:ident($paths:ident = $disks:expr) $body:block) => {
         $(#[$meta])*
         #[test]
         fn $name() {
-            $crate::run_e2e_with_disks(
+            $crate::run_e2e_with(
                 stringify!($name),
                 ::std::path::Path::new(env!("CARGO_BIN_EXE_testhost-init")),
                 || $disks,

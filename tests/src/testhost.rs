@@ -71,6 +71,15 @@ struct Disk {
     read_only: bool,
 }
 
+/// Disks a test host can have: qemu microvm's virtio-mmio slots.
+const MAX_DISKS: usize = 8;
+
+/// The serial number of the test host's disk `index`, which the e2e
+/// harness checks inside to know /dev/vdX is the disk it asked for.
+pub fn disk_serial(index: usize) -> String {
+    format!("libguest-e2e-{index}")
+}
+
 impl TestHost {
     /// Finds (or builds) the test-host kernel and checks qemu is installed.
     /// `testhost_init` is the built `testhost-init` binary: a test or bench
@@ -115,9 +124,10 @@ impl TestHost {
         self.env.push((key.into(), value.into()));
     }
 
-    /// Whether console lines are printed as they arrive (default true).
+    /// Whether console lines are printed as they arrive (default true;
+    /// LIBGUEST_TESTHOST_ECHO=1 keeps them on, to watch a stuck run).
     pub fn set_echo(&mut self, echo: bool) {
-        self.echo = echo;
+        self.echo = echo || std::env::var_os("LIBGUEST_TESTHOST_ECHO").is_some_and(|v| v == "1");
     }
 
     /// Puts the appliance kernel at /e2e/vmlinux and points libguest at it.
@@ -135,16 +145,23 @@ impl TestHost {
     /// inside can change it.
     pub fn add_disk(&mut self, image: &Path, read_only: bool) -> Result<String> {
         let index = self.disks.len();
-        if index >= 26 {
-            return Err(err("at most 26 disks (vda..vdz) in the test host"));
+        if index >= MAX_DISKS {
+            return Err(err(format!(
+                "at most {MAX_DISKS} disks in the test host (qemu microvm has 8 virtio-mmio slots)"
+            )));
         }
-        if !image.is_file() {
-            return Err(err(format!("disk image {} is not a file", image.display())));
+        // Absolute, so qemu cannot read `name:` in a relative path as a
+        // protocol; UTF-8, for its -drive option syntax.
+        let image = image
+            .canonicalize()
+            .map_err(|e| err(format!("disk image {}: {e}", image.display())))?;
+        if !image.is_file() || image.to_str().is_none() {
+            return Err(err(format!(
+                "disk image {} must be a file with a UTF-8 path",
+                image.display()
+            )));
         }
-        self.disks.push(Disk {
-            image: image.to_path_buf(),
-            read_only,
-        });
+        self.disks.push(Disk { image, read_only });
         Ok(format!("/dev/vd{}", char::from(b'a' + index as u8)))
     }
 
@@ -183,7 +200,10 @@ impl TestHost {
     /// and the console output.
     pub fn run(&mut self, program: &Path, args: &[&str]) -> Result<Outcome> {
         let dest = format!("{GUEST_DIR}/{}", file_name(program));
-        self.add_program_stripped(program, &dest)?;
+        // A retried run has it already.
+        if !self.files.iter().any(|(g, _, _)| *g == dest) {
+            self.add_program_stripped(program, &dest)?;
+        }
         let mut argv = vec![dest];
         argv.extend(args.iter().map(|s| s.to_string()));
         let initramfs = self.initramfs(&argv)?;
@@ -336,20 +356,16 @@ impl TestHost {
             let path = disk
                 .image
                 .to_str()
-                .filter(|p| !p.contains(','))
-                .ok_or_else(|| {
-                    err(format!(
-                        "disk image path {} must be UTF-8 without commas (qemu -drive syntax)",
-                        disk.image.display()
-                    ))
-                })?;
+                .ok_or_else(|| err(format!("{} is not UTF-8", disk.image.display())))?
+                // qemu's option syntax: a comma in a value is doubled.
+                .replace(',', ",,");
             let read_only = if disk.read_only { "on" } else { "off" };
             args.push("-drive".into());
             args.push(
                 format!("file={path},if=none,id=disk{i},format=raw,readonly={read_only}").into(),
             );
             args.push("-device".into());
-            args.push(format!("virtio-blk-device,drive=disk{i}").into());
+            args.push(format!("virtio-blk-device,drive=disk{i},serial={}", disk_serial(i)).into());
         }
         Ok(args)
     }

@@ -1,5 +1,7 @@
 //! Running the `libguest` binary for the CLI e2e tests: plain runs with
-//! captured output, and a pseudo-terminal for the shell.
+//! captured output, and a pseudo-terminal for the shell. Some checks loop-
+//! mount images on the host and run the CLI as another user: the tests run
+//! as root, as scripts/test.sh does.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -55,9 +57,14 @@ pub fn bin() -> &'static Path {
 
 /// The options every launching run gets: the backend and the kernel.
 pub fn launch_options() -> String {
+    let backend = std::env::var("LIBGUEST_CLI_BACKEND").unwrap_or_else(|_| "tcg".into());
+    launch_options_for(&backend)
+}
+
+/// The options for a launching run on `backend` (`kvm` or `tcg`).
+pub fn launch_options_for(backend: &str) -> String {
     static KERNEL: OnceLock<PathBuf> = OnceLock::new();
     let kernel = KERNEL.get_or_init(libguest_tests::appliance_kernel);
-    let backend = std::env::var("LIBGUEST_CLI_BACKEND").unwrap_or_else(|_| "tcg".into());
     format!("--backend {backend} --kernel {}", kernel.display())
 }
 
@@ -74,8 +81,20 @@ pub fn run_with(line: &str, stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
 }
 
 /// A run as another user (the tests run as root, which reads every file).
-pub fn run_as(uid: u32, line: &str) -> Run {
-    let mut cmd = Command::new(bin());
+/// That user runs a copy of the CLI in `dir`, made world-readable, since
+/// the checkout may sit where only root can reach it.
+pub fn run_as(uid: u32, dir: &str, line: &str) -> Run {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(
+        euid, 0,
+        "running the CLI as uid {uid} needs root (euid {euid})"
+    );
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = Path::new(dir).join("libguest-cli");
+    std::fs::copy(bin(), &copy).unwrap();
+    let mut cmd = Command::new(&copy);
     cmd.uid(uid).gid(uid).env("HOME", "/");
     run_command(cmd, line, None, &[])
 }
