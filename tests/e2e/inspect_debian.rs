@@ -116,7 +116,7 @@ e2e_test! {
         let cli = support::bin().to_path_buf();
         E2eSetup {
             disks: vec![E2eDisk::read_only(debian_image())],
-            env: vec![(support::BIN_ENV.into(), cli.to_string_lossy().into())],
+            env: vec![(support::BIN_ENV.into(), libguest_tests::program_in_test_host(&cli))],
             programs: vec![cli],
         }
     }) {

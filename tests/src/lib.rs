@@ -72,8 +72,8 @@ impl E2eDisk {
 #[derive(Debug, Clone, Default)]
 pub struct E2eSetup {
     pub disks: Vec<E2eDisk>,
-    /// Programs put into the test host at their own paths (with their
-    /// shared libraries); natively they are simply there.
+    /// Programs put into the test host at [`program_in_test_host`] (with
+    /// their shared libraries); natively they are simply where they are.
     pub programs: Vec<PathBuf>,
     /// Environment for the body inside the test host only.
     pub env: Vec<(String, String)>,
@@ -86,6 +86,14 @@ impl From<Vec<E2eDisk>> for E2eSetup {
             ..E2eSetup::default()
         }
     }
+}
+
+/// Where a program of [`E2eSetup::programs`] is inside the test host:
+/// `/e2e/bin/NAME`. Not its own path: the test host mounts a tmpfs over
+/// /tmp, where a checkout (and so its target/) may well be.
+pub fn program_in_test_host(program: &Path) -> String {
+    let name = program.file_name().unwrap_or_default().to_string_lossy();
+    format!("{}/bin/{name}", testhost::GUEST_DIR)
 }
 
 /// Where the outer harness tells the test body inside the test host which
@@ -182,7 +190,7 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
         .collect();
     host.set_env(DISKS_ENV, &devices.join(":"));
     for program in &setup.programs {
-        host.add_program_stripped(program, &program.to_string_lossy())
+        host.add_program_stripped(program, &program_in_test_host(program))
             .unwrap_or_else(|e| panic!("{e}"));
     }
     for (key, value) in &setup.env {
