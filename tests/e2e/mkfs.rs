@@ -2,7 +2,7 @@
 //! needs a tool makes the library build (or reuse) the tools layer and
 //! stream it in; every filesystem type is then made, labelled, checked
 //! and mounted. Runs on our VMM (in the test host here, whose filesystem
-//! has the tools: see `run_e2e`) and on the qemu TCG fallback.
+//! has the tools: see `run_e2e_with`) and on the qemu TCG fallback.
 
 use std::time::Instant;
 

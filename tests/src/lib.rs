@@ -42,13 +42,6 @@ pub fn mode() -> Mode {
     }
 }
 
-/// Runs e2e test `name` (its libtest name): directly, or by running this
-/// test binary inside the test host with the appliance kernel beside it. A
-/// failure inside fails the caller, whose output shows the test host's.
-pub fn run_e2e(name: &str, testhost_init: &Path, body: impl FnOnce()) {
-    run_e2e_with(name, testhost_init, Vec::new, |_| body());
-}
-
 /// A disk image of this machine that an e2e test opens: the body gets its
 /// path here, or the test host's /dev/vdX for it.
 #[derive(Debug, Clone)]
@@ -100,11 +93,13 @@ pub fn program_in_test_host(program: &Path) -> String {
 /// devices its disks are (`:`-separated).
 const DISKS_ENV: &str = "LIBGUEST_E2E_DISKS";
 
-/// As [`run_e2e`], for a test that needs disk images only this machine can
-/// make (too big for the test host's initramfs, or built with host tools)
-/// or programs of this machine. `setup` runs only outside the test host;
-/// inside, the images are the test host's virtio-blk disks. `body` gets the
-/// paths to open.
+/// Runs e2e test `name` (its libtest name): directly, or by running this
+/// test binary inside the test host with the appliance kernel beside it. A
+/// failure inside fails the caller, whose output shows the test host's.
+/// `setup` (disk images too big for the test host's initramfs or built
+/// with host tools, programs of this machine) runs only outside the test
+/// host; inside, the images are the test host's virtio-blk disks. `body`
+/// gets the paths to open.
 pub fn run_e2e_with<S: Into<E2eSetup>>(
     name: &str,
     testhost_init: &Path,
@@ -291,14 +286,9 @@ macro_rules! e2e_test {
         }
     };
     ($(#[$meta:meta])* fn $name:ident() $body:block) => {
-        $(#[$meta])*
-        #[test]
-        fn $name() {
-            $crate::run_e2e(
-                stringify!($name),
-                ::std::path::Path::new(env!("CARGO_BIN_EXE_testhost-init")),
-                || $body,
-            );
+        $crate::e2e_test! {
+            $(#[$meta])*
+            fn $name(_no_disks = ::std::vec::Vec::<$crate::E2eDisk>::new()) $body
         }
     };
 }
