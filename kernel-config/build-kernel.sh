@@ -7,21 +7,91 @@
 #
 # Inputs:  LIBGUEST_KERNEL_SRC  kernel source tree or tarball
 #                               (default /usr/src/linux-source-6.12.tar.xz, then 6.1)
-#          LIBGUEST_CACHE_DIR   cache root (default ${XDG_CACHE_HOME:-~/.cache}/libguest)
+#          LIBGUEST_CACHE_DIR   cache root (default ${XDG_CACHE_HOME:-~/.cache}/libguest,
+#                               or /var/tmp/libguest-UID without HOME)
 # Needs:   gcc make bc flex bison libelf-dev libssl-dev cpio xz-utils
 #          (Debian: apt-get install build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils linux-source-6.12)
 #
 # The cache key is the config fragments + this recipe + the source version + gcc,
 # so a second run with the same inputs costs nothing.
+#
+# The cache is trusted only if it is ours, by the library's rule
+# (appliance/src/cache.rs): the cache root and the directories in
+# it belong to this user and are not writable by group or others (created
+# 0700), nothing inside is a symbolic link, and every directory above it
+# belongs to root or this user and is writable by others only with the
+# sticky bit. Each kernel gets its sha256sum in vmlinux.sha256 beside it;
+# the library boots only a vmlinux that matches it. The library checks all
+# of this again, race-free, when it boots; these checks refuse to build
+# into (or hand out a kernel from) a cache someone else could write.
 set -euo pipefail
+# Everything made here is private: the cache, the unpacked source, the build.
+umask 077
 
-RECIPE_VERSION=1
+RECIPE_VERSION=2  # 2: vmlinux.sha256 beside each kernel
 kind=${1:-appliance}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${LIBGUEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/libguest}
+uid=$(id -u)
+cache=${LIBGUEST_CACHE_DIR:-}
+if [ -z "$cache" ]; then
+  if [ -n "${XDG_CACHE_HOME:-}" ]; then cache=$XDG_CACHE_HOME/libguest
+  elif [ -n "${HOME:-}" ]; then cache=$HOME/.cache/libguest
+  else cache=/var/tmp/libguest-$uid
+  fi
+fi
+case "$cache" in /*) ;; *) cache=$PWD/$cache ;; esac
 
 die() { echo "build-kernel: $*" >&2; exit 1; }
 log() { echo "build-kernel: $*" >&2; }
+
+# --- the cache must be ours (see the rule above)
+elsewhere="or set LIBGUEST_CACHE_DIR to a directory of your own"
+# owned DIR|FILE: this user's, not writable by group or others, not a link.
+owned() {
+  [ ! -L "$1" ] || die "libguest cache $1 is a symbolic link: nothing inside the cache may be one; remove it"
+  local owner mode
+  read -r owner mode < <(stat -c '%u %a' -- "$1")
+  [ "$owner" = "$uid" ] || die "libguest cache $1 belongs to uid $owner, not to you (uid $uid): another user could plant an appliance there; if it is yours, chown -R $uid $1, else remove it, $elsewhere"
+  (( (8#$mode & 8#022) == 0 )) || die "libguest cache $1 is writable by group or others (mode $mode): another user could plant an appliance there; chmod go-w $1, $elsewhere"
+}
+# above ENTRY: a directory or link on the way to the cache root.
+above() {
+  local owner mode
+  read -r owner mode < <(stat -c '%u %a' -- "$1")
+  [ "$owner" = 0 ] || [ "$owner" = "$uid" ] \
+    || die "$1, on the way to the libguest cache $cache, belongs to uid $owner (neither root nor you, uid $uid), so another user could replace the cache; set LIBGUEST_CACHE_DIR to a directory under ones only you (or root) can write"
+  if [ -d "$1" ] && [ ! -L "$1" ] && (( (8#$mode & 8#022) != 0 && (8#$mode & 8#1000) == 0 )); then
+    die "$1, on the way to the libguest cache $cache, is writable by group or others without the sticky bit (mode $mode), so another user could replace the cache; set LIBGUEST_CACHE_DIR to a directory under ones only you (or root) can write"
+  fi
+}
+# walk PATH LAST: `above` for / and each existing prefix of PATH (links as
+# links); the last component only when LAST=link and it is a link.
+walk() {
+  local p="" part parts
+  IFS=/ read -ra parts <<<"${1#/}"
+  above /
+  local n=${#parts[@]} i=0
+  for part in "${parts[@]}"; do
+    i=$((i + 1))
+    [ -n "$part" ] || continue
+    p=$p/$part
+    [ -e "$p" ] || [ -L "$p" ] || break
+    if [ "$i" -lt "$n" ]; then above "$p"; elif [ "$2" = link ] && [ -L "$p" ]; then above "$p"; fi
+  done
+}
+walk "$cache" link            # as written: links on the way, and a linked root
+[ -e "$cache" ] || mkdir -p -- "$cache"
+[ -d "$cache" ] || die "libguest cache $cache is not a directory; remove it, $elsewhere"
+real=$(realpath -e -- "$cache")
+walk "$real" none             # where the links lead
+read -r owner mode < <(stat -L -c '%u %a' -- "$cache")
+[ "$owner" = "$uid" ] || die "libguest cache $cache belongs to uid $owner, not to you (uid $uid): another user could plant an appliance there; if it is yours, chown -R $uid $real, else remove it, $elsewhere"
+(( (8#$mode & 8#022) == 0 )) || die "libguest cache $cache is writable by group or others (mode $mode): another user could plant an appliance there; chmod go-w $real, $elsewhere"
+cache=$real
+for sub in kernels kernel-build; do
+  [ -e "$cache/$sub" ] || [ -L "$cache/$sub" ] || mkdir -- "$cache/$sub"
+  owned "$cache/$sub"
+done
 
 case "$kind" in
   appliance) fragments=("$here/appliance.config") ;;
@@ -54,15 +124,25 @@ frag_hash=$(cat "$here/appliance.config" | sha256sum | cut -c1-12)
 if [ "$kind" = testhost ]; then frag_hash=$(cat "${fragments[@]}" | sha256sum | cut -c1-12); fi
 key=$( { echo "$RECIPE_VERSION"; echo "$src_id"; gcc --version | head -1; cat "${fragments[@]}"; } | sha256sum | cut -c1-12)
 out_dir="$cache/kernels/$kind-$frag_hash-$key"
-if [ -f "$out_dir/vmlinux" ]; then
+# cached: the kernel and its record are ours, and the kernel matches it.
+cached() {
+  [ -e "$out_dir" ] || [ -L "$out_dir" ] || return 1
+  owned "$out_dir"
+  [ -e "$out_dir/vmlinux" ] && [ -e "$out_dir/vmlinux.sha256" ] || return 1
+  owned "$out_dir/vmlinux"
+  owned "$out_dir/vmlinux.sha256"
+  (cd "$out_dir" && sha256sum --quiet --status -c vmlinux.sha256) && return 0
+  log "$out_dir/vmlinux does not match its vmlinux.sha256: building it again"
+  return 1
+}
+if cached; then
   echo "$out_dir/vmlinux"
   exit 0
 fi
 
-mkdir -p "$cache/kernels" "$cache/kernel-build"
 exec 9>"$cache/kernel-build/lock"
 flock 9
-if [ -f "$out_dir/vmlinux" ]; then echo "$out_dir/vmlinux"; exit 0; fi
+if cached; then echo "$out_dir/vmlinux"; exit 0; fi
 
 # --- unpack once per source version
 src_key=$(echo "$src_id" | sha256sum | cut -c1-12)
@@ -73,7 +153,8 @@ else
   if [ ! -f "$tree/.unpacked" ]; then
     log "unpacking $src"
     rm -rf "$tree"; mkdir -p "$tree"
-    tar -xf "$src" -C "$tree" --strip-components=1
+    # The archive's owners and modes are not kept: the tree stays private.
+    tar -xf "$src" -C "$tree" --strip-components=1 --no-same-owner --no-same-permissions
     touch "$tree/.unpacked"
   fi
 fi
@@ -82,6 +163,8 @@ fi
 # incrementally instead of from scratch.
 build="$cache/kernel-build/$kind-$src_key"
 mkdir -p "$build"
+owned "$build"
+[ -d "$src" ] || owned "$tree"
 log "configuring $kind kernel ($src_id) in $build"
 make -s -C "$tree" O="$build" tinyconfig >/dev/null
 "$tree/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "${fragments[@]}" >"$build/merge.log" 2>&1 \
@@ -110,5 +193,9 @@ rm -rf "$tmp"; mkdir -p "$tmp"
 cp "$build/vmlinux" "$tmp/vmlinux"
 cp "$build/.config" "$tmp/config"
 echo "$src_id" >"$tmp/source"
+# The record of the bytes just copied, in the same private directory.
+(cd "$tmp" && sha256sum vmlinux >vmlinux.sha256)
+# A stale entry (one that failed its check) goes first.
+rm -rf "$out_dir"
 mv "$tmp" "$out_dir"
 echo "$out_dir/vmlinux"

@@ -12,6 +12,12 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# qemu-system-x86 from Debian 12 replaces a newer (backported) qemu-utils
+# with its own version's, removing the old one first: install both together
+# so qemu-img is there afterwards whichever qemu-utils the machine had.
+for p in "${missing[@]}"; do
+  if [ "$p" = qemu-system-x86 ]; then missing+=(qemu-utils); break; fi
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "setup: missing ${missing[*]} and no apt-get; install the equivalents and set LIBGUEST_KERNEL_SRC to a kernel source tree" >&2

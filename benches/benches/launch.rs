@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use libguest::appliance::{kernel_cmdline, Appliance};
+use appliance::{kernel_cmdline, Appliance};
 use libguest::Guest;
 use libguest_benches::{iterations, summarize};
 use libguest_tests::testhost::{microvm_args, TestHost, QEMU};

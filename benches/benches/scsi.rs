@@ -71,6 +71,7 @@ fn main() {
                 format: Some(disk::Format::Raw),
                 readonly: true,
                 overlay: false,
+                tmpdir: None,
             },
         )
         .expect("open backend"),

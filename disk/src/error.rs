@@ -21,9 +21,65 @@ pub enum DiskError {
     #[error("cannot open disk image {path}: {source}")]
     Open { path: PathBuf, source: io::Error },
 
-    /// A directory, socket, character device, ...
-    #[error("{path} is neither a regular file nor a block device")]
-    NotADisk { path: PathBuf },
+    /// A directory, FIFO, socket, character device, ...
+    #[error("{path} is {what}: only regular files and block devices can be disks")]
+    NotADisk { path: PathBuf, what: &'static str },
+
+    /// A backing file that is not a regular file or block device.
+    #[error(
+        "backing file {backing} of {path} is {what}: a backing chain is only followed to \
+         regular files and block devices"
+    )]
+    BackingNotADisk {
+        path: PathBuf,
+        backing: PathBuf,
+        what: &'static str,
+    },
+
+    /// A qcow2 image with an external data file (incompatible feature bit 2 or the data-file
+    /// header extension). Its header could name any host file.
+    #[error(
+        "{path} is a qcow2 image with an external data file ({data_file}); refused, because a \
+         qcow2 header can point its data file at any host file, which the guest would then read \
+         and write. If you trust the image, make a self-contained copy on a host you trust \
+         (qemu-img convert -O qcow2 IMAGE COPY.qcow2) and add the copy"
+    )]
+    ExternalDataFile { path: PathBuf, data_file: String },
+
+    /// The format was detected, not given, and the image names a backing file.
+    #[error(
+        "{path} was detected as qcow2 and names the backing file {backing}; a backing file is \
+         only followed when the drive's format is given explicitly, because a guest that can \
+         write a raw image can put a qcow2 header into it that names any host file. If you trust \
+         this image and its backing chain, give the format qcow2 explicitly; if it is a raw disk, \
+         give the format raw"
+    )]
+    ProbedBacking { path: PathBuf, backing: PathBuf },
+
+    /// A backing file whose format the header does not record.
+    #[error(
+        "{path} names the backing file {backing} but not its format; backing formats are never \
+         probed (a guest could have turned a raw backing file into qcow2). If you trust the \
+         chain, record the format: qemu-img rebase -u -b '{name}' -F raw '{path}' (or -F qcow2 \
+         for a qcow2 backing file)"
+    )]
+    BackingFormatMissing {
+        path: PathBuf,
+        backing: PathBuf,
+        /// The backing file name as the header spells it.
+        name: String,
+    },
+
+    /// A backing chain that comes back to an image already in it, or is absurdly deep.
+    #[error("the backing chain of {path} {reason}")]
+    BackingChain { path: PathBuf, reason: String },
+
+    /// No temporary file could be made for an overlay or scratch disk.
+    #[error(
+        "cannot create a temporary file in {dir}: {source}; point LIBGUEST_TMPDIR (or \
+         Guest::set_tmpdir) at a writable directory with room for the overlay or scratch disk"
+    )]
+    TempFile { dir: PathBuf, source: io::Error },
 
     /// A format name that this crate does not know.
     #[error("unknown disk format {0:?}: use \"raw\" or \"qcow2\"")]

@@ -2,8 +2,14 @@
 //!
 //! Written data lives in a sparse, unlinked temporary file at the same offsets as on the disk,
 //! so no allocation table is needed: only a map of which chunks the store holds.
+//!
+//! How large it grows: the store file takes disk space for each 4 KiB chunk the guest writes, so
+//! at most the virtual disk size (a guest that rewrites the whole disk fills it once, never more),
+//! in the directory given by [`crate::OpenOptions::tmpdir`]. The chunk map costs one bit of memory
+//! per written chunk (32 MiB for a fully written 1 TiB disk). Both go when the backend is dropped.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
 use vm_memory::VolatileSlice;
@@ -62,10 +68,11 @@ pub(crate) struct Overlay {
 }
 
 impl Overlay {
-    pub(crate) fn new(base: Box<dyn BlockBackend>) -> Result<Self, DiskError> {
+    /// An overlay over `base` whose store is an unlinked file in `dir`.
+    pub(crate) fn new(base: Box<dyn BlockBackend>, dir: &Path) -> Result<Self, DiskError> {
         let size = base.size();
         Ok(Overlay {
-            store: sparse_temp_file(size)?,
+            store: sparse_temp_file(size, dir)?,
             base,
             size,
             map: RwLock::new(ChunkMap::default()),

@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 use vm_memory::VolatileSlice;
@@ -32,14 +32,13 @@ pub(crate) struct RawBackend {
 }
 
 impl RawBackend {
-    /// Opens `path` read-write, or O_RDONLY when `read_only`.
-    pub(crate) fn open(path: &Path, read_only: bool) -> Result<Self, DiskError> {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(!read_only)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|e| DiskError::open(path, !read_only, e))?;
+    /// Serves a descriptor that [`crate::chain::open_checked`] opened (O_RDONLY when
+    /// `read_only`) and found to be a regular file or block device.
+    pub(crate) fn from_checked(
+        file: File,
+        path: &Path,
+        read_only: bool,
+    ) -> Result<Self, DiskError> {
         let meta = file
             .metadata()
             .map_err(|e| DiskError::open(path, !read_only, e))?;
@@ -52,6 +51,7 @@ impl RawBackend {
         } else {
             return Err(DiskError::NotADisk {
                 path: path.to_path_buf(),
+                what: "not a regular file",
             });
         };
         let discard = !read_only

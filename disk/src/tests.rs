@@ -121,6 +121,14 @@ fn overlay() -> OpenOptions {
     }
 }
 
+/// `options` with the format given: how a caller vouches for a qcow2 backing chain.
+pub(crate) fn qcow2(options: OpenOptions) -> OpenOptions {
+    OpenOptions {
+        format: Some(Format::Qcow2),
+        ..options
+    }
+}
+
 #[test]
 fn backends_are_send_sync() {
     fn check<T: Send + Sync + ?Sized>() {}
@@ -533,7 +541,7 @@ fn qcow2_over_raw_backing_writes_land_in_top() {
     }
     let base_mtime = backdate(&base);
 
-    let disk = open(&top, &rw()).unwrap();
+    let disk = open(&top, &qcow2(rw())).unwrap();
     assert_eq!(disk.size(), 4 * MIB as u64);
     assert_eq!(read(disk.as_ref(), 0, &[MIB, 3 * MIB]), base_data);
     let w = pattern(5000, 32);
@@ -550,7 +558,7 @@ fn qcow2_over_raw_backing_writes_land_in_top() {
 
     // Overlay over the qcow2 chain: writable for the guest, top and base left alone.
     let top_bytes = fs::read(&top).unwrap();
-    let disk = open(&top, &overlay()).unwrap();
+    let disk = open(&top, &qcow2(overlay())).unwrap();
     write(disk.as_ref(), 0, &[512], &[0x55; 512]);
     assert_eq!(read(disk.as_ref(), 0, &[512]), vec![0x55; 512]);
     assert_eq!(read(disk.as_ref(), 65_000, &[5000]), w);
@@ -582,7 +590,7 @@ fn qcow2_over_qcow2_backing() {
         "qcow2",
         top.to_str().unwrap(),
     ]);
-    let disk = open(&top, &rw()).unwrap();
+    let disk = open(&top, &qcow2(rw())).unwrap();
     assert_eq!(read(disk.as_ref(), 4096, &[512]), vec![0x77; 512]);
 }
 
@@ -606,7 +614,7 @@ fn missing_backing_file_is_named() {
         return;
     }
     fs::remove_file(&base).unwrap();
-    for opts in [rw(), ro(), overlay()] {
+    for opts in [qcow2(rw()), qcow2(ro()), qcow2(overlay())] {
         let err = open(&top, &opts).unwrap_err();
         assert!(matches!(err, DiskError::Backing { .. }), "{err}");
         let msg = err.to_string();

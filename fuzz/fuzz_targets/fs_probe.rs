@@ -1,11 +1,9 @@
-//! Arbitrary bytes as a block device for guest-init's filesystem prober:
-//! it may find anything or nothing, but must never panic or hang. The
-//! prober is included by path (guest-init is a binary crate).
+//! Arbitrary bytes as a block device for guest-init's filesystem prober
+//! (`guest_formats::probe`): it may find anything or nothing, but must
+//! never panic or hang.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../../guest-init/src/daemon/probe.rs"]
-mod probe;
+use guest_formats::probe;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = probe::probe(&data);

@@ -1,17 +1,10 @@
 //! Arbitrary bytes as a Windows registry hive for guest-init's inspection
 //! parser: it may find keys or errors, but must never panic, hang or
 //! allocate without bound. The base block's checksum is fixed up first so
-//! that the fuzzer gets past it to the cells. The parser is included by
-//! path (guest-init is a binary crate).
+//! that the fuzzer gets past it to the cells (`guest_formats::hive`).
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../../guest-init/src/daemon/inspect/source.rs"]
-mod source;
-
-#[allow(dead_code)]
-#[path = "../../guest-init/src/daemon/inspect/hive.rs"]
-mod hive;
+use guest_formats::hive;
 
 const PATHS: [&str; 4] = [
     r"Microsoft\Windows NT\CurrentVersion",

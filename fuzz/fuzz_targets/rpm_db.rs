@@ -1,20 +1,10 @@
 //! Arbitrary bytes as guest-init's rpm database readers: the first byte
 //! picks an rpm header blob or a whole `rpmdb.sqlite` file (walked as
-//! inspection walks it). Errors are fine; panics and hangs are not. The
-//! parsers are included by path (guest-init is a binary crate).
+//! inspection walks it). Errors are fine; panics and hangs are not
+//! (`guest_formats::{rpm, sqlite}`).
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../../guest-init/src/daemon/inspect/source.rs"]
-mod source;
-
-#[allow(dead_code)]
-#[path = "../../guest-init/src/daemon/inspect/rpm.rs"]
-mod rpm;
-
-#[allow(dead_code)]
-#[path = "../../guest-init/src/daemon/inspect/sqlite.rs"]
-mod sqlite;
+use guest_formats::{rpm, sqlite};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {

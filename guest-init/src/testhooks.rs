@@ -2,9 +2,13 @@
 //! escape hatch): raw block-device patterns and throughput, used by the e2e
 //! tests and the disk benchmark to see what the guest sees.
 //!
+//! Hooks that make the daemon hang or stop reading live in [`hang`].
+//!
 //! The fill pattern: the 8-byte little-endian word at absolute offset `w`
 //! (a multiple of 8) is `splitmix64(seed ^ w)`. libguest-tests has the same
 //! function to check image files on the host.
+
+pub(crate) mod hang;
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -73,6 +77,16 @@ fn check_aligned(offset: u64, len: u64) -> Result<(), String> {
         return Err("offset and length must be multiples of 512".into());
     }
     Ok(())
+}
+
+/// Runs a hook from inside an API call: the hang hooks too, which look
+/// at the call's `cancelled` flag.
+pub(crate) fn run_call(
+    cmd: &str,
+    args: &[&str],
+    cancelled: &dyn Fn() -> bool,
+) -> Option<Result<String, String>> {
+    hang::run(cmd, cancelled).or_else(|| run(cmd, args))
 }
 
 pub(crate) fn run(cmd: &str, args: &[&str]) -> Option<Result<String, String>> {

@@ -26,7 +26,10 @@ pub enum Source<'a> {
 }
 
 /// Where a `file_out` call's data goes: a host file (created or
-/// truncated) or any writer.
+/// truncated) or any writer. A path whose last component is a symbolic
+/// link to a regular file is refused (the link may come from the guest,
+/// by an earlier copy-out); one to a FIFO or device, such as
+/// `/dev/stdout`, is written as named.
 pub enum Sink<'a> {
     Path(PathBuf),
     Writer(&'a mut dyn Write),
@@ -81,11 +84,13 @@ impl Sink<'_> {
         match self {
             Sink::Writer(w) => f(w),
             Sink::Path(path) => {
-                let file = File::create(&path).map_err(|source| Error::HostIo {
-                    call,
-                    what: format!("cannot create {}", path.display()),
-                    source,
-                })?;
+                // Not through a symlink to a regular file: see create_output.
+                let file =
+                    crate::transfer::create_output(&path).map_err(|source| Error::HostIo {
+                        call,
+                        what: format!("cannot create {}", path.display()),
+                        source,
+                    })?;
                 let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
                 let value = f(&mut out)?;
                 let file = out.into_inner().map_err(|e| Error::HostIo {
@@ -93,11 +98,14 @@ impl Sink<'_> {
                     what: format!("writing {}", path.display()),
                     source: e.into_error(),
                 })?;
-                file.sync_all().map_err(|source| Error::HostIo {
-                    call,
-                    what: format!("syncing {}", path.display()),
-                    source,
-                })?;
+                // A pipe or terminal (`/dev/stdout`) cannot be synced.
+                if file.metadata().is_ok_and(|m| m.is_file()) {
+                    file.sync_all().map_err(|source| Error::HostIo {
+                        call,
+                        what: format!("syncing {}", path.display()),
+                        source,
+                    })?;
+                }
                 Ok(value)
             }
         }

@@ -2,21 +2,61 @@
 //! time per handle, streamed data in 1 MiB chunks, cancellation from any
 //! thread. Payload bytes are read from the channel straight into the
 //! buffer they end up in.
+//!
+//! The appliance is not trusted to make progress: every wait on the
+//! channel ends at the call's deadline, when the channel is closed (a
+//! kill), or after a short slice to look at a cancel request; frames that
+//! belong to no call in progress are bounded per call. Only the caller's
+//! thread writes frames, so a cancelling thread never waits for the
+//! channel.
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use protocol::frame::{self, FrameError, Header, Hello, Kind, CHUNK_LEN, HEADER_LEN, MAX_PAYLOAD};
 use protocol::ErrorReply;
 
 use crate::backend::ChannelIo;
 
+/// How often a blocked read looks at a cancel request.
+const POLL_SLICE: Duration = Duration::from_millis(25);
+/// Frames of other serials, and stream frames a call does not expect, that
+/// one call skips before the connection counts as broken. No correct
+/// daemon sends any (every call is read to its reply), so this is a bound
+/// on a hostile one, not a budget for a correct one.
+pub(crate) const MAX_STRAY_FRAMES: u32 = 64;
+/// The same bound on their payload bytes.
+pub(crate) const MAX_STRAY_BYTES: u64 = 2 * MAX_PAYLOAD as u64;
+
 /// Where a call's streamed data comes from or goes to.
 pub(crate) enum Stream<'a> {
     None,
     In(&'a mut dyn Read),
     Out(&'a mut dyn Write),
+}
+
+/// When a call must end: at `cancel_at` it is cancelled; at `give_up_at`,
+/// if the daemon has not answered, it fails with [`CallFailure::TimedOut`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallDeadline {
+    pub cancel_at: Instant,
+    pub give_up_at: Instant,
+}
+
+impl CallDeadline {
+    pub(crate) fn after(timeout: Duration, grace: Duration) -> CallDeadline {
+        let now = Instant::now();
+        let cancel_at = now.checked_add(timeout).unwrap_or(now);
+        CallDeadline {
+            cancel_at,
+            give_up_at: cancel_at.checked_add(grace).unwrap_or(cancel_at),
+        }
+    }
 }
 
 /// How a call failed, before mapping to the public error type.
@@ -33,6 +73,10 @@ pub(crate) enum CallFailure {
     /// Reading the upload source or writing the download sink failed on
     /// the host; the call was cancelled in the appliance.
     Host(std::io::Error),
+    /// The call's deadline passed. `daemon_stopped`: the daemon answered
+    /// the cancel in time and the connection is still in step; otherwise
+    /// it did not, and the appliance must be stopped.
+    TimedOut { daemon_stopped: bool },
 }
 
 impl From<FrameError> for CallFailure {
@@ -43,30 +87,10 @@ impl From<FrameError> for CallFailure {
 
 /// State shared with [`CancelHandle`]s.
 struct Shared {
-    io: Arc<dyn ChannelIo>,
     /// Serial of the call in progress, 0 when idle.
     current: AtomicU32,
-    cancel_requested: AtomicBool,
-    /// Frames are written whole: the caller's thread and a cancelling
-    /// thread take turns.
-    write_lock: Mutex<()>,
-}
-
-impl Shared {
-    fn write_frame(&self, header: Header, payload: &[u8]) -> std::io::Result<()> {
-        let _guard = self
-            .write_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if payload.len() <= 64 * 1024 {
-            let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
-            buf.extend_from_slice(&header.encode());
-            buf.extend_from_slice(payload);
-            return self.io.write_all(&buf);
-        }
-        self.io.write_all(&header.encode())?;
-        self.io.write_all(payload)
-    }
+    /// Serial of the call a cancel was asked for.
+    cancel: AtomicU32,
 }
 
 /// Cancels the call in progress on a handle, from any thread. The call
@@ -77,49 +101,64 @@ pub struct CancelHandle {
 }
 
 impl CancelHandle {
+    /// Asks for the call in progress to stop, and returns at once whatever
+    /// the appliance does: the caller's thread sends the request on the
+    /// channel the next time it can. A daemon that stopped reading never
+    /// sees it; [`crate::KillHandle`] or a call timeout handles that.
     pub fn cancel(&self) {
         let serial = self.shared.current.load(Ordering::SeqCst);
-        if serial == 0 {
-            return;
+        if serial != 0 {
+            self.shared.cancel.store(serial, Ordering::SeqCst);
         }
-        self.shared.cancel_requested.store(true, Ordering::SeqCst);
-        let header = Header::new(Kind::Cancel, serial, 0, 0);
-        // A failure here means the appliance is gone: the call fails anyway.
-        let _ = self.shared.write_frame(header, &[]);
     }
 }
 
 pub(crate) struct Connection {
+    io: Arc<dyn ChannelIo>,
     shared: Arc<Shared>,
     next_serial: u32,
     pub(crate) hello: Hello,
     buf: Vec<u8>,
+    /// Frames the last call read (the fuzz target checks the stray bound).
+    last_call_frames: u32,
 }
 
-fn read_exact(io: &dyn ChannelIo, mut buf: &mut [u8]) -> std::io::Result<()> {
-    while !buf.is_empty() {
-        let n = io.read(buf)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf = &mut buf[n..];
+fn channel_error(e: std::io::Error) -> CallFailure {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut => CallFailure::TimedOut {
+            daemon_stopped: false,
+        },
+        _ => CallFailure::Channel(e),
     }
-    Ok(())
-}
-
-fn read_header(io: &dyn ChannelIo) -> Result<Header, CallFailure> {
-    let mut b = [0u8; HEADER_LEN];
-    read_exact(io, &mut b).map_err(CallFailure::Channel)?;
-    let header = Header::decode(&b)?;
-    header.check_len()?;
-    Ok(header)
 }
 
 impl Connection {
-    /// Waits for the daemon's hello (it opens the conversation once its
-    /// end of the port is open, so nothing the host sends is lost).
-    pub(crate) fn open(io: Arc<dyn ChannelIo>) -> Result<Connection, CallFailure> {
-        let header = read_header(io.as_ref())?;
+    /// Waits until `deadline` for the daemon's hello (it opens the
+    /// conversation once its end of the port is open, so nothing the host
+    /// sends is lost).
+    pub(crate) fn open(
+        io: Arc<dyn ChannelIo>,
+        deadline: Instant,
+    ) -> Result<Connection, CallFailure> {
+        let shared = Shared {
+            current: AtomicU32::new(0),
+            cancel: AtomicU32::new(0),
+        };
+        let mut wire = Wire {
+            io: io.as_ref(),
+            shared: &shared,
+            serial: 0,
+            deadline: Some(CallDeadline {
+                cancel_at: deadline,
+                give_up_at: deadline,
+            }),
+            cancel_sent: true,
+            timed_out: false,
+            strays: 0,
+            stray_bytes: 0,
+            frames: 0,
+        };
+        let header = wire.read_header()?;
         if header.kind != Kind::Hello {
             return Err(CallFailure::Protocol(format!(
                 "expected hello, got {:?}",
@@ -127,19 +166,16 @@ impl Connection {
             )));
         }
         let mut payload = vec![0u8; header.len as usize];
-        read_exact(io.as_ref(), &mut payload).map_err(CallFailure::Channel)?;
+        wire.read_exact(&mut payload)?;
         let hello: Hello = postcard::from_bytes(&payload)
             .map_err(|e| CallFailure::Protocol(format!("bad hello: {e}")))?;
         Ok(Connection {
-            shared: Arc::new(Shared {
-                io,
-                current: AtomicU32::new(0),
-                cancel_requested: AtomicBool::new(false),
-                write_lock: Mutex::new(()),
-            }),
+            io,
+            shared: Arc::new(shared),
             next_serial: 1,
             hello,
             buf: Vec::new(),
+            last_call_frames: 0,
         })
     }
 
@@ -149,140 +185,275 @@ impl Connection {
         }
     }
 
-    /// Runs one call and returns its encoded result.
+    /// Runs one call and returns its encoded result. After `TimedOut {
+    /// daemon_stopped: false }`, `Channel` or `Protocol` the connection is
+    /// out of step and must not be used again.
     pub(crate) fn call(
         &mut self,
         proc_nr: u32,
         payload: &[u8],
         stream: Stream<'_>,
+        deadline: Option<CallDeadline>,
     ) -> Result<Vec<u8>, CallFailure> {
         if payload.len() > MAX_PAYLOAD as usize {
             return Err(CallFailure::TooLarge(payload.len()));
         }
         let serial = self.next_serial;
         self.next_serial = self.next_serial.checked_add(1).unwrap_or(1);
-        self.shared.cancel_requested.store(false, Ordering::SeqCst);
         self.shared.current.store(serial, Ordering::SeqCst);
-        let result = self.run(serial, proc_nr, payload, stream);
+        let shared = self.shared.clone();
+        let mut wire = Wire {
+            io: self.io.as_ref(),
+            shared: &shared,
+            serial,
+            deadline,
+            cancel_sent: false,
+            timed_out: false,
+            strays: 0,
+            stray_bytes: 0,
+            frames: 0,
+        };
+        let result = run(&mut wire, &mut self.buf, proc_nr, payload, stream);
+        self.last_call_frames = wire.frames;
         self.shared.current.store(0, Ordering::SeqCst);
         result
     }
+}
 
-    fn run(
-        &mut self,
-        serial: u32,
-        proc_nr: u32,
-        payload: &[u8],
-        stream: Stream<'_>,
-    ) -> Result<Vec<u8>, CallFailure> {
-        let shared = self.shared.clone();
-        shared
-            .write_frame(
-                Header::new(Kind::Call, serial, proc_nr, payload.len()),
-                payload,
-            )
-            .map_err(CallFailure::Channel)?;
-        let mut host_error = None;
-        let mut sink = None;
-        match stream {
-            Stream::None => {}
-            Stream::In(source) => host_error = self.send_stream(serial, source)?,
-            Stream::Out(out) => sink = Some(out),
+fn run(
+    wire: &mut Wire<'_>,
+    buf: &mut Vec<u8>,
+    proc_nr: u32,
+    payload: &[u8],
+    stream: Stream<'_>,
+) -> Result<Vec<u8>, CallFailure> {
+    let serial = wire.serial;
+    wire.write_frame(
+        Header::new(Kind::Call, serial, proc_nr, payload.len()),
+        payload,
+    )?;
+    let mut host_error = None;
+    let mut sink = None;
+    match stream {
+        Stream::None => {}
+        Stream::In(source) => host_error = send_stream(wire, buf, source)?,
+        Stream::Out(out) => sink = Some(out),
+    }
+    let mut stream_ended = false;
+    loop {
+        let header = wire.read_header()?;
+        let len = header.len as usize;
+        let ours = header.serial == serial;
+        match header.kind {
+            Kind::Reply if ours => {
+                let mut reply = vec![0u8; len];
+                wire.read_exact(&mut reply)?;
+                if let Some(e) = host_error {
+                    return Err(CallFailure::Host(e));
+                }
+                if header.flags & frame::FLAG_ERROR != 0 {
+                    let e: ErrorReply = postcard::from_bytes(&reply)
+                        .map_err(|e| CallFailure::Protocol(format!("bad error reply: {e}")))?;
+                    if wire.timed_out && e.kind == protocol::ErrorKind::Cancelled {
+                        return Err(CallFailure::TimedOut {
+                            daemon_stopped: true,
+                        });
+                    }
+                    return Err(CallFailure::Daemon(e));
+                }
+                if let Some(out) = sink {
+                    out.flush().map_err(CallFailure::Host)?;
+                }
+                return Ok(reply);
+            }
+            Kind::Chunk if ours && sink.is_some() && !stream_ended => {
+                fill(wire, buf, len)?;
+                if let (Some(out), None) = (&mut sink, &host_error) {
+                    if let Err(e) = out.write_all(&buf[..len]) {
+                        host_error = Some(e);
+                        // Stop the daemon; keep reading to its reply.
+                        wire.request_cancel();
+                    }
+                }
+            }
+            Kind::End if ours && sink.is_some() && !stream_ended && len == 0 => {
+                stream_ended = true;
+            }
+            Kind::Hello | Kind::Call | Kind::Cancel if ours => {
+                return Err(CallFailure::Protocol(format!(
+                    "unexpected {:?} frame during a call",
+                    header.kind
+                )))
+            }
+            // Another call's frame, or a stream frame this call does not
+            // have: skipped, and counted.
+            _ => {
+                wire.count_stray(len)?;
+                skip(wire, buf, len)?;
+            }
         }
+    }
+}
+
+/// Sends a FileIn stream; returns the host-side error that cut it short,
+/// if any (the daemon then sees a cancelled stream).
+fn send_stream(
+    wire: &mut Wire<'_>,
+    buf: &mut Vec<u8>,
+    source: &mut dyn Read,
+) -> Result<Option<std::io::Error>, CallFailure> {
+    let serial = wire.serial;
+    let cancelled = Header::new(Kind::End, serial, 0, 0).with_flags(frame::FLAG_CANCELLED);
+    buf.resize(CHUNK_LEN, 0);
+    loop {
+        wire.check_cancel()?;
+        if wire.cancel_sent {
+            wire.write_frame(cancelled, &[])?;
+            return Ok(None);
+        }
+        let n = match read_full(source, buf) {
+            Ok(n) => n,
+            Err(e) => {
+                wire.write_frame(cancelled, &[])?;
+                return Ok(Some(e));
+            }
+        };
+        if n == 0 {
+            wire.write_frame(Header::new(Kind::End, serial, 0, 0), &[])?;
+            return Ok(None);
+        }
+        wire.write_frame(Header::new(Kind::Chunk, serial, 0, n), &buf[..n])?;
+    }
+}
+
+fn fill(wire: &mut Wire<'_>, buf: &mut Vec<u8>, len: usize) -> Result<(), CallFailure> {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    wire.read_exact(&mut buf[..len])
+}
+
+fn skip(wire: &mut Wire<'_>, buf: &mut Vec<u8>, len: usize) -> Result<(), CallFailure> {
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(CHUNK_LEN);
+        fill(wire, buf, n)?;
+        left -= n;
+    }
+    Ok(())
+}
+
+/// One call's view of the channel: its deadline, its cancel request, its
+/// count of stray frames.
+struct Wire<'a> {
+    io: &'a dyn ChannelIo,
+    shared: &'a Shared,
+    serial: u32,
+    deadline: Option<CallDeadline>,
+    /// The Cancel frame went out (at most once per call).
+    cancel_sent: bool,
+    /// `cancel_at` passed.
+    timed_out: bool,
+    strays: u32,
+    stray_bytes: u64,
+    /// Frame headers read.
+    frames: u32,
+}
+
+impl Wire<'_> {
+    fn request_cancel(&mut self) {
+        self.shared.cancel.store(self.serial, Ordering::SeqCst);
+    }
+
+    /// Sends the Cancel frame once it is asked for or the call is past
+    /// `cancel_at`; fails the call past `give_up_at`.
+    fn check_cancel(&mut self) -> Result<(), CallFailure> {
+        if let Some(d) = self.deadline {
+            let now = Instant::now();
+            if now >= d.give_up_at {
+                return Err(CallFailure::TimedOut {
+                    daemon_stopped: false,
+                });
+            }
+            if now >= d.cancel_at {
+                self.timed_out = true;
+            }
+        }
+        let asked = self.shared.cancel.load(Ordering::SeqCst) == self.serial;
+        if !self.cancel_sent && (asked || self.timed_out) {
+            self.cancel_sent = true;
+            self.write_frame(Header::new(Kind::Cancel, self.serial, 0, 0), &[])?;
+        }
+        Ok(())
+    }
+
+    fn write_frame(&mut self, header: Header, payload: &[u8]) -> Result<(), CallFailure> {
+        let deadline = self.deadline.map(|d| d.give_up_at);
+        // One write for small frames: each write is one buffer on the ring.
+        if payload.len() <= 64 * 1024 {
+            let mut frame = Vec::with_capacity(HEADER_LEN + payload.len());
+            frame.extend_from_slice(&header.encode());
+            frame.extend_from_slice(payload);
+            return self.io.write_all(&frame, deadline).map_err(channel_error);
+        }
+        self.io
+            .write_all(&header.encode(), deadline)
+            .and_then(|()| self.io.write_all(payload, deadline))
+            .map_err(channel_error)
+    }
+
+    /// Reads at least one byte, in slices so a cancel request is seen
+    /// while the daemon says nothing.
+    fn read_some(&mut self, buf: &mut [u8]) -> Result<usize, CallFailure> {
         loop {
-            let header = read_header(shared.io.as_ref())?;
-            let len = header.len as usize;
-            if header.serial != serial {
-                // Left over from an earlier call that failed mid-stream.
-                self.skip(len)?;
-                continue;
+            self.check_cancel()?;
+            let mut until = Instant::now() + POLL_SLICE;
+            if let Some(d) = self.deadline {
+                let next = if self.timed_out {
+                    d.give_up_at
+                } else {
+                    d.cancel_at
+                };
+                until = until.min(next);
             }
-            match header.kind {
-                Kind::Chunk => {
-                    self.fill_buf(len)?;
-                    if let (Some(out), None) = (&mut sink, &host_error) {
-                        if let Err(e) = out.write_all(&self.buf[..len]) {
-                            host_error = Some(e);
-                            // Stop the daemon; keep reading to its reply.
-                            self.cancel_handle().cancel();
-                        }
-                    }
+            match self.io.read(buf, Some(until)) {
+                Ok(0) => {
+                    return Err(CallFailure::Channel(
+                        std::io::ErrorKind::UnexpectedEof.into(),
+                    ))
                 }
-                Kind::End => self.skip(len)?,
-                Kind::Reply => {
-                    let mut reply = vec![0u8; len];
-                    read_exact(shared.io.as_ref(), &mut reply).map_err(CallFailure::Channel)?;
-                    if let Some(e) = host_error {
-                        return Err(CallFailure::Host(e));
-                    }
-                    if header.flags & frame::FLAG_ERROR != 0 {
-                        let e: ErrorReply = postcard::from_bytes(&reply)
-                            .map_err(|e| CallFailure::Protocol(format!("bad error reply: {e}")))?;
-                        return Err(CallFailure::Daemon(e));
-                    }
-                    if let Some(out) = sink {
-                        out.flush().map_err(CallFailure::Host)?;
-                    }
-                    return Ok(reply);
-                }
-                other => {
-                    return Err(CallFailure::Protocol(format!(
-                        "unexpected {other:?} frame during a call"
-                    )))
-                }
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => return Err(CallFailure::Channel(e)),
             }
         }
     }
 
-    /// Sends a FileIn stream; returns the host-side error that cut it
-    /// short, if any (the daemon then sees a cancelled stream).
-    fn send_stream(
-        &mut self,
-        serial: u32,
-        source: &mut dyn Read,
-    ) -> Result<Option<std::io::Error>, CallFailure> {
-        let shared = self.shared.clone();
-        self.buf.resize(CHUNK_LEN, 0);
-        loop {
-            if shared.cancel_requested.load(Ordering::SeqCst) {
-                let end = Header::new(Kind::End, serial, 0, 0).with_flags(frame::FLAG_CANCELLED);
-                shared.write_frame(end, &[]).map_err(CallFailure::Channel)?;
-                return Ok(None);
-            }
-            let n = match read_full(source, &mut self.buf) {
-                Ok(n) => n,
-                Err(e) => {
-                    let end =
-                        Header::new(Kind::End, serial, 0, 0).with_flags(frame::FLAG_CANCELLED);
-                    shared.write_frame(end, &[]).map_err(CallFailure::Channel)?;
-                    return Ok(Some(e));
-                }
-            };
-            if n == 0 {
-                shared
-                    .write_frame(Header::new(Kind::End, serial, 0, 0), &[])
-                    .map_err(CallFailure::Channel)?;
-                return Ok(None);
-            }
-            shared
-                .write_frame(Header::new(Kind::Chunk, serial, 0, n), &self.buf[..n])
-                .map_err(CallFailure::Channel)?;
+    fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<(), CallFailure> {
+        while !buf.is_empty() {
+            let n = self.read_some(buf)?.min(buf.len());
+            buf = &mut buf[n..];
         }
+        Ok(())
     }
 
-    fn fill_buf(&mut self, len: usize) -> Result<(), CallFailure> {
-        if self.buf.len() < len {
-            self.buf.resize(len, 0);
-        }
-        read_exact(self.shared.io.as_ref(), &mut self.buf[..len]).map_err(CallFailure::Channel)
+    fn read_header(&mut self) -> Result<Header, CallFailure> {
+        let mut b = [0u8; HEADER_LEN];
+        self.read_exact(&mut b)?;
+        self.frames = self.frames.saturating_add(1);
+        let header = Header::decode(&b)?;
+        header.check_len()?;
+        Ok(header)
     }
 
-    fn skip(&mut self, len: usize) -> Result<(), CallFailure> {
-        let mut left = len;
-        while left > 0 {
-            let n = left.min(CHUNK_LEN);
-            self.fill_buf(n)?;
-            left -= n;
+    fn count_stray(&mut self, len: usize) -> Result<(), CallFailure> {
+        self.strays += 1;
+        self.stray_bytes += len as u64;
+        if self.strays > MAX_STRAY_FRAMES || self.stray_bytes > MAX_STRAY_BYTES {
+            return Err(CallFailure::Protocol(format!(
+                "the appliance sent {} frames ({} bytes) that belong to no call in progress, over the limit of {MAX_STRAY_FRAMES} frames or {MAX_STRAY_BYTES} bytes: it is out of step or hostile",
+                self.strays, self.stray_bytes
+            )));
         }
         Ok(())
     }
@@ -302,157 +473,5 @@ fn read_full(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(done)
 }
 
-/// Entry point for the `channel_replies` fuzz target: `data` is what a
-/// hostile appliance sends on the channel. The host must turn anything into
-/// errors, never a panic or a hang.
-#[doc(hidden)]
-pub mod fuzzing {
-    use std::sync::Arc;
-
-    use super::fuzzing_support::Replay;
-    use super::{Connection, Stream};
-
-    /// Opens a connection on `data` and runs calls of each stream kind,
-    /// decoding replies as the generated methods would.
-    pub fn replies(data: &[u8]) {
-        let io = Arc::new(Replay::new(data.to_vec()));
-        let Ok(mut conn) = Connection::open(io) else {
-            return;
-        };
-        for round in 0..4 {
-            let mut sink = Vec::new();
-            let stream = match round % 2 {
-                0 => Stream::None,
-                _ => Stream::Out(&mut sink),
-            };
-            let Ok(bytes) = conn.call(1, &[], stream) else {
-                continue;
-            };
-            let _ = postcard::from_bytes::<Vec<String>>(&bytes);
-            let _ = postcard::from_bytes::<protocol::types::Statns>(&bytes);
-            let _ = postcard::from_bytes::<Vec<protocol::types::Dirent>>(&bytes);
-            let _ = postcard::from_bytes::<Vec<protocol::types::Application>>(&bytes);
-        }
-    }
-}
-
-/// A channel that replays fixed bytes (tests and fuzzing).
-mod fuzzing_support {
-    use std::sync::Mutex;
-
-    use crate::backend::ChannelIo;
-
-    pub(super) struct Replay(Mutex<(Vec<u8>, usize)>);
-
-    impl Replay {
-        pub(super) fn new(data: Vec<u8>) -> Replay {
-            Replay(Mutex::new((data, 0)))
-        }
-    }
-
-    impl ChannelIo for Replay {
-        fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            let (data, pos) = &mut *state;
-            let n = buf.len().min(data.len() - *pos);
-            if n == 0 {
-                return Err(std::io::ErrorKind::BrokenPipe.into());
-            }
-            buf[..n].copy_from_slice(&data[*pos..*pos + n]);
-            *pos += n;
-            Ok(n)
-        }
-        fn write_all(&self, _data: &[u8]) -> std::io::Result<()> {
-            Ok(())
-        }
-        fn close(&self) {}
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame(kind: Kind, serial: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-        let mut v = Header::new(kind, serial, 1, payload.len())
-            .with_flags(flags)
-            .encode()
-            .to_vec();
-        v.extend_from_slice(payload);
-        v
-    }
-
-    fn hello() -> Vec<u8> {
-        let hello = Hello {
-            daemon_version: "0.1.0".into(),
-            max_payload: MAX_PAYLOAD,
-        };
-        frame(Kind::Hello, 0, 0, &postcard::to_allocvec(&hello).unwrap())
-    }
-
-    #[test]
-    fn a_stream_then_a_reply_is_delivered_and_stale_frames_skipped() {
-        let mut data = hello();
-        data.extend(frame(Kind::Chunk, 99, 0, b"stale"));
-        data.extend(frame(Kind::Chunk, 1, 0, b"hello "));
-        data.extend(frame(Kind::Chunk, 1, 0, b"world"));
-        data.extend(frame(Kind::End, 1, 0, b""));
-        data.extend(frame(Kind::Reply, 1, 0, b""));
-        data.extend(frame(
-            Kind::Reply,
-            2,
-            frame::FLAG_ERROR,
-            &postcard::to_allocvec(&ErrorReply::cancelled()).unwrap(),
-        ));
-        let io = Arc::new(super::fuzzing_support::Replay::new(data));
-        let mut conn = Connection::open(io).unwrap();
-        let mut out = Vec::new();
-        conn.call(1, &[], Stream::Out(&mut out)).unwrap();
-        assert_eq!(out, b"hello world");
-        match conn.call(1, &[], Stream::None) {
-            Err(CallFailure::Daemon(e)) => assert_eq!(e.kind, protocol::ErrorKind::Cancelled),
-            other => panic!("{other:?}"),
-        }
-        // The stream ended: the channel is gone.
-        assert!(matches!(
-            conn.call(1, &[], Stream::None),
-            Err(CallFailure::Channel(_))
-        ));
-    }
-
-    #[test]
-    fn oversized_requests_are_refused_before_sending() {
-        let io = Arc::new(super::fuzzing_support::Replay::new(hello()));
-        let mut conn = Connection::open(io).unwrap();
-        let big = vec![0u8; MAX_PAYLOAD as usize + 1];
-        assert!(matches!(
-            conn.call(1, &big, Stream::None),
-            Err(CallFailure::TooLarge(_))
-        ));
-    }
-
-    #[test]
-    fn hostile_streams_are_errors() {
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        for _ in 0..2000 {
-            let mut data = hello();
-            let len = (seed % 200) as usize;
-            for _ in 0..len {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                data.push(seed as u8);
-            }
-            // A valid header start now and then, so frames get parsed.
-            if seed.is_multiple_of(3) {
-                data.extend(frame(
-                    Kind::Reply,
-                    1,
-                    (seed >> 8) as u8,
-                    &data.clone()[..len.min(40)],
-                ));
-            }
-            fuzzing::replies(&data);
-        }
-    }
-}
+mod tests;

@@ -1,48 +1,46 @@
 //! Drives recorded by `add_drive_opts` and friends. Each is opened when it
 //! is added, so a bad path, an unknown format or a corrupt header is
 //! reported before anything boots.
+//!
+//! Security rule: the files opened here (by `disk`, with its checks: no
+//! external data files, backing files only under an explicit format, no
+//! FIFOs or devices) are the only ones either backend uses. The TCG backend
+//! hands qemu these very descriptors, so no backend resolves a path again.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use disk::BlockBackend;
+use disk::{BlockBackend, ChainNode, DiskError};
 
 use crate::error::{Error, Result};
 
-/// Image format of a drive. `None` in [`DriveOptions`] means "detect from
-/// the header"; an explicit format is never second-guessed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriveFormat {
-    Raw,
-    Qcow2,
-}
-
-impl std::str::FromStr for DriveFormat {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "raw" => Ok(DriveFormat::Raw),
-            "qcow2" => Ok(DriveFormat::Qcow2),
-            other => Err(format!("unknown format {other:?} (expected raw or qcow2)")),
-        }
-    }
-}
+/// Image format of a drive: the disk layer's [`disk::Format`]
+/// (`DriveFormat::Raw`, `DriveFormat::Qcow2`; parsed from "raw" and
+/// "qcow2"). `None` in [`DriveOptions`] means "detect from the header";
+/// an explicit format is never second-guessed.
+pub use disk::Format as DriveFormat;
 
 /// Options of `add_drive_opts`, as in libguestfs.
 #[derive(Debug, Clone, Default)]
 pub struct DriveOptions {
+    /// None: detected from the header. A qcow2 image's backing files are
+    /// only followed when the format is given (`Some(DriveFormat::Qcow2)`):
+    /// that is how the caller vouches for the chain its header names.
     pub format: Option<DriveFormat>,
     /// Open the image read-only; the appliance sees a write-protected disk.
     pub readonly: bool,
     /// Copy-on-write overlay: the appliance may write, the writes are kept
     /// in a temporary file and dropped at shutdown; the image is opened
-    /// read-only and not one byte (nor its mtime) changes.
+    /// read-only and not one byte (nor its mtime) changes. The temporary
+    /// file goes to [`crate::Guest::get_tmpdir`] and grows with the
+    /// guest's writes, up to the virtual disk size.
     pub overlay: bool,
 }
 
 /// Where a drive's bytes come from.
 #[derive(Debug, Clone)]
 pub enum DriveSource {
+    /// An image file or block device, as added.
     File(PathBuf),
     /// A blank temporary disk of this many bytes, deleted at shutdown.
     Scratch(u64),
@@ -51,46 +49,194 @@ pub enum DriveSource {
 /// A drive as recorded on the handle, with its opened backend.
 #[derive(Debug, Clone)]
 pub struct Drive {
+    /// What was added.
     pub source: DriveSource,
+    /// The options it was added with.
     pub options: DriveOptions,
     pub(crate) backend: Arc<dyn BlockBackend>,
+    /// The files the backend was opened from, top first (the scratch
+    /// file for a scratch disk), with their checked descriptors.
+    pub(crate) chain: Arc<[ChainNode]>,
+    /// Where this drive's temporary stores go (overlays on either backend).
+    pub(crate) tmpdir: PathBuf,
+}
+
+/// `LIBGUEST_TMPDIR`, else `$TMPDIR`, else /tmp: the default of
+/// [`crate::Guest::get_tmpdir`].
+pub(crate) fn default_tmpdir() -> PathBuf {
+    tmpdir_from(
+        std::env::var_os("LIBGUEST_TMPDIR"),
+        std::env::var_os("TMPDIR"),
+    )
+}
+
+/// The first of the two variables that is set and not empty, else /tmp.
+fn tmpdir_from(
+    libguest_tmpdir: Option<std::ffi::OsString>,
+    tmpdir: Option<std::ffi::OsString>,
+) -> PathBuf {
+    libguest_tmpdir
+        .into_iter()
+        .chain(tmpdir)
+        .find(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
+}
+
+/// What a scratch disk is called in messages.
+fn scratch_name(size: u64) -> PathBuf {
+    PathBuf::from(format!("<scratch {size} bytes>"))
 }
 
 impl Drive {
-    pub(crate) fn open(path: &Path, options: DriveOptions) -> Result<Drive> {
+    pub(crate) fn open(path: &Path, options: DriveOptions, tmpdir: &Path) -> Result<Drive> {
         let disk_options = disk::OpenOptions {
-            format: options.format.map(|f| match f {
-                DriveFormat::Raw => disk::Format::Raw,
-                DriveFormat::Qcow2 => disk::Format::Qcow2,
-            }),
+            format: options.format,
             readonly: options.readonly,
             overlay: options.overlay,
+            tmpdir: Some(tmpdir.to_path_buf()),
         };
-        let backend = disk::open(path, &disk_options).map_err(|e| Error::Drive {
+        let opened = disk::open_disk(path, &disk_options).map_err(|source| Error::Drive {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source,
         })?;
         Ok(Drive {
             source: DriveSource::File(path.to_path_buf()),
             options,
-            backend: Arc::from(backend),
+            backend: Arc::from(opened.backend),
+            chain: opened.chain.into(),
+            tmpdir: tmpdir.to_path_buf(),
         })
     }
 
-    pub(crate) fn scratch(size: u64) -> Result<Drive> {
-        let backend = disk::scratch(size).map_err(|e| Error::Drive {
-            path: PathBuf::from(format!("<scratch {size} bytes>")),
-            reason: e.to_string(),
+    pub(crate) fn scratch(size: u64, tmpdir: &Path) -> Result<Drive> {
+        let opened = disk::scratch_disk(size, Some(tmpdir)).map_err(|source| Error::Drive {
+            path: scratch_name(size),
+            source,
         })?;
         Ok(Drive {
             source: DriveSource::Scratch(size),
             options: DriveOptions::default(),
-            backend: Arc::from(backend),
+            backend: Arc::from(opened.backend),
+            chain: opened.chain.into(),
+            tmpdir: tmpdir.to_path_buf(),
         })
     }
 
     /// Size in bytes as the appliance sees it.
     pub fn size(&self) -> u64 {
         self.backend.size()
+    }
+
+    /// `source`, as an error about this drive.
+    pub(crate) fn error(&self, source: DiskError) -> Error {
+        let path = match &self.source {
+            DriveSource::File(path) => path.clone(),
+            DriveSource::Scratch(size) => scratch_name(*size),
+        };
+        Error::Drive { path, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One format type for both layers, parsed with the disk layer's
+    /// typed error.
+    #[test]
+    fn drive_format_is_the_disk_format() {
+        let format: DriveFormat = "qcow2".parse().unwrap();
+        assert_eq!(format, disk::Format::Qcow2);
+        assert_eq!(DriveFormat::Raw.to_string(), "raw");
+        let err = "vmdk".parse::<DriveFormat>().unwrap_err();
+        assert!(
+            matches!(err, DiskError::UnknownFormat(ref s) if s == "vmdk"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tmpdir_is_libguest_tmpdir_then_tmpdir_then_tmp() {
+        let dir = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(tmpdir_from(dir("/a"), dir("/b")), Path::new("/a"));
+        assert_eq!(tmpdir_from(dir(""), dir("/b")), Path::new("/b"));
+        assert_eq!(tmpdir_from(None, dir("/b")), Path::new("/b"));
+        assert_eq!(tmpdir_from(None, dir("")), Path::new("/tmp"));
+        assert_eq!(tmpdir_from(None, None), Path::new("/tmp"));
+
+        let mut g = crate::Guest::new().unwrap();
+        assert_eq!(g.get_tmpdir(), default_tmpdir());
+        g.set_tmpdir(Some("/srv/scratch".into())).unwrap();
+        assert_eq!(g.get_tmpdir(), Path::new("/srv/scratch"));
+        g.set_tmpdir(None).unwrap();
+        assert_eq!(g.get_tmpdir(), default_tmpdir());
+    }
+
+    #[test]
+    fn overlay_and_scratch_of_a_handle_go_to_its_tmpdir() {
+        let images = tempfile::tempdir().unwrap();
+        let raw = images.path().join("disk.raw");
+        std::fs::write(&raw, vec![0u8; 1 << 20]).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut g = crate::Guest::new().unwrap();
+        g.set_tmpdir(Some(tmp.path().join("missing"))).unwrap();
+        let overlay = DriveOptions {
+            overlay: true,
+            ..Default::default()
+        };
+        let err = g.add_drive_opts(&raw, overlay.clone()).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+        let err = g.add_drive_scratch(1 << 20).unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+        g.set_tmpdir(Some(tmp.path().to_path_buf())).unwrap();
+        g.add_drive_opts(&raw, overlay).unwrap();
+        g.add_drive_scratch(1 << 20).unwrap();
+        assert!(g.drives().iter().all(|d| d.tmpdir == tmp.path()));
+    }
+
+    #[test]
+    fn a_probed_backing_file_is_refused_with_how_to_trust_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("base.raw"), vec![0u8; 1 << 20]).unwrap();
+        let top = dir.path().join("top.qcow2");
+        let out = std::process::Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw"])
+            .arg(&top)
+            .output()
+            .expect("qemu-img is needed for this test: apt-get install qemu-utils");
+        assert!(out.status.success());
+        let mut g = crate::Guest::new().unwrap();
+        let err = g.add_drive_ro(&top).unwrap_err();
+        // The disk layer's error is the typed source, not a string.
+        assert!(
+            matches!(
+                &err,
+                Error::Drive {
+                    source: DiskError::ProbedBacking { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let source = std::error::Error::source(&err).expect("a source");
+        assert!(source.downcast_ref::<DiskError>().is_some());
+        let err = err.to_string();
+        assert!(
+            err.contains("top.qcow2") && err.contains("base.raw"),
+            "{err}"
+        );
+        assert!(err.contains("--format qcow2"), "{err}");
+        assert!(
+            err.contains("DriveOptions { format: Some(DriveFormat::Qcow2), .. }"),
+            "{err}"
+        );
+        let trusted = DriveOptions {
+            format: Some(DriveFormat::Qcow2),
+            readonly: true,
+            ..Default::default()
+        };
+        g.add_drive_opts(&top, trusted).unwrap();
+        assert_eq!(g.drives()[0].chain.len(), 2);
     }
 }

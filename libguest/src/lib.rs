@@ -14,7 +14,6 @@
 //! ```
 
 mod api;
-pub mod appliance;
 mod backend;
 pub mod commands;
 #[doc(hidden)]
@@ -27,11 +26,12 @@ mod guest;
 pub mod transfer;
 
 pub use api::{Sink, Source};
-pub use backend::Backend;
+pub use backend::{Backend, UnknownBackend};
 pub use connection::CancelHandle;
+pub use copy::CopyOutOptions;
 pub use drive::{Drive, DriveFormat, DriveOptions, DriveSource};
-pub use error::{Error, Result};
-pub use guest::Guest;
+pub use error::{ApplianceError, Error, Result};
+pub use guest::{Guest, KillHandle};
 /// Per-call argument types: `calls::<name>::Opts` holds a call's optional
 /// arguments.
 pub use protocol::calls;

@@ -288,6 +288,22 @@ fn cli_interactive_shell() {
     pty.expect("libguest> ");
     pty.send("is-dir /tabbed\n");
     assert!(pty.expect("libguest> ").contains("true"));
+    // Guest text with escape sequences is shown escaped on a terminal:
+    // a file name on stdout, a daemon error quoting a path on stderr.
+    pty.send("touch \"/esc\\x1b[31mred\"\n");
+    pty.expect("libguest> ");
+    pty.send("ls /\n");
+    let listing = pty.expect("libguest> ");
+    assert!(listing.contains("esc\\u001b[31mred"), "{listing:?}");
+    pty.send("cat \"/gone\\x1b]0;pwned\\x07\"\n");
+    let error = pty.expect("libguest> ");
+    assert!(error.contains("/gone\\u001b]0;pwned\\u0007"), "{error:?}");
+    for raw in ["\x1b[31m", "\x1b]0;pwned"] {
+        assert!(
+            !listing.contains(raw) && !error.contains(raw),
+            "{raw:?} reached the terminal"
+        );
+    }
     pty.send("exit\n");
     let status = wait_timeout(&mut child, Duration::from_secs(60));
     assert!(status.success(), "{status}");
@@ -305,6 +321,12 @@ fn cli_interactive_shell() {
             .len()
             > 100_000
     );
+
+    // Through pipes the same guest text is byte-exact, as guestfish's.
+    let gone = "/gone\x1b]0;pwned\x07";
+    let run = booted(&format!("--ro -a {img} -m /dev/sda1 ls / : cat {gone}"));
+    assert!(run.stdout.contains("esc\x1b[31mred\n"), "{:?}", run.stdout);
+    one_error(&run, &[gone]);
 }
 
 #[test]
@@ -368,6 +390,17 @@ fn cli_make_fs() {
         }
     }
     host_tool("e2fsck", &["-fn", &raw]);
+
+    // An output name qemu-img would read as a protocol (relative, in the
+    // working directory) makes exactly that file.
+    let json_name = r#"json:{"driver":"file","filename":"elsewhere.qcow2"}"#;
+    ok(&booted_in(
+        &dir,
+        &format!("make-fs --format qcow2 --size 16M {dir}/tree {json_name}"),
+    ));
+    let made_json = std::fs::read(Path::new(&dir).join(json_name)).expect("the json: file");
+    assert!(made_json.starts_with(b"QFI\xfb"), "not a qcow2 image");
+    assert!(!Path::new(&dir).join("elsewhere.qcow2").exists());
 
     // The tarball's filesystem mounted over /sub of the directory's.
     let run = booted(&format!(

@@ -49,7 +49,7 @@ fn make_check_label_mount(backend: Backend) {
     // Timings: the layer on its own (cached after the first build), then
     // the first call that needs it (load + mke2fs), then mke2fs alone.
     let t = Instant::now();
-    let layer = libguest::appliance::tools::build_tools_layer().unwrap();
+    let layer = appliance::tools::build_tools_layer().unwrap();
     let build = t.elapsed();
     let size = std::fs::metadata(&layer.path).unwrap().len();
     let t = Instant::now();

@@ -262,8 +262,8 @@ pub fn pattern(offset: u64, len: usize, seed: u64) -> Vec<u8> {
 
 /// The appliance kernel, building it (minutes, once) if it is not cached.
 pub fn appliance_kernel() -> PathBuf {
-    libguest::appliance::find_kernel(None)
-        .or_else(|_| libguest::appliance::build_kernel("appliance"))
+    appliance::find_kernel(None)
+        .or_else(|_| appliance::build_kernel("appliance"))
         .unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use libguest::appliance::cpio::CpioWriter;
+use appliance::cpio::CpioWriter;
 
 /// Printed by testhost-init after the program exits.
 pub const EXIT_MARKER: &str = "LIBGUEST-TESTHOST-EXIT:";
@@ -90,8 +90,7 @@ impl TestHost {
                 "{QEMU} not found: apt-get install qemu-system-x86 (the e2e harness needs it where /dev/kvm cannot run Linux)"
             )));
         }
-        let kernel =
-            libguest::appliance::build_kernel("testhost").map_err(|e| err(e.to_string()))?;
+        let kernel = appliance::build_kernel("testhost").map_err(|e| err(e.to_string()))?;
         let timeout = std::env::var("LIBGUEST_TESTHOST_TIMEOUT")
             .ok()
             .and_then(|s| s.parse().ok())

@@ -1,14 +1,16 @@
 //! The appliance's serial console as the host sees it: a bounded in-memory
 //! log (the guest can print forever; the host keeps only the tail), shared
-//! between the vCPU thread that appends and the caller that reads.
+//! between the vCPU thread that appends and the caller that reads. The
+//! copy on disk, if any, is capped too ([`file`]).
+
+mod file;
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::vm::{ExitReason, LineWait};
+pub use file::{ConsoleFile, DEFAULT_CONSOLE_FILE_LIMIT, MIN_CONSOLE_FILE_LIMIT};
 
 /// State shared by the vCPU threads and the `Vm` handle. One mutex and one
 /// condition variable cover both the console and the exit reason, so a
@@ -21,19 +23,19 @@ pub(crate) struct Shared {
 pub(crate) struct State {
     pub(crate) console: ConsoleBuffer,
     pub(crate) exit: Option<ExitReason>,
-    file: Option<BufWriter<File>>,
+    file: Option<ConsoleFile>,
     /// Run once when the exit reason is first set (e.g. close the channel,
     /// so a caller blocked on it wakes up).
     on_exit: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 impl Shared {
-    pub(crate) fn new(capacity: usize, file: Option<File>) -> Arc<Shared> {
+    pub(crate) fn new(capacity: usize, file: Option<ConsoleFile>) -> Arc<Shared> {
         Arc::new(Shared {
             state: Mutex::new(State {
                 console: ConsoleBuffer::new(capacity),
                 exit: None,
-                file: file.map(BufWriter::new),
+                file,
                 on_exit: Vec::new(),
             }),
             changed: Condvar::new(),
@@ -52,11 +54,7 @@ impl Shared {
         st.console.push(data);
         let newline = data.contains(&b'\n');
         if let Some(f) = st.file.as_mut() {
-            // The file is a convenience copy; a full disk must not stop the guest.
-            let _ = f.write_all(data);
-            if newline {
-                let _ = f.flush();
-            }
+            f.write(data);
         }
         drop(st);
         if newline {
@@ -71,7 +69,7 @@ impl Shared {
             st.exit = Some(reason);
         }
         if let Some(f) = st.file.as_mut() {
-            let _ = f.flush();
+            f.flush();
         }
         let hooks = std::mem::take(&mut st.on_exit);
         drop(st);
@@ -270,8 +268,9 @@ pub struct ConsoleRecorder {
 }
 
 impl ConsoleRecorder {
-    /// Keeps the last `capacity` bytes, and appends everything to `file`.
-    pub fn new(capacity: usize, file: Option<File>) -> ConsoleRecorder {
+    /// Keeps the last `capacity` bytes, and copies everything to `file`
+    /// (itself capped).
+    pub fn new(capacity: usize, file: Option<ConsoleFile>) -> ConsoleRecorder {
         ConsoleRecorder {
             shared: Shared::new(capacity, file),
         }
@@ -326,6 +325,21 @@ mod tests {
         let mut from = 0;
         let (_, more) = c.find_line(&mut from, |l| l.starts_with(b"mo")).unwrap();
         assert_eq!(more, "more");
+    }
+
+    #[test]
+    fn the_recorders_file_stays_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("console.log");
+        let file = ConsoleFile::open(&path, 64 * 1024).unwrap();
+        let recorder = ConsoleRecorder::new(1024, Some(file));
+        for i in 0..100_000u32 {
+            recorder.append(format!("guest line {i}\n").as_bytes());
+        }
+        recorder.set_exit(ExitReason::Stopped);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.len() <= 64 * 1024, "{}", text.len());
+        assert!(text.ends_with("guest line 99999\n"));
     }
 
     #[test]

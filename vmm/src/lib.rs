@@ -12,14 +12,19 @@ mod cpu;
 mod devices;
 mod error;
 pub mod host;
+mod kill;
 pub mod layout;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 mod vcpu;
 mod vm;
 
-pub use console::{ConsoleLog, ConsoleRecorder, ConsoleSnapshot};
+pub use console::{
+    ConsoleFile, ConsoleLog, ConsoleRecorder, ConsoleSnapshot, DEFAULT_CONSOLE_FILE_LIMIT,
+    MIN_CONSOLE_FILE_LIMIT,
+};
 pub use devices::virtio::console::port::{ChannelError, ChannelHost as Channel};
 pub use error::{Error, Result};
 pub use host::KvmStatus;
+pub use kill::KillSwitch;
 pub use vm::{ExitReason, LineWait, Vm, VmConfig};

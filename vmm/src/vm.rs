@@ -1,9 +1,8 @@
 //! A running VM: memory, vCPU threads, devices and the shared exit state.
 
-use std::fs::OpenOptions;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -13,13 +12,14 @@ use vm_memory::{Address, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion}
 use vmm_sys_util::eventfd::EventFd;
 use vmm_sys_util::signal::Killable;
 
-use crate::console::{ConsoleLog, Shared};
+use crate::console::{ConsoleFile, ConsoleLog, Shared, DEFAULT_CONSOLE_FILE_LIMIT};
 use crate::devices::resample::Resampler;
 use crate::devices::virtio::console::{device::ConsoleDevice, port::ChannelHost as Channel};
 use crate::devices::virtio::{mmio, scsi::ScsiDevice, Interrupt, VirtioDevice};
 use crate::devices::{serial, MmioDevice, PortBus};
 use crate::error::{Error, Result};
 use crate::host::KvmStatus;
+use crate::kill::{lock_threads, KillSwitch};
 use crate::layout;
 use crate::vcpu::{install_kick_handler, kick_signal, VcpuThread};
 use crate::{boot, cpu};
@@ -33,8 +33,16 @@ pub const MAX_VCPUS: u8 = 16;
 pub struct VmConfig {
     /// Uncompressed ELF vmlinux with a PVH note.
     pub kernel: PathBuf,
+    /// The kernel's bytes, read (and checked) by the caller: booted
+    /// instead of opening `kernel`, which then only names them in errors.
+    /// A caller that verified a file hands over what it verified, so no
+    /// one can swap the file between its check and this load.
+    pub kernel_image: Option<Arc<[u8]>>,
     /// cpio archive handed to the kernel as its initramfs.
     pub initramfs: Option<PathBuf>,
+    /// The initramfs as bytes, as `kernel_image` is for the kernel
+    /// (`initramfs` then only names it).
+    pub initramfs_image: Option<Arc<[u8]>>,
     pub cmdline: String,
     pub mem_mib: u64,
     pub vcpus: u8,
@@ -42,6 +50,9 @@ pub struct VmConfig {
     pub console_capacity: usize,
     /// Also append console output to this file.
     pub console_file: Option<PathBuf>,
+    /// The console file's cap in bytes (see [`ConsoleFile`]): past it the
+    /// file keeps only its newest half. Default 16 MiB.
+    pub console_file_limit: u64,
     /// Disks, served by one virtio-scsi controller: target i is /dev/sd(a+i).
     pub disks: Vec<Arc<dyn disk::BlockBackend>>,
     /// Name of the virtio-console port that carries the API channel (the
@@ -53,12 +64,15 @@ impl VmConfig {
     pub fn new(kernel: PathBuf, cmdline: impl Into<String>) -> VmConfig {
         VmConfig {
             kernel,
+            kernel_image: None,
             initramfs: None,
+            initramfs_image: None,
             cmdline: cmdline.into(),
             mem_mib: 512,
             vcpus: 1,
             console_capacity: 256 * 1024,
             console_file: None,
+            console_file_limit: DEFAULT_CONSOLE_FILE_LIMIT,
             disks: Vec::new(),
             channel: None,
         }
@@ -90,7 +104,10 @@ pub enum LineWait {
 pub struct Vm {
     // Field order matters on drop: threads are joined in `Drop` before the
     // memory mapping (owned by `_memory`) goes away.
-    vcpus: Vec<JoinHandle<()>>,
+    /// Shared with [`KillSwitch`]es, which kick the threads; `stop` takes
+    /// them out under the lock before joining, so a kick never reaches a
+    /// joined thread.
+    vcpus: Arc<Mutex<Vec<JoinHandle<()>>>>,
     stop: Arc<AtomicBool>,
     exits: Arc<AtomicU64>,
     shared: Arc<Shared>,
@@ -168,27 +185,36 @@ impl Vm {
             )?);
             channel = Some(host);
         }
-        let entry = boot::load(
-            &memory,
-            mem_bytes,
-            &config.kernel,
-            config.initramfs.as_deref(),
-            &cmdline,
-        )?;
+        let kernel = match &config.kernel_image {
+            Some(bytes) => boot::Image::Bytes {
+                name: &config.kernel,
+                bytes,
+            },
+            None => boot::Image::File(&config.kernel),
+        };
+        let initramfs_name = config
+            .initramfs
+            .as_deref()
+            .unwrap_or(Path::new("initramfs"));
+        let initramfs = match (&config.initramfs_image, &config.initramfs) {
+            (Some(bytes), _) => Some(boot::Image::Bytes {
+                name: initramfs_name,
+                bytes,
+            }),
+            (None, Some(path)) => Some(boot::Image::File(path)),
+            (None, None) => None,
+        };
+        let entry = boot::load(&memory, mem_bytes, kernel, initramfs, &cmdline)?;
         boot::mptable::write(&memory, config.vcpus)?;
         cpu::write_gdt(&memory)?;
 
         let console_file = match &config.console_file {
-            Some(path) => Some(
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|source| Error::ConsoleFile {
-                        path: path.clone(),
-                        source,
-                    })?,
-            ),
+            Some(path) => Some(ConsoleFile::open(path, config.console_file_limit).map_err(
+                |source| Error::ConsoleFile {
+                    path: path.clone(),
+                    source,
+                },
+            )?),
             None => None,
         };
         let shared = Shared::new(config.console_capacity, console_file);
@@ -229,8 +255,8 @@ impl Vm {
         })?;
         let stop = Arc::new(AtomicBool::new(false));
         let exits = Arc::new(AtomicU64::new(0));
-        let mut this = Vm {
-            vcpus: Vec::new(),
+        let this = Vm {
+            vcpus: Arc::new(Mutex::new(Vec::new())),
             stop: stop.clone(),
             exits: exits.clone(),
             shared: shared.clone(),
@@ -254,7 +280,7 @@ impl Vm {
                 .name(format!("libguest-vcpu{id}"))
                 .spawn(move || thread.run())
                 .map_err(Error::Thread)?;
-            this.vcpus.push(handle);
+            lock_threads(&this.vcpus).push(handle);
         }
         Ok(this)
     }
@@ -319,11 +345,23 @@ impl Vm {
         self.exits.load(Ordering::Relaxed)
     }
 
+    /// A handle that stops this VM from any thread, without waiting for
+    /// the owner (see [`KillSwitch`]).
+    pub fn kill_switch(&self) -> KillSwitch {
+        KillSwitch::new(
+            self.stop.clone(),
+            self.vcpus.clone(),
+            self.shared.clone(),
+            self.channel.clone(),
+        )
+    }
+
     /// Stops every vCPU (kicking them out of KVM_RUN) and joins the threads.
     /// Returns why the VM stopped: the guest's own reason if it had one.
     pub fn stop(&mut self) -> ExitReason {
         self.stop.store(true, Ordering::SeqCst);
-        for handle in self.vcpus.drain(..) {
+        let handles = std::mem::take(&mut *lock_threads(&self.vcpus));
+        for handle in handles {
             // A signal can land just before the thread enters KVM_RUN and be
             // lost, so keep kicking until the thread is gone.
             while !handle.is_finished() {

@@ -1,11 +1,10 @@
 //! Block devices and what is on them: the disks and partitions the kernel
-//! shows in /sys/block, and the signatures on them (probe.rs). The
+//! shows in /sys/block, and the signatures on them (read by
+//! `guest_formats::probe` from the device opened here). The
 //! appliance has no udev: its /dev nodes come from devtmpfs, named as in
 //! /sys/block. The listing logic works on any sysfs-like and dev-like
 //! directory, so tests run it on fake trees of image files.
 
-#[path = "probe.rs"]
-pub(super) mod probe;
 #[cfg(test)]
 mod tests;
 
@@ -14,12 +13,13 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
+use guest_formats::probe::{self, Content, Filesystem};
+use guest_formats::FileSource;
 use protocol::types::FsEntry;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 
-use super::root::errno_reply;
-use super::GuestDaemon;
-use probe::{Content, Filesystem};
+use super::state::GuestDaemon;
+use super::util::errno_reply;
 
 const SYS_BLOCK: &str = "/sys/block";
 const DEV: &str = "/dev";
@@ -150,6 +150,7 @@ fn filesystems_in(sys_block: &Path, dev_dir: &Path) -> Result<Vec<FsEntry>, Erro
         let disk_path = dev_dir.join(&disk.name);
         for (part, number) in &disk.partitions {
             let container = File::open(&disk_path)
+                .and_then(FileSource::new)
                 .and_then(|f| probe::mbr_partition_type(&f, *number))
                 .is_ok_and(|t| t.is_some_and(probe::is_extended));
             if !container {
@@ -161,13 +162,14 @@ fn filesystems_in(sys_block: &Path, dev_dir: &Path) -> Result<Vec<FsEntry>, Erro
 }
 
 fn probe_path(path: &Path) -> std::io::Result<Content> {
-    probe::probe(&File::open(path)?)
+    probe::probe(&FileSource::new(File::open(path)?)?)
 }
 
 /// Probes a device named by the caller.
 pub(super) fn probe_device(device: &str) -> Result<Content, ErrorReply> {
     let file = File::open(device).map_err(|e| errno_reply("open", device, e))?;
-    probe::probe(&file).map_err(|e| errno_reply("read", device, e))
+    let dev = FileSource::new(file).map_err(|e| errno_reply("read", device, e))?;
+    probe::probe(&dev).map_err(|e| errno_reply("read", device, e))
 }
 
 /// The error for a device that holds no filesystem, saying what it holds.

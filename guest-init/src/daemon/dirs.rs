@@ -1,87 +1,25 @@
 //! Listing directories and looking at paths: ls, ll, readdir, find, the
 //! stat family and the is_* predicates.
 
-use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::OsStr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 
 use protocol::types::{Dirent, Pathname, StatVfs, Statns};
 use protocol::{calls, CallIo, ErrorReply};
-use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, Stat};
+use rustix::fs::{FileType, Mode, OFlags, Stat};
 
-use super::files::{check_cancel, Budget};
-use super::root::{errno_reply, Root};
-use super::GuestDaemon;
+use super::root::Root;
+use super::state::GuestDaemon;
+use super::util::{check_cancel, errno_reply, Budget};
 
+mod entries;
 mod ll;
 #[cfg(test)]
 mod tests;
 
-/// One directory entry as read.
-pub(super) struct Entry {
-    pub(super) name: OsString,
-    pub(super) ino: u64,
-    /// From d_type; `Unknown` where the filesystem does not say.
-    pub(super) ftype: FileType,
-}
-
-impl Entry {
-    pub(super) fn is_dot(&self) -> bool {
-        self.name == "." || self.name == ".."
-    }
-}
-
-/// Opens a guest directory for reading its entries (following symlinks
-/// inside the root, like opendir).
-pub(super) fn open_dir(root: &Root, path: &Pathname) -> Result<OwnedFd, ErrorReply> {
-    root.open(path, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
-}
-
-/// Opens the subdirectory `name` of `dir`, never following a symlink.
-pub(super) fn open_subdir(dir: impl AsFd, name: &OsStr) -> rustix::io::Result<OwnedFd> {
-    rustix::fs::openat(
-        dir,
-        name,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-}
-
-/// Every entry of a directory (`.` and `..` included), in the
-/// filesystem's order. `path` is for error messages.
-pub(super) fn read_entries(dir: &impl AsFd, path: &str) -> Result<Vec<Entry>, ErrorReply> {
-    let mut stream = Dir::read_from(dir).map_err(|e| errno_reply("opendir", path, e))?;
-    let mut entries = Vec::new();
-    while let Some(entry) = stream.read() {
-        let entry = entry.map_err(|e| errno_reply("readdir", path, e))?;
-        entries.push(Entry {
-            name: OsString::from_vec(entry.file_name().to_bytes().to_vec()),
-            ino: entry.ino(),
-            ftype: entry.file_type(),
-        });
-    }
-    Ok(entries)
-}
-
-/// The entry's type, from lstat where d_type did not say.
-pub(super) fn entry_type(dir: impl AsFd, entry: &Entry) -> rustix::io::Result<FileType> {
-    if entry.ftype != FileType::Unknown {
-        return Ok(entry.ftype);
-    }
-    let st = rustix::fs::statat(dir, &entry.name, AtFlags::SYMLINK_NOFOLLOW)?;
-    Ok(FileType::from_raw_mode(st.st_mode))
-}
-
-/// stat (or lstat) of a guest path.
-pub(super) fn stat_path(root: &Root, path: &Pathname, follow: bool) -> Result<Stat, ErrorReply> {
-    let flags = if follow {
-        OFlags::PATH
-    } else {
-        OFlags::PATH | OFlags::NOFOLLOW
-    };
-    let fd = root.open(path, flags, Mode::empty())?;
-    rustix::fs::fstat(&fd).map_err(|e| errno_reply("stat", path.as_str(), e))
-}
+pub(super) use entries::{entry_type, open_subdir, read_entries, Entry};
+use entries::{open_dir, stat_path};
 
 /// Names are bytes on disk; the API returns UTF-8 strings.
 fn lossy(name: &OsStr) -> String {

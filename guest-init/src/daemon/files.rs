@@ -1,6 +1,6 @@
-//! Reading and writing the contents of guest files, and the helpers the
-//! other file calls share: opening for reading without hanging on FIFOs,
-//! and keeping results under the protocol's message limit.
+//! Reading and writing the contents of guest files, and opening guest
+//! files for reading without hanging on FIFOs (shared with the other
+//! calls that read files).
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -10,78 +10,14 @@ use protocol::types::Pathname;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 use rustix::fs::{FileType, Mode, OFlags, Timestamps};
 
-use super::root::{errno_reply, invalid};
-use super::GuestDaemon;
+use super::state::GuestDaemon;
+use super::util::{check_cancel, errno_reply, invalid, too_large, Budget, CHUNK, MAX_DATA};
 
 #[cfg(test)]
 mod tests;
 
-/// The most data bytes one reply can carry: the message limit less room
-/// for the length prefix.
-pub(super) const MAX_DATA: usize = protocol::frame::MAX_PAYLOAD as usize - 16;
-
-/// Streaming calls move data in pieces of this size.
-pub(super) const CHUNK: usize = 1 << 20;
-
 /// Mode of files that write, upload… create (before the umask).
 const NEW_FILE_MODE: u32 = 0o644;
-
-pub(super) fn too_large(call: &str, path: &str, what: &str) -> ErrorReply {
-    ErrorReply::new(
-        ErrorKind::TooLarge,
-        format!(
-            "{call} {path}: {what} is over the {} MiB message limit; use download (or tar_out) instead",
-            protocol::frame::MAX_PAYLOAD >> 20
-        ),
-    )
-}
-
-pub(super) fn check_cancel(io: &dyn CallIo) -> Result<(), ErrorReply> {
-    if io.cancelled() {
-        Err(ErrorReply::cancelled())
-    } else {
-        Ok(())
-    }
-}
-
-/// Bytes of a postcard varint holding `n`.
-fn varint_len(n: usize) -> usize {
-    let bits = usize::BITS - n.leading_zeros();
-    (bits as usize).div_ceil(7).max(1)
-}
-
-/// Tracks the encoded size of a list result as it is built, so a huge
-/// directory or file fails early instead of filling the appliance's memory.
-pub(super) struct Budget<'a> {
-    used: usize,
-    call: &'a str,
-    path: &'a str,
-}
-
-impl<'a> Budget<'a> {
-    pub(super) fn new(call: &'a str, path: &'a str) -> Budget<'a> {
-        // Room for the list's own length prefix.
-        Budget {
-            used: 10,
-            call,
-            path,
-        }
-    }
-
-    /// Counts one string (or byte string) of `len` bytes.
-    pub(super) fn add(&mut self, len: usize) -> Result<(), ErrorReply> {
-        self.add_raw(len + varint_len(len))
-    }
-
-    /// Counts `bytes` encoded bytes.
-    pub(super) fn add_raw(&mut self, bytes: usize) -> Result<(), ErrorReply> {
-        self.used = self.used.saturating_add(bytes);
-        if self.used > protocol::frame::MAX_PAYLOAD as usize {
-            return Err(too_large(self.call, self.path, "the result"));
-        }
-        Ok(())
-    }
-}
 
 /// Opens a guest file for reading, following symlinks inside the root.
 /// O_NONBLOCK at open so that a FIFO nobody writes to reads as empty

@@ -1,136 +1,43 @@
 //! Inspection, as libguestfs's inspect_* calls: inspect_os mounts every
 //! filesystem read-only on a private appliance directory, recognises
 //! Linux and Windows roots (scan.rs, linux.rs, windows.rs) and keeps what
-//! it found in [`Inspection`]; the inspect_get_* calls answer from there.
-//! inspect_list_applications2 reads the package database of the guest
-//! tree the caller mounted (apps.rs, windows.rs).
+//! it found in [`types::Inspection`]; the inspect_get_* calls answer from
+//! there. inspect_list_applications2 reads the package database of the
+//! guest tree the caller mounted (apps.rs, windows.rs).
 //!
 //! Everything read comes from the guest and is hostile: files are read
 //! through `Root` (RESOLVE_IN_ROOT, so guest symlinks stay in the guest),
-//! capped in size, and parsed by bounded parsers that fail to "unknown"
-//! or an error, never a panic or a hang (hive.rs, rpm.rs and sqlite.rs
-//! are fuzzed: fuzz/fuzz_targets/registry_hive.rs, rpm_db.rs).
+//! capped in size, and parsed by the bounded parsers of `guest_formats`
+//! (registry hives, SQLite and rpm headers, fstab, os-release, package
+//! lists, ELF/PE headers), which fail to "unknown" or an error, never a
+//! panic or a hang; the hive, rpm and sqlite readers are fuzzed
+//! (fuzz/fuzz_targets/registry_hive.rs, rpm_db.rs).
+//!
+//! Module order, one way: this file (the calls) → scan → linux, windows,
+//! fstab → files, types; apps → files. `types` imports none of them.
 
 mod apps;
-mod binarch;
 mod files;
 mod fstab;
-mod hive;
-#[cfg(test)]
-mod hive_build;
 mod linux;
-mod rpm;
 mod scan;
-mod source;
-mod sqlite;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_hostile;
-#[cfg(test)]
-mod tests_parsers;
-#[cfg(test)]
-mod tests_windows;
+pub(crate) mod types;
 mod windows;
 
-use std::cmp::Ordering;
 use std::path::Path;
 
-use protocol::types::{Device, MountEntry};
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 
-use super::root::errno_reply;
-use super::GuestDaemon;
+use super::state::GuestDaemon;
+use super::util::errno_reply;
 use crate::log;
-use scan::Mounter;
+use types::Mounter;
 
 /// Where inspect_os mounts each filesystem, one numbered directory each
 /// (a tmpfs of the appliance, outside the guest tree).
 const INSPECT_DIR: &str = "/run/inspect";
-
-/// What inspection found about one OS.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct OsFacts {
-    pub(crate) os_type: String,
-    pub(crate) distro: String,
-    pub(crate) product_name: String,
-    pub(crate) major: i64,
-    pub(crate) minor: i64,
-    pub(crate) arch: String,
-    pub(crate) hostname: String,
-    pub(crate) package_format: String,
-    pub(crate) package_management: String,
-}
-
-/// One OS root and its filesystems.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OsInfo {
-    pub(crate) root: String,
-    pub(crate) facts: OsFacts,
-    /// "/" first, parents before children.
-    pub(crate) mountpoints: Vec<MountEntry>,
-    /// The root first.
-    pub(crate) filesystems: Vec<String>,
-}
-
-/// The results of the last inspect_os.
-#[derive(Debug, Default)]
-pub(crate) struct Inspection {
-    /// None until inspect_os has run.
-    roots: Option<Vec<OsInfo>>,
-}
-
-impl Inspection {
-    fn get(&self, call: &str, root: &Device) -> Result<&OsInfo, ErrorReply> {
-        let Some(roots) = &self.roots else {
-            return Err(ErrorReply::new(
-                ErrorKind::InvalidArgument,
-                format!("{call} {root}: no inspection data: call inspect_os first"),
-            ));
-        };
-        roots
-            .iter()
-            .find(|r| r.root == root.as_str())
-            .ok_or_else(|| {
-                let known: Vec<&str> = roots.iter().map(|r| r.root.as_str()).collect();
-                ErrorReply::new(
-                    ErrorKind::InvalidArgument,
-                    format!(
-                        "{call} {root}: not an OS root found by inspect_os (roots: {})",
-                        if known.is_empty() {
-                            "none".into()
-                        } else {
-                            known.join(", ")
-                        }
-                    ),
-                )
-            })
-    }
-}
-
-/// Device-name order: digit runs compare by value (sda2 < sda10).
-pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
-    fn runs(s: &str) -> Vec<(bool, u128, &str)> {
-        let mut out = Vec::new();
-        let mut rest = s;
-        while let Some(first) = rest.chars().next() {
-            let digit = first.is_ascii_digit();
-            let n = rest
-                .find(|c: char| c.is_ascii_digit() != digit)
-                .unwrap_or(rest.len());
-            let (run, tail) = rest.split_at(n);
-            let value = if digit {
-                run.parse().unwrap_or(u128::MAX)
-            } else {
-                0
-            };
-            out.push((digit, value, run));
-            rest = tail;
-        }
-        out
-    }
-    runs(a).cmp(&runs(b)).then_with(|| a.cmp(b))
-}
 
 /// inspect_os on the given devices (tests pass loop devices, a mounter
 /// and a base directory of their own).

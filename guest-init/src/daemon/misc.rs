@@ -3,7 +3,7 @@
 use protocol::types::Version;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 
-use super::GuestDaemon;
+use super::state::GuestDaemon;
 
 pub(super) fn ping_daemon(
     _d: &mut GuestDaemon,
@@ -29,11 +29,15 @@ pub(super) fn version(
 
 pub(super) fn debug(
     _d: &mut GuestDaemon,
-    _io: &mut dyn CallIo,
+    io: &mut dyn CallIo,
     args: calls::debug::Args,
 ) -> Result<String, ErrorReply> {
     let words: Vec<&str> = args.extraargs.iter().map(String::as_str).collect();
-    match crate::testhooks::run(&args.subcmd, &words) {
+    let result = crate::testhooks::run_call(&args.subcmd, &words, &|| io.cancelled());
+    if io.cancelled() {
+        return Err(ErrorReply::cancelled());
+    }
+    match result {
         Some(Ok(text)) => Ok(text),
         Some(Err(text)) => Err(ErrorReply::new(ErrorKind::Other, text)),
         None => Err(ErrorReply::new(

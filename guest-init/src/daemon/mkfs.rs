@@ -7,21 +7,18 @@
 mod run;
 mod space;
 #[cfg(test)]
-mod space_tests;
-#[cfg(test)]
 mod tests;
 mod unpack;
-#[cfg(test)]
-mod unpack_tests;
 
 use std::ffi::OsStr;
 
+use guest_formats::probe::Content;
 use protocol::{calls, CallIo, ErrorReply};
 use rustix::fs::{Mode, OFlags};
 
-use super::devices::{no_filesystem, probe::Content, probe_device};
-use super::root::{errno_reply, invalid};
-use super::GuestDaemon;
+use super::devices::{no_filesystem, probe_device};
+use super::state::GuestDaemon;
+use super::util::{errno_reply, invalid};
 use run::{failed, run, run_ok};
 
 pub(super) use space::{fstrim, zero_free_space};
@@ -79,19 +76,7 @@ fn check_label(call: &str, fstype: &str, family: Family, label: &str) -> Result<
 /// held by the kernel, as a disk whose partition is mounted is
 /// (O_EXCL on a block device fails with EBUSY then).
 fn refuse_mounted(d: &GuestDaemon, call: &str, device: &str) -> Result<(), ErrorReply> {
-    let rdev = |path: &str| {
-        rustix::fs::stat(path)
-            .ok()
-            .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFBLK)
-            .map(|st| st.st_rdev)
-    };
-    let wanted = rdev(device);
-    let ours = d
-        .mounts
-        .mounts
-        .iter()
-        .find(|m| m.device == device || (wanted.is_some() && rdev(&m.device) == wanted));
-    if let Some(m) = ours {
+    if let Some(m) = d.mounts.of_device(device) {
         return Err(ErrorReply::errno(
             libc::EBUSY,
             format!(

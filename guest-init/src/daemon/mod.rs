@@ -1,6 +1,10 @@
 //! The daemon's calls: one function per API table entry, grouped by what
 //! they work on. The `Daemon` trait impl below is only the routing table;
 //! `protocol::dispatch` decodes, validates and calls it.
+//!
+//! Modules depend one way: this routing table → the call modules → the
+//! daemon's state (`state`), the guest tree (`root`) and the shared
+//! reply helpers (`util`); none of those imports a call module.
 
 mod archive;
 mod devices;
@@ -14,34 +18,14 @@ mod ops;
 mod parts;
 pub(crate) mod root;
 mod search;
+mod state;
 #[cfg(test)]
-pub(crate) mod test_fs;
+pub(crate) mod tests;
+mod util;
 
 use protocol::{calls, CallIo, Daemon, ErrorReply};
 
-use mount::MountTable;
-use root::Root;
-
-/// The daemon's state: where the guest tree is and what is mounted.
-pub(crate) struct GuestDaemon {
-    pub(crate) root: Root,
-    pub(crate) mounts: MountTable,
-    /// Set by internal_poweroff; acted on once its reply is sent.
-    pub(crate) poweroff_requested: bool,
-    /// What the last inspect_os found.
-    pub(crate) inspection: inspect::Inspection,
-}
-
-impl GuestDaemon {
-    pub(crate) fn new(root: Root) -> GuestDaemon {
-        GuestDaemon {
-            root,
-            mounts: MountTable::default(),
-            poweroff_requested: false,
-            inspection: inspect::Inspection::default(),
-        }
-    }
-}
+pub(crate) use state::GuestDaemon;
 
 type Reply<T> = Result<T, ErrorReply>;
 

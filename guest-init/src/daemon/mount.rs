@@ -7,6 +7,7 @@
 //! appliance has no blkid (and no udev: /dev is devtmpfs).
 
 mod options;
+pub(crate) mod table;
 #[cfg(test)]
 mod tests;
 
@@ -14,61 +15,19 @@ use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
+use guest_formats::probe::Content;
 use protocol::types::{Device, MountEntry, Pathname};
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
-use super::devices::{no_filesystem, probe::Content, probe_device};
-use super::root::{errno_reply, fd_path, invalid};
-use super::GuestDaemon;
+use super::devices::{no_filesystem, probe_device};
+use super::root::fd_path;
+use super::state::GuestDaemon;
+use super::util::{errno_reply, invalid};
 use options::{kernel_types, parse_options};
-
-/// One mount the daemon made.
-pub(crate) struct MountRecord {
-    pub(crate) device: String,
-    /// Mountpoint in the guest tree ("/", "/boot").
-    pub(crate) mountpoint: String,
-    /// Where that is in the appliance ("/sysroot/boot").
-    pub(crate) appliance_path: PathBuf,
-}
-
-/// What the daemon has mounted, in mount order.
-#[derive(Default)]
-pub(crate) struct MountTable {
-    pub(crate) mounts: Vec<MountRecord>,
-}
-
-impl MountTable {
-    pub(crate) fn root_mounted(&self) -> bool {
-        self.mounts.iter().any(|m| m.mountpoint == "/")
-    }
-
-    /// Records a mount made outside the daemon (test fixtures).
-    #[cfg(test)]
-    pub(crate) fn record_for_tests(&mut self, device: &str, mountpoint: &str, at: &Path) {
-        self.mounts.push(MountRecord {
-            device: device.to_owned(),
-            mountpoint: mountpoint.to_owned(),
-            appliance_path: at.to_path_buf(),
-        });
-    }
-
-    /// The record of a device, by name or by device number.
-    fn by_device(&self, device: &str) -> Option<usize> {
-        let rdev = |path: &str| {
-            rustix::fs::stat(path)
-                .ok()
-                .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFBLK)
-                .map(|st| st.st_rdev)
-        };
-        let wanted = rdev(device);
-        self.mounts
-            .iter()
-            .position(|m| m.device == device || (wanted.is_some() && rdev(&m.device) == wanted))
-    }
-}
+use table::MountRecord;
 
 fn busy(message: String) -> ErrorReply {
     ErrorReply::errno(libc::EBUSY, message)

@@ -6,12 +6,12 @@ use protocol::{calls, CallIo, ErrorReply};
 use rustix::fs::{AtFlags, Gid, Mode, OFlags, Timespec, Timestamps, Uid};
 use rustix::io::Errno;
 
-use super::root::{errno_reply, fd_path, invalid, split_last, Root};
-use super::GuestDaemon;
+use super::root::{fd_path, split_last, Root};
+use super::state::GuestDaemon;
+use super::util::{errno_reply, invalid};
 
+mod contents;
 mod copy;
-#[cfg(test)]
-mod escape_tests;
 mod remove;
 #[cfg(test)]
 mod tests;

@@ -14,54 +14,13 @@ mod mbr_table;
 #[cfg(test)]
 mod tests;
 
-use protocol::types::Partition as PartEntry;
 use protocol::{calls, CallIo, ErrorReply};
 
-use super::root::invalid;
-use super::GuestDaemon;
-use disk::{Disk, Kind};
+use super::state::GuestDaemon;
+use super::util::invalid;
+use disk::{Disk, Kind, Prlogex};
 
 type Reply<T> = Result<T, ErrorReply>;
-
-/// `prlogex` of part_add.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Prlogex {
-    Primary,
-    Extended,
-    Logical,
-}
-
-impl Prlogex {
-    fn parse(s: &str) -> Reply<Prlogex> {
-        match s {
-            "p" | "primary" => Ok(Prlogex::Primary),
-            "e" | "extended" => Ok(Prlogex::Extended),
-            "l" | "logical" => Ok(Prlogex::Logical),
-            other => Err(invalid(format!(
-                "part_add: prlogex {other:?}: use p (primary), e (extended) or l (logical)"
-            ))),
-        }
-    }
-}
-
-/// A partition as part_list gives it: bytes, end inclusive.
-fn entry(disk: &Disk, number: u64, first: u64, last: u64) -> Reply<PartEntry> {
-    let bytes = |v: Option<u64>| {
-        v.and_then(|v| i64::try_from(v).ok())
-            .ok_or_else(|| disk.bad_table(format!("partition {number} lies beyond any disk")))
-    };
-    let sectors = last.checked_sub(first).and_then(|s| s.checked_add(1));
-    Ok(PartEntry {
-        part_num: bytes(Some(number))?,
-        part_start: bytes(first.checked_mul(disk.sector))?,
-        part_end: bytes(
-            last.checked_add(1)
-                .and_then(|s| s.checked_mul(disk.sector))
-                .and_then(|b| b.checked_sub(1)),
-        )?,
-        part_size: bytes(sectors.and_then(|s| s.checked_mul(disk.sector)))?,
-    })
-}
 
 /// A partition number argument.
 fn partnum(call: &str, n: i64) -> Reply<u32> {

@@ -15,30 +15,17 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use protocol::types::Pathname;
-use protocol::{ErrorKind, ErrorReply};
+use protocol::ErrorReply;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
+
+use super::util::{errno_reply, invalid};
 
 /// Where the guest tree is mounted in the appliance.
 pub(crate) const SYSROOT: &str = "/sysroot";
 
 pub(crate) struct Root {
     path: PathBuf,
-}
-
-/// A failed system call on a guest path, as the host will see it:
-/// `open /etc/x: No such file or directory`, with the errno.
-pub(crate) fn errno_reply(op: &str, path: &str, e: impl Into<std::io::Error>) -> ErrorReply {
-    let e: std::io::Error = e.into();
-    let errno = e.raw_os_error().unwrap_or(libc::EIO);
-    let text = std::io::Error::from_raw_os_error(errno).to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    ErrorReply::errno(errno, format!("{op} {path}: {text}"))
-}
-
-/// Errors that are the caller's argument, not a system call.
-pub(crate) fn invalid(message: impl Into<String>) -> ErrorReply {
-    ErrorReply::new(ErrorKind::InvalidArgument, message)
 }
 
 impl Root {

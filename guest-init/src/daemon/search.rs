@@ -8,9 +8,9 @@ use protocol::types::Pathname;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 use sha2::Digest;
 
-use super::files::{check_cancel, open_read, Budget, CHUNK, MAX_DATA};
-use super::root::{errno_reply, invalid};
-use super::GuestDaemon;
+use super::files::open_read;
+use super::state::GuestDaemon;
+use super::util::{check_cancel, errno_reply, invalid, Budget, CHUNK, MAX_DATA};
 
 #[cfg(test)]
 mod tests;

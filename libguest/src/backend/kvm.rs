@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vmm::{Channel, ChannelError, ConsoleLog, ExitReason, Vm, VmConfig};
+use vmm::{Channel, ChannelError, ConsoleLog, ExitReason, KillSwitch, Vm, VmConfig};
 
-use super::{Appliance, ChannelIo, LaunchSpec, CHANNEL_PORT};
+use super::{Appliance, ChannelIo, Kill, LaunchSpec, CHANNEL_PORT};
 use crate::error::Result;
 
 pub(crate) struct KvmAppliance {
@@ -14,11 +14,14 @@ pub(crate) struct KvmAppliance {
 }
 
 pub(crate) fn launch(spec: &LaunchSpec<'_>) -> Result<KvmAppliance> {
-    let mut config = VmConfig::new(spec.kernel.clone(), spec.cmdline.clone());
-    config.initramfs = Some(spec.initramfs.clone());
+    let mut config = VmConfig::new(spec.kernel.name.clone(), spec.cmdline.clone());
+    config.kernel_image = Some(spec.kernel.bytes.clone());
+    config.initramfs = Some(spec.initramfs.name.clone());
+    config.initramfs_image = Some(spec.initramfs.bytes.clone());
     config.mem_mib = spec.mem_mib;
     config.vcpus = spec.vcpus;
     config.console_file = spec.console_file.clone();
+    config.console_file_limit = spec.console_file_limit;
     config.disks = spec.drives.iter().map(|d| d.backend.clone()).collect();
     config.channel = Some(CHANNEL_PORT.to_owned());
     let vm = Vm::start(&config)?;
@@ -40,6 +43,10 @@ impl Appliance for KvmAppliance {
         self.channel.clone()
     }
 
+    fn kill_switch(&self) -> Arc<dyn Kill> {
+        Arc::new(KvmKill(self.vm.kill_switch()))
+    }
+
     fn exit_count(&self) -> Option<u64> {
         Some(self.vm.exit_count())
     }
@@ -54,15 +61,25 @@ impl Appliance for KvmAppliance {
     }
 }
 
+struct KvmKill(KillSwitch);
+
+impl Kill for KvmKill {
+    fn kill(&self) {
+        self.0.kill();
+    }
+}
+
 /// The channel port's rings, read and written from the caller's thread.
 struct KvmChannel(Channel);
 
-/// Waits on the channel are bounded by the appliance's life (a stopped VM
-/// closes the channel), not by a clock.
-fn far_future() -> Instant {
-    let now = Instant::now();
-    now.checked_add(Duration::from_secs(100 * 365 * 86_400))
-        .unwrap_or(now)
+/// A wait without a deadline is bounded by the appliance's life (a
+/// stopped or killed VM closes the channel).
+fn until(deadline: Option<Instant>) -> Instant {
+    deadline.unwrap_or_else(|| {
+        let now = Instant::now();
+        now.checked_add(Duration::from_secs(100 * 365 * 86_400))
+            .unwrap_or(now)
+    })
 }
 
 fn io_error(e: ChannelError) -> std::io::Error {
@@ -75,12 +92,12 @@ fn io_error(e: ChannelError) -> std::io::Error {
 }
 
 impl ChannelIo for KvmChannel {
-    fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf, far_future()).map_err(io_error)
+    fn read(&self, buf: &mut [u8], deadline: Option<Instant>) -> std::io::Result<usize> {
+        self.0.read(buf, until(deadline)).map_err(io_error)
     }
 
-    fn write_all(&self, data: &[u8]) -> std::io::Result<()> {
-        self.0.write_all(data, far_future()).map_err(io_error)
+    fn write_all(&self, data: &[u8], deadline: Option<Instant>) -> std::io::Result<()> {
+        self.0.write_all(data, until(deadline)).map_err(io_error)
     }
 
     fn close(&self) {

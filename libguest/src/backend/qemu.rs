@@ -6,11 +6,12 @@
 
 mod args;
 mod channel;
+mod json;
 mod process;
 #[cfg(test)]
 mod tests;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -18,10 +19,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vmm::{ConsoleLog, ConsoleRecorder, ExitReason};
+use vmm::{ConsoleFile, ConsoleLog, ConsoleRecorder, ExitReason};
 
-use super::{Appliance, ChannelIo, LaunchSpec};
+use super::{Appliance, ChannelIo, Kill, LaunchSpec};
 use crate::error::{Error, Result};
+use appliance::BootImage;
 use channel::SocketChannel;
 use process::Process;
 
@@ -36,8 +38,9 @@ pub(crate) struct QemuAppliance {
     /// qemu's stdin: the guest's serial input.
     stdin: UnixStream,
     process: Process,
-    /// Scratch disks and qemu's TMPDIR (snapshot=on overlays); removed
-    /// once the guest runs, or when the appliance goes.
+    /// qemu's TMPDIR (it should write nothing there: overlays and scratch
+    /// disks are descriptors); removed once the guest runs, or when the
+    /// appliance goes.
     _dir: tempfile::TempDir,
 }
 
@@ -49,8 +52,9 @@ pub(crate) fn launch(spec: &LaunchSpec<'_>) -> Result<QemuAppliance> {
 }
 
 fn io_error(what: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Qemu {
-        reason: format!("{what}: {e}"),
+    move |source| Error::QemuIo {
+        what: what.into(),
+        source,
     }
 }
 
@@ -59,20 +63,17 @@ fn launch_with(spec: &LaunchSpec<'_>, qemu: PathBuf) -> Result<QemuAppliance> {
         .prefix("libguest-qemu-")
         .tempdir()
         .map_err(io_error("creating a temporary directory"))?;
-    let drives = args::resolve_drives(spec.drives, dir.path())?;
-    let console_file = match &spec.console_file {
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|source| vmm::Error::ConsoleFile {
+    let resolved = args::resolve_drives(spec.drives)?;
+    let console_file =
+        match &spec.console_file {
+            Some(path) => Some(ConsoleFile::open(path, spec.console_file_limit).map_err(
+                |source| vmm::Error::ConsoleFile {
                     path: path.clone(),
                     source,
-                })?,
-        ),
-        None => None,
-    };
+                },
+            )?),
+            None => None,
+        };
     let console = ConsoleRecorder::new(CONSOLE_CAPACITY, console_file);
     let (ours, theirs) = UnixStream::pair().map_err(io_error("creating the channel socket"))?;
     let (stdin, qemu_stdin) =
@@ -85,13 +86,21 @@ fn launch_with(spec: &LaunchSpec<'_>, qemu: PathBuf) -> Result<QemuAppliance> {
             .try_clone()
             .map_err(io_error("duplicating the channel socket"))?;
     }
+    // qemu reads the kernel and initramfs by name: it gets sealed
+    // in-memory copies of the checked bytes, as /proc/self/fd/N of
+    // descriptors it inherits, so the names it opens lead nowhere else.
+    // (A private copy on disk would cost a write and a cleanup; the
+    // memfd is freed when qemu exits.)
+    let kernel_fd = boot_fd(&spec.kernel)?;
+    let initramfs_fd = boot_fd(&spec.initramfs)?;
+    let (kernel, initramfs) = (proc_fd_path(&kernel_fd), proc_fd_path(&initramfs_fd));
     let argv = args::command_line(&args::Machine {
-        kernel: &spec.kernel,
-        initramfs: &spec.initramfs,
+        kernel: &kernel,
+        initramfs: &initramfs,
         cmdline: &spec.cmdline,
         mem_mib: spec.mem_mib,
         vcpus: spec.vcpus,
-        drives: &drives,
+        drives: &resolved.drives,
         channel_fd: std::os::fd::AsRawFd::as_raw_fd(&theirs),
     });
     tracing::debug!(qemu = %qemu.display(), ?argv, "starting qemu");
@@ -104,6 +113,11 @@ fn launch_with(spec: &LaunchSpec<'_>, qemu: PathBuf) -> Result<QemuAppliance> {
         // Out of the terminal's process group: a Ctrl-C meant for the
         // caller must not kill the appliance under it.
         .process_group(0);
+    // qemu opens the drives' files through these (see args::QemuNode), and
+    // the kernel and initramfs through /proc/self/fd/N of the memfds.
+    let mut inherited = resolved.fds;
+    inherited.extend([kernel_fd, initramfs_fd]);
+    args::inherit_fds(&mut cmd, inherited);
     // Once qemu holds every image open, the names can go: nothing is left
     // behind even if this process is killed later.
     let tmp = dir.path().to_path_buf();
@@ -123,12 +137,31 @@ fn launch_with(spec: &LaunchSpec<'_>, qemu: PathBuf) -> Result<QemuAppliance> {
     })
 }
 
+/// A sealed in-memory copy of `image` at a descriptor above stdio (a
+/// caller without stdio would see 0-2 become qemu's stdio).
+fn boot_fd(image: &BootImage) -> Result<OwnedFd> {
+    let copy = |source| Error::QemuIo {
+        what: format!("copying {} for qemu", image.name.display()),
+        source,
+    };
+    let fd = image.sealed_memfd().map_err(copy)?;
+    if fd.as_raw_fd() < 3 {
+        // try_clone returns a descriptor >= 3.
+        return fd.try_clone().map_err(copy);
+    }
+    Ok(fd)
+}
+
+fn proc_fd_path(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
 impl QemuAppliance {
     /// Types `bytes` on the guest's serial console (guest-init's console
     /// control loop reads it).
     #[allow(dead_code, reason = "for Guest's console commands; tests use it now")]
     pub(crate) fn send_console_input(&self, bytes: &[u8]) -> std::io::Result<()> {
-        channel::send_all(&self.stdin, bytes)
+        channel::send_all(&self.stdin, bytes, None)
     }
 
     #[cfg(test)]
@@ -144,6 +177,13 @@ impl Appliance for QemuAppliance {
 
     fn channel(&self) -> Arc<dyn ChannelIo> {
         self.channel.clone()
+    }
+
+    fn kill_switch(&self) -> Arc<dyn Kill> {
+        Arc::new(QemuKill {
+            process: self.process.killer(),
+            channel: self.channel.clone(),
+        })
     }
 
     fn exit_count(&self) -> Option<u64> {
@@ -166,6 +206,18 @@ impl Appliance for QemuAppliance {
 
     fn name(&self) -> &'static str {
         "tcg"
+    }
+}
+
+struct QemuKill {
+    process: process::Killer,
+    channel: Arc<SocketChannel>,
+}
+
+impl Kill for QemuKill {
+    fn kill(&self) {
+        self.channel.close();
+        self.process.kill();
     }
 }
 

@@ -1,8 +1,11 @@
 //! Every API call as a command (`ls /etc`, `tar-out /etc etc.tar
 //! compress:gzip`), generated from the API table: what the `libguest`
 //! CLI and its shell run. Streaming calls take a host file, `-` for
-//! stdin/stdout.
+//! stdin / the output writer. Results and `-` downloads go to the writer
+//! the caller passes: the CLI passes one that escapes guest text on a
+//! terminal ([`TerminalEscaper`]).
 
+mod escape;
 mod print;
 mod words;
 
@@ -16,6 +19,7 @@ use protocol::{CallInfo, CALLS};
 use crate::connection::Stream;
 use crate::error::{Error, Result};
 use crate::guest::Guest;
+pub use escape::{escape_for_terminal, needs_escape, TerminalEscaper};
 pub use print::Print;
 pub use words::{FromWord, Words};
 
@@ -69,10 +73,8 @@ fn open_source(call: &'static str, path: &str) -> Result<Box<dyn std::io::Read>>
 }
 
 fn open_sink(call: &'static str, path: &str) -> Result<Box<dyn Write>> {
-    if path == "-" {
-        return Ok(Box::new(std::io::stdout().lock()));
-    }
-    std::fs::File::create(path)
+    // Never through a symlink to a regular file (it may come from the guest).
+    crate::transfer::create_output(std::path::Path::new(path))
         .map(|f| Box::new(std::io::BufWriter::with_capacity(1 << 20, f)) as Box<dyn Write>)
         .map_err(|e| host_error(call, format!("cannot create {path}"), e))
 }
@@ -102,7 +104,11 @@ macro_rules! run_call {
             $($opt: $w.opt::<$oty>(stringify!($opt)).map_err(|m| usage_error(calls::$name::NAME, m))?,)*
         };
         let host: String = $w.next("HOSTFILE").map_err(|m| usage_error(calls::$name::NAME, m))?;
-        let mut sink = open_sink(calls::$name::NAME, &host)?;
+        // `-` is the caller's output, as every other command's result.
+        let mut sink: Box<dyn Write + '_> = match host.as_str() {
+            "-" => Box::new(&mut *$out),
+            _ => open_sink(calls::$name::NAME, &host)?,
+        };
         let () = $g.call(calls::$name::META, &args, Stream::Out(&mut sink))?;
         sink.flush().map_err(|e| host_error(calls::$name::NAME, format!("writing {host}"), e))
     }};

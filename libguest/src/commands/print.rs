@@ -1,4 +1,7 @@
-//! Results as text, as guestfish prints them.
+//! Results as text, as guestfish prints them: the guest's bytes as they
+//! are. What reaches a terminal is escaped by the writer they are printed
+//! to (`TerminalEscaper`, which the CLI puts in front of a terminal), so
+//! every result takes the same path and none can skip the escaping.
 
 use std::io::{self, Write};
 

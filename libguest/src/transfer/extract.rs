@@ -1,43 +1,40 @@
 //! Extracts a hostile tar stream into a directory (the `copy_out` side).
 //!
 //! The tar crate parses the stream; this module decides what reaches the
-//! filesystem, because `tar::Entry::unpack_in` alone is not strict enough
-//! here (see the `tar_crate_*` tests in `tests_hostile.rs`): it silently
-//! skips `..` entries, silently rewrites `/abs/path` to `abs/path`, creates
-//! device and FIFO entries as regular files, and buffers GNU long names and
-//! pax headers whole, however large. Policy:
+//! filesystem, because `tar::Entry::unpack_in` is not strict enough here
+//! (see the `tar_crate_*` tests in `tests_hostile.rs`): it silently skips
+//! `..` entries, rewrites `/abs/path` to `abs/path`, creates device and FIFO
+//! entries as regular files, resolves paths by name (so a directory swapped
+//! for a link mid-extraction is followed), and reads sparse holes as zeros.
+//! Policy:
 //!
 //! - entry and hard-link paths must be relative without `..`, else the
 //!   extraction stops with [`TransferError::Refused`];
-//! - every directory above an entry must be a real directory (checked with
-//!   `lstat`, created if missing): a symlink there, whether made by an earlier
-//!   entry or already in the destination, is refused even when it points
-//!   inside, so nothing is ever written through a symlink;
+//! - every directory is reached from the destination's descriptor without
+//!   following links (tree.rs); a link on the way is refused even when it
+//!   points inside, so nothing is ever written through one;
 //! - files are created fresh (`O_CREAT|O_EXCL|O_NOFOLLOW`) after unlinking
-//!   whatever non-directory was there, so neither a symlink nor a hard link
-//!   in place can be written through;
-//! - modes keep only the permission bits, owners are never changed, mtimes
-//!   are kept; a directory gets its mode and mtime once the archive has moved
-//!   past its contents, so a read-only directory can still be filled;
-//! - the headers of one entry may use at most [`METADATA_LIMIT`] bytes and
-//!   file data is streamed through a fixed buffer (holes are kept sparse).
-//!
-//! The checks are done just before each operation; they hold against the
-//! archive (which cannot act between them), not against another local
-//! process renaming things inside the destination at the same moment.
+//!   whatever non-directory was there (leaves.rs), so neither a symlink nor
+//!   a hard link in place can be written through;
+//! - modes: see [`UnpackOptions::keep_modes`]; a directory made here gets
+//!   its mode and mtime once the archive has moved past its contents (so a
+//!   read-only one can still be filled), one that was there keeps both;
+//! - the headers of one entry may use at most [`METADATA_LIMIT`] bytes, file
+//!   data goes through a fixed buffer, holes stay holes and sparse entries
+//!   cost their stored data only (sparse.rs).
 
-use std::fs::{self, DirBuilder, FileTimes, OpenOptions, Permissions};
 use std::io::{self, Read};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 use tar::EntryType;
 
-use super::paths::{extract_err, prepare_leaf, refused, relative, shown, walk_dirs};
-use super::stream::{copy_sparse, Budget, Budgeted, CopyError};
-use super::{display_name, TransferError};
+use super::paths::{extract_err, refused, relative, shown};
+use super::sparse::{self, SparseMap};
+use super::stream::{CrateSide, Direct, Stream};
+use super::tree::{Origin, Tree};
+use super::{display_name, StopCheck, TransferError, UnpackOptions};
 
 /// Most bytes the tar crate may read to produce one entry: its header blocks,
 /// GNU long name/link and pax records (which it holds in memory) and sparse
@@ -56,49 +53,60 @@ pub struct UnpackSummary {
     pub symlinks: u64,
     /// Device, FIFO and unknown-type entries, which are not created.
     pub skipped_special: u64,
-    /// Bytes of regular file content written (holes included).
+    /// Apparent bytes of the regular files written (holes included).
     pub bytes: u64,
 }
 
-/// Extracts the tar stream `reader` into `dest_dir`, which must exist and be
-/// a directory. Stops at the first entry that is refused or fails; what was
-/// extracted before it stays.
+/// [`unpack_into_opts`] with the default options: `dest_dir` must exist.
 pub fn unpack_into(reader: impl Read, dest_dir: &Path) -> Result<UnpackSummary, TransferError> {
-    match fs::metadata(dest_dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(bad_dest(dest_dir, "it is not a directory".into())),
-        Err(e) => return Err(bad_dest(dest_dir, e.to_string())),
-    }
-    let budget = Rc::new(Budget::default());
-    let mut archive = tar::Archive::new(Budgeted {
-        inner: reader,
-        budget: Rc::clone(&budget),
-    });
-    // The defaults already, spelled out because they are the policy: never
-    // chown, never set xattrs (security.capability), drop setuid bits.
-    archive.set_preserve_ownerships(false);
-    archive.set_unpack_xattrs(false);
-    archive.set_preserve_permissions(false);
-    archive.set_preserve_mtime(true);
+    unpack_into_opts(reader, dest_dir, &UnpackOptions::default())
+}
+
+/// Extracts the tar stream `reader` into `dest`, a directory that is not a
+/// symbolic link (its parent is followed as given) and that must exist
+/// unless [`UnpackOptions::create_dest`]. Stops at the first entry that is
+/// refused or fails; what was extracted before it stays.
+pub fn unpack_into_opts(
+    reader: impl Read,
+    dest: &Path,
+    opts: &UnpackOptions,
+) -> Result<UnpackSummary, TransferError> {
+    let tree = Tree::open(dest, opts.create_dest)?;
+    let stream = Stream::new(reader);
+    let mut archive = tar::Archive::new(CrateSide(Rc::clone(&stream)));
     let mut last = String::from("(start of archive)");
     let mut entries = archive.entries().map_err(|source| TransferError::Archive {
         after: last.clone(),
         source,
     })?;
     let mut un = Unpacker {
-        dest: dest_dir,
+        tree,
+        keep_modes: opts.keep_modes,
+        max_sparse_size: opts.max_sparse_size,
         summary: UnpackSummary::default(),
         open: Vec::new(),
         buf: vec![0; COPY_BUF],
+        ticker: Ticker {
+            processed: 0,
+            stop: opts.stop.clone(),
+        },
     };
     loop {
-        budget.left.set(Some(METADATA_LIMIT));
+        if un.ticker.tick(0) {
+            return Err(TransferError::Stopped { after: last });
+        }
+        stream.begin_headers(METADATA_LIMIT);
         let next = entries.next();
-        budget.left.set(None);
+        stream.end_headers();
+        if stream.credit() != 0 && !matches!(next, Some(Err(_))) {
+            // The crate skipped less than was read past it: the sparse map
+            // and the crate disagree. Nothing after this can be trusted.
+            return Err(archive_err(&last, "sparse data does not match its entry"));
+        }
         let mut entry = match next {
             None => break,
             Some(Ok(entry)) => entry,
-            Some(Err(_)) if budget.hit.get() => {
+            Some(Err(_)) if stream.hit_budget() => {
                 return Err(TransferError::MetadataTooLarge {
                     after: last,
                     limit: METADATA_LIMIT,
@@ -112,17 +120,54 @@ pub fn unpack_into(reader: impl Read, dest_dir: &Path) -> Result<UnpackSummary, 
             }
         };
         let name = display_name(&entry.path_bytes());
-        un.entry(&mut entry, &name)?;
-        // Drain what was not read (data of a skipped entry) here, outside the
-        // budget, so that the next `next()` reads headers only.
-        io::copy(&mut entry, &mut io::sink()).map_err(|source| TransferError::Archive {
-            after: name.clone(),
-            source,
+        let sparse = if entry.header().entry_type().is_gnu_sparse() {
+            let ext = stream
+                .recorded_from(entry.raw_header_position() + 512)
+                .unwrap_or_default();
+            Some(sparse::gnu_map(entry.header(), &ext).map_err(|r| refused(&name, r))?)
+        } else {
+            None
+        };
+        un.entry(&mut entry, &name, sparse.as_ref(), &stream)?;
+        // Drain what was not read (data of a skipped entry) here, outside
+        // the header budget; sparse data past the crate, never through it.
+        let drained = match &sparse {
+            Some(map) => {
+                let left = map.stored.saturating_sub(stream.credit());
+                un.drain(&mut Direct {
+                    stream: &stream,
+                    left,
+                })
+            }
+            None => un.drain(&mut entry),
+        };
+        drained.map_err(|e| match e {
+            None => TransferError::Stopped {
+                after: name.clone(),
+            },
+            Some(source) => TransferError::Archive {
+                after: name.clone(),
+                source,
+            },
         })?;
         last = name;
     }
     un.close_dirs(None)?;
     Ok(un.summary)
+}
+
+/// Counts the entry data processed and asks the stop check.
+pub(super) struct Ticker {
+    processed: u64,
+    stop: Option<StopCheck>,
+}
+
+impl Ticker {
+    /// Whether to stop, after `n` more bytes.
+    pub(super) fn tick(&mut self, n: u64) -> bool {
+        self.processed += n;
+        self.stop.as_ref().is_some_and(|stop| stop(self.processed))
+    }
 }
 
 /// A directory whose mode and mtime wait until the archive has left it.
@@ -132,21 +177,37 @@ struct DirFix {
     mtime: Option<SystemTime>,
 }
 
-struct Unpacker<'d> {
-    dest: &'d Path,
-    summary: UnpackSummary,
-    /// The directories the archive is inside, outermost first. Archives list
-    /// a directory's contents right after it, so this is bounded by the
-    /// depth of the tree (and PATH_MAX), not by its size.
+pub(super) struct Unpacker {
+    pub(super) tree: Tree,
+    pub(super) keep_modes: bool,
+    pub(super) max_sparse_size: u64,
+    pub(super) summary: UnpackSummary,
+    /// The directories made here that the archive is inside, outermost
+    /// first. Archives list a directory's contents right after it, so this
+    /// is bounded by the depth of the tree, not by its size.
     open: Vec<DirFix>,
-    buf: Vec<u8>,
+    pub(super) buf: Vec<u8>,
+    pub(super) ticker: Ticker,
 }
 
-impl Unpacker<'_> {
+impl Unpacker {
+    /// The permission bits an entry with `mode` gets: exactly its own with
+    /// `keep_modes`, else without group/other write (the umask is applied
+    /// at creation, or by `Origin::Created`).
+    pub(super) fn wanted_mode(&self, mode: u32) -> u32 {
+        if self.keep_modes {
+            mode & 0o777
+        } else {
+            mode & 0o755
+        }
+    }
+
     fn entry<R: Read>(
         &mut self,
-        entry: &mut tar::Entry<'_, R>,
+        entry: &mut tar::Entry<'_, CrateSide<R>>,
         name: &str,
+        sparse: Option<&SparseMap>,
+        stream: &Stream<R>,
     ) -> Result<(), TransferError> {
         let kind = entry.header().entry_type();
         if matches!(
@@ -166,25 +227,18 @@ impl Unpacker<'_> {
         let rel = relative(&raw, name, "path")?;
         self.close_dirs(Some(&rel))?;
         let header = entry.header();
-        let mode = header.mode().ok().map(|m| m & 0o777);
+        let mode = header.mode().ok();
         let mtime = header.mtime().ok().and_then(to_system_time);
         // Old (v7) archives mark directories with a trailing slash only.
         let slash_dir = kind.is_file() && entry.path_bytes().ends_with(b"/");
         match kind {
             _ if kind.is_dir() || slash_dir => self.dir(&rel, name, mode.unwrap_or(0o755), mtime),
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                self.file(entry, &rel, name, mode.unwrap_or(0o644), mtime)
+                let (mode, size) = (mode.unwrap_or(0o644), entry.size());
+                let sparse = sparse.map(|m| (m, stream));
+                self.file(entry, size, &rel, name, mode, mtime, sparse)
             }
-            EntryType::Symlink => {
-                let path = prepare_leaf(self.dest, &rel, name)?;
-                // The crate's own unpack: symlink(2) plus lutimes. The link
-                // may point anywhere; nothing is ever written through it.
-                entry
-                    .unpack(&path)
-                    .map_err(|e| extract_err(name, &path, e))?;
-                self.summary.symlinks += 1;
-                Ok(())
-            }
+            EntryType::Symlink => self.symlink(entry, &rel, name, mtime),
             EntryType::Link => self.hard_link(entry, &rel, name),
             _ => {
                 if !matches!(kind, EntryType::Char | EntryType::Block | EntryType::Fifo) {
@@ -207,124 +261,38 @@ impl Unpacker<'_> {
         mode: u32,
         mtime: Option<SystemTime>,
     ) -> Result<(), TransferError> {
-        if rel.as_os_str().is_empty() {
-            // `./`: the destination itself, whose mode is not ours to change.
-            return Ok(());
+        let want = self.wanted_mode(mode);
+        // Owner-writable until close_dirs, so the entries inside fit; with
+        // the umask applied, so nothing is ever more open than it allows.
+        let create = if self.keep_modes { 0o700 } else { want | 0o700 };
+        match self.tree.entry_dir(rel, create, name)? {
+            // Not ours: `./` of an existing destination, or a directory that
+            // was there (a 0700 `.ssh` stays 0700).
+            Origin::Existing => {}
+            Origin::Created(made) => self.open.push(DirFix {
+                rel: rel.to_path_buf(),
+                mode: if self.keep_modes { want } else { made & want },
+                mtime,
+            }),
         }
-        walk_dirs(self.dest, rel, name, true)?;
-        let path = self.dest.join(rel);
-        match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(refused(
-                    name,
-                    format!("`{}` exists and is not a directory", shown(rel)),
-                ))
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // Owner-writable until close_dirs, so the entries inside fit.
-                DirBuilder::new()
-                    .mode(0o700)
-                    .create(&path)
-                    .map_err(|e| extract_err(name, &path, e))?;
-            }
-            Err(e) => return Err(extract_err(name, &path, e)),
+        if !rel.as_os_str().is_empty() {
+            self.summary.dirs += 1;
         }
-        self.open.push(DirFix {
-            rel: rel.to_path_buf(),
-            mode,
-            mtime,
-        });
-        self.summary.dirs += 1;
         Ok(())
     }
 
-    fn file<R: Read>(
-        &mut self,
-        entry: &mut tar::Entry<'_, R>,
-        rel: &Path,
-        name: &str,
-        mode: u32,
-        mtime: Option<SystemTime>,
-    ) -> Result<(), TransferError> {
-        let path = prepare_leaf(self.dest, rel, name)?;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| extract_err(name, &path, e))?;
-        let written = copy_sparse(entry, &mut file, &mut self.buf).map_err(|e| match e {
-            CopyError::Read(source) => TransferError::Archive {
-                after: name.to_owned(),
-                source,
-            },
-            CopyError::Write(e) => extract_err(name, &path, e),
-        })?;
-        // A sparse entry's size is its stored data, not the file's length.
-        if entry.header().entry_type() != EntryType::GNUSparse && written != entry.size() {
-            return Err(TransferError::Archive {
-                after: name.to_owned(),
-                source: io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("entry data cut short ({written} of {} bytes)", entry.size()),
-                ),
-            });
-        }
-        file.set_permissions(Permissions::from_mode(mode))
-            .map_err(|e| extract_err(name, &path, e))?;
-        if let Some(t) = mtime {
-            file.set_times(FileTimes::new().set_accessed(t).set_modified(t))
-                .map_err(|e| extract_err(name, &path, e))?;
-        }
-        self.summary.files += 1;
-        self.summary.bytes += written;
-        Ok(())
-    }
-
-    fn hard_link<R: Read>(
-        &mut self,
-        entry: &tar::Entry<'_, R>,
-        rel: &Path,
-        name: &str,
-    ) -> Result<(), TransferError> {
-        let target = entry
-            .link_name()
-            .map_err(|e| refused(name, format!("its link target is unusable ({e})")))?
-            .ok_or_else(|| refused(name, "it is a hard link without a target".into()))?;
-        let target = relative(&target, name, "hard-link target")?;
-        if target.as_os_str().is_empty() || target == rel {
-            return Err(refused(
-                name,
-                "it is a hard link to itself or to the destination".into(),
-            ));
-        }
-        // The target must be in the tree already, reached without symlinks.
-        walk_dirs(self.dest, &target, name, false)?;
-        let target_path = self.dest.join(&target);
-        match fs::symlink_metadata(&target_path) {
-            Ok(m) if !m.is_dir() => {}
-            Ok(_) => {
-                return Err(refused(
-                    name,
-                    format!("its hard-link target `{}` is a directory", shown(&target)),
-                ))
-            }
-            Err(e) => {
-                let reason = format!(
-                    "its hard-link target `{}` is not in the extracted tree ({e})",
-                    shown(&target)
-                );
-                return Err(refused(name, reason));
+    /// Reads and drops the rest of an entry's data; `Err(None)` if told to
+    /// stop.
+    fn drain(&mut self, src: &mut impl Read) -> Result<(), Option<io::Error>> {
+        loop {
+            match src.read(&mut self.buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) if self.ticker.tick(n as u64) => return Err(None),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Some(e)),
             }
         }
-        let path = prepare_leaf(self.dest, rel, name)?;
-        // linkat(2) without AT_SYMLINK_FOLLOW: a symlink target is linked
-        // as the symlink itself.
-        fs::hard_link(&target_path, &path).map_err(|e| extract_err(name, &path, e))?;
-        self.summary.files += 1;
-        Ok(())
     }
 
     /// Applies the mode and mtime of each open directory that does not
@@ -336,25 +304,23 @@ impl Unpacker<'_> {
                 break;
             }
             let Some(fix) = self.open.pop() else { break };
-            let path = self.dest.join(&fix.rel);
-            let err = |e| extract_err(&shown(&fix.rel), &path, e);
-            let dir = OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-                .open(&path)
-                .map_err(err)?;
-            dir.set_permissions(Permissions::from_mode(fix.mode))
-                .map_err(err)?;
+            let entry = shown(&fix.rel);
+            let dir = self.tree.reopen(&fix.rel, &entry)?;
+            let path = self.tree.path_of(&fix.rel);
+            rustix::fs::fchmod(&dir, rustix::fs::Mode::from_raw_mode(fix.mode))
+                .map_err(|e| extract_err(&entry, &path, e.into()))?;
             if let Some(t) = fix.mtime {
-                dir.set_times(FileTimes::new().set_accessed(t).set_modified(t))
-                    .map_err(err)?;
+                let times = std::fs::FileTimes::new().set_accessed(t).set_modified(t);
+                std::fs::File::from(dir)
+                    .set_times(times)
+                    .map_err(|e| extract_err(&entry, &path, e))?;
             }
         }
         Ok(())
     }
 }
 
-fn to_system_time(secs: u64) -> Option<SystemTime> {
+pub(super) fn to_system_time(secs: u64) -> Option<SystemTime> {
     // Larger values cannot be set (time_t is i64); such an mtime is dropped.
     if i64::try_from(secs).is_err() {
         return None;
@@ -362,9 +328,9 @@ fn to_system_time(secs: u64) -> Option<SystemTime> {
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
-fn bad_dest(path: &Path, reason: String) -> TransferError {
-    TransferError::BadDestination {
-        path: path.to_path_buf(),
-        reason,
+pub(super) fn archive_err(after: &str, what: &str) -> TransferError {
+    TransferError::Archive {
+        after: after.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidData, what.to_owned()),
     }
 }

@@ -137,6 +137,13 @@ pub fn booted(line: &str) -> Run {
     run_with(&format!("{} {line}", launch_options()), None, &[])
 }
 
+/// A booting run in the directory `dir` (for relative file names).
+pub fn booted_in(dir: &str, line: &str) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(dir);
+    run_command(cmd, &format!("{} {line}", launch_options()), None, &[])
+}
+
 pub fn ok(run: &Run) -> &str {
     assert_eq!(run.code, 0, "libguest failed: {}", run.stderr);
     &run.stdout

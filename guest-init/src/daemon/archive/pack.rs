@@ -17,8 +17,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use tar::{EntryType, Header};
 
-use super::super::root::errno_reply;
-use super::{io_error, Sink};
+use super::stream::Sink;
+use crate::daemon::util::{errno_reply, io_error};
 
 type Builder<'a> = tar::Builder<Sink<'a>>;
 

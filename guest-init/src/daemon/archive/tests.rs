@@ -1,15 +1,20 @@
 //! tar_in and tar_out on real filesystems (ext4 and xfs on loop devices;
 //! this host's kernel mounts no vfat): round trips (plain and compressed,
-//! and with GNU tar on either side), hostile archives, cancellation.
+//! and with GNU tar on either side), hostile archives, cancellation; raw tar streams in tests/raw.rs.
+
+mod raw;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use protocol::types::Compression;
+use protocol::ErrorKind;
+
 use super::pack::excluded;
 use super::*;
-use crate::daemon::test_fs::{p, run, LoopFs, TestIo};
-use protocol::ErrorKind;
+use crate::daemon::tests::{p, run, LoopFs, TestIo};
+use crate::daemon::util::CHUNK;
 
 /// Runs `test` on a mounted ext4 and a mounted xfs.
 pub(super) fn on_real_fs(mut test: impl FnMut(&str, &mut GuestDaemon, &Path)) {

@@ -19,8 +19,8 @@ use rustix::fs::{XattrFlags, CWD, UTIME_OMIT};
 use rustix::io::Errno;
 use tar::EntryType;
 
-use super::super::root::{errno_reply, fd_path, invalid};
-use super::io_error;
+use crate::daemon::root::fd_path;
+use crate::daemon::util::{errno_reply, invalid, io_error};
 
 /// Unpacks the archive into `top` (an O_PATH directory descriptor).
 pub(super) fn unpack(reader: impl Read, top: &OwnedFd, xattrs: bool) -> Result<(), ErrorReply> {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::daemon::root::Root;
-use crate::daemon::test_fs::{run, LoopFs, TestIo};
+use crate::daemon::tests::{run, LoopFs, TestIo};
 use protocol::types::Device;
 
 #[test]

@@ -7,9 +7,9 @@ use protocol::types::Pathname;
 use protocol::ErrorReply;
 use rustix::fs::{AtFlags, FileType};
 
-use super::{open_dir, read_entries};
-use crate::daemon::files::Budget;
-use crate::daemon::root::{errno_reply, Root};
+use super::entries::{open_dir, read_entries};
+use crate::daemon::root::Root;
+use crate::daemon::util::{errno_reply, Budget};
 
 struct Row {
     mode: String,

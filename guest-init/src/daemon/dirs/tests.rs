@@ -7,8 +7,8 @@ use std::path::Path;
 use protocol::types::Dirent;
 use protocol::{calls, Daemon, ErrorKind, ErrorReply};
 
-use crate::daemon::test_fs::{each_fs, p, TestIo};
-use crate::daemon::GuestDaemon;
+use crate::daemon::state::GuestDaemon;
+use crate::daemon::tests::{each_fs, p, TestIo};
 
 #[track_caller]
 fn errno<T: std::fmt::Debug>(r: Result<T, ErrorReply>) -> i32 {

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use protocol::{calls, CallIo, Daemon, ErrorKind, ErrorReply};
 
-use super::{varint_len, Budget, MAX_DATA};
-use crate::daemon::test_fs::{each_fs, p, run, TestIo};
-use crate::daemon::GuestDaemon;
+use crate::daemon::state::GuestDaemon;
+use crate::daemon::tests::{each_fs, p, run, TestIo};
+use crate::daemon::util::MAX_DATA;
 
 #[track_caller]
 fn errno<T: std::fmt::Debug>(r: Result<T, ErrorReply>) -> i32 {
@@ -63,19 +63,6 @@ fn write(d: &mut GuestDaemon, path: &str, content: &[u8]) -> Result<(), ErrorRep
 
 fn touch(d: &mut GuestDaemon, path: &str) -> Result<(), ErrorReply> {
     d.touch(&mut TestIo::default(), calls::touch::Args { path: p(path) })
-}
-
-#[test]
-fn budget_counts_encoded_sizes() {
-    assert_eq!(varint_len(0), 1);
-    assert_eq!(varint_len(127), 1);
-    assert_eq!(varint_len(128), 2);
-    assert_eq!(varint_len(MAX_DATA), 4);
-    let mut b = Budget::new("ls", "/");
-    assert!(b.add(MAX_DATA - 100).is_ok());
-    let e = b.add(200).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::TooLarge);
-    assert!(e.message.contains("download"), "{}", e.message);
 }
 
 #[test]

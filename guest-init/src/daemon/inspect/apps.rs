@@ -1,65 +1,21 @@
 //! inspect_list_applications2 for Linux package databases: dpkg's status
 //! file, the rpm database (sqlite), pacman's local database and apk's
 //! installed file, read in the guest tree mounted at `/` through `Root`.
-//! Fields as libguestfs fills them.
+//! Fields as libguestfs fills them; the files are parsed by
+//! `guest_formats` (package_text, sqlite, rpm).
 
+use guest_formats::package_text::{field, pacman_desc, paragraphs, split_version};
+use guest_formats::rpm::parse_header;
+use guest_formats::sqlite::{Column, Db};
+use guest_formats::FileSource;
 use protocol::types::Application;
 
-use super::super::root::Root;
-use super::files::{exists, lines, list_dir, open_regular, read_text, read_whole};
-use super::rpm::parse_header;
-use super::source::FileSource;
-use super::sqlite::{Column, Db};
+use super::files::{exists, list_dir, open_regular, read_text, read_whole};
+use crate::daemon::root::Root;
 use crate::log;
 
 /// dpkg's status and apk's installed file are a few MiB.
 const DB_CAP: usize = 64 << 20;
-
-/// `[epoch:]version[-release]` as dpkg (and pacman) write it.
-pub(super) fn split_version(full: &str) -> (i64, String, String) {
-    let (epoch, rest) = match full.split_once(':') {
-        Some((e, rest)) if !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()) => {
-            (e.parse().unwrap_or(0), rest)
-        }
-        _ => (0, full),
-    };
-    match rest.rsplit_once('-') {
-        Some((v, r)) => (epoch, v.to_owned(), r.to_owned()),
-        None => (epoch, rest.to_owned(), String::new()),
-    }
-}
-
-/// RFC 822-style paragraphs: (field, value) with continuation lines
-/// joined by `\n` (their leading blank cut; " ." is an empty line).
-fn paragraphs(text: &str) -> Vec<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    let mut cur: Vec<(String, String)> = Vec::new();
-    for line in lines(text) {
-        if line.trim().is_empty() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-        } else if line.starts_with([' ', '\t']) {
-            if let Some((_, v)) = cur.last_mut() {
-                let more = line.get(1..).unwrap_or_default();
-                v.push('\n');
-                v.push_str(if more.trim() == "." { "" } else { more });
-            }
-        } else if let Some((k, v)) = line.split_once(':') {
-            cur.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn field<'a>(p: &'a [(String, String)], name: &str) -> &'a str {
-    p.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
 
 /// `/var/lib/dpkg/status`: installed packages only.
 pub(super) fn dpkg(root: &Root) -> Result<Vec<Application>, String> {
@@ -184,19 +140,7 @@ pub(super) fn pacman(root: &Root) -> Result<Vec<Application>, String> {
         let Some(text) = read_text(root, &format!("{dir}/{entry}/desc"), 1 << 20) else {
             continue;
         };
-        let mut fields: Vec<(String, String)> = Vec::new();
-        let mut current: Option<String> = None;
-        for line in lines(&text) {
-            if line.starts_with('%') && line.ends_with('%') && line.len() > 2 {
-                current = Some(line.trim_matches('%').to_owned());
-            } else if line.is_empty() {
-                current = None;
-            } else if let Some(k) = &current {
-                if !fields.iter().any(|(f, _)| f == k) {
-                    fields.push((k.clone(), line.to_owned()));
-                }
-            }
-        }
+        let fields = pacman_desc(&text);
         if field(&fields, "NAME").is_empty() {
             continue;
         }

@@ -9,7 +9,7 @@ use std::io::Read;
 
 use rustix::fs::{FileType, Mode, OFlags};
 
-use super::super::root::{fd_path, Root};
+use crate::daemon::root::{fd_path, Root};
 
 /// Entries read from one directory at most (case-insensitive lookups,
 /// package directories).
@@ -107,9 +107,4 @@ pub(super) fn ci_path(root: &Root, path: &str) -> Option<String> {
         real = format!("{real}/{name}");
     }
     Some(if real.is_empty() { "/".into() } else { real })
-}
-
-/// Text lines with `\r` cut, for the config file parsers.
-pub(super) fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().map(|l| l.trim_end_matches('\r'))
 }

@@ -1,11 +1,14 @@
 //! Linux roots: what libguestfs's inspect_fs_unix finds, read through a
 //! [`Root`] on the filesystem mounted for inspection.
 
-use super::super::root::Root;
-use super::binarch::elf_arch;
-use super::files::{exists, is_dir, lines, read_prefix, read_text};
-use super::fstab::{self, FstabEntry};
-use super::OsFacts;
+use guest_formats::binarch::elf_arch;
+use guest_formats::fstab::{self, FstabEntry};
+use guest_formats::os_release::{self, parse_version};
+use guest_formats::text::lines;
+
+use super::files::{exists, is_dir, read_prefix, read_text};
+use super::types::OsFacts;
+use crate::daemon::root::Root;
 
 /// Config files are read up to this much (os-release is ~500 bytes).
 const TEXT_CAP: usize = 64 << 10;
@@ -61,40 +64,8 @@ pub(super) fn detect(root: &Root) -> Option<(OsFacts, Vec<FstabEntry>)> {
     Some((facts, fstab))
 }
 
-/// `KEY=value` lines; values may be quoted, with backslash escapes.
-pub(super) fn parse_os_release(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for line in lines(text) {
-        let line = line.trim();
-        let Some((key, raw)) = line.split_once('=') else {
-            continue;
-        };
-        if key.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let value = match raw.chars().next() {
-            Some(q @ ('"' | '\'')) => {
-                let inner = raw.get(1..).unwrap_or_default();
-                let inner = inner.strip_suffix(q).unwrap_or(inner);
-                let mut v = String::new();
-                let mut chars = inner.chars();
-                while let Some(c) = chars.next() {
-                    match (c, q) {
-                        ('\\', '"') => v.extend(chars.next()),
-                        _ => v.push(c),
-                    }
-                }
-                v
-            }
-            _ => raw.to_owned(),
-        };
-        out.push((key.trim().to_owned(), value));
-    }
-    out
-}
-
 fn apply_os_release(facts: &mut OsFacts, text: &str) {
-    let fields = parse_os_release(text);
+    let fields = os_release::parse(text);
     let get = |k: &str| {
         fields
             .iter()
@@ -166,21 +137,6 @@ pub(super) fn distro_of(id: &str, like: &str) -> &'static str {
     }
 }
 
-/// "12", "22.04", "3.19.1", "7.9.2009" → (major, minor); 0 when absent.
-pub(super) fn parse_version(v: &str) -> (i64, i64) {
-    let num = |s: Option<&str>| {
-        let s = s.unwrap_or_default();
-        let digits: String = s
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .take(18)
-            .collect();
-        digits.parse().unwrap_or(0)
-    };
-    let mut parts = v.trim().split('.');
-    (num(parts.next()), num(parts.next()))
-}
-
 /// `/etc/debian_version` ("12.7") gives Debian's minor version.
 fn debian_version(facts: &mut OsFacts, v: &str) {
     let (major, minor) = parse_version(v);
@@ -238,7 +194,7 @@ fn hostname(root: &Root) -> Option<String> {
     };
     let sysconfig = || {
         let text = read_text(root, "/etc/sysconfig/network", TEXT_CAP)?;
-        let fields = parse_os_release(&text);
+        let fields = os_release::parse(&text);
         let (_, v) = fields.into_iter().rev().find(|(k, _)| k == "HOSTNAME")?;
         Some(v)
     };

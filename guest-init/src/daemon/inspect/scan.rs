@@ -4,30 +4,21 @@
 //! (`noload` for ext3/4, `norecovery` for xfs, as libguestfs does), so
 //! inspecting never writes to the disk.
 
+use std::cmp::Ordering;
 use std::ffi::CStr;
 use std::io;
 use std::path::Path;
 
+use guest_formats::probe::Content;
 use protocol::types::MountEntry;
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
-use super::super::devices::{probe::Content, probe_device};
-use super::super::root::Root;
-use super::{fstab, linux, windows, OsInfo};
+use super::types::{FsDevice, Mounter, OsInfo};
+use super::{fstab, linux, windows};
+use crate::daemon::devices::probe_device;
+use crate::daemon::root::Root;
 use crate::log;
-
-/// A filesystem as the prober sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FsDevice {
-    pub(crate) device: String,
-    pub(crate) fstype: String,
-    pub(crate) label: String,
-    pub(crate) uuid: String,
-}
-
-/// Mounts a filesystem read-only on a directory.
-pub(crate) type Mounter = dyn Fn(&FsDevice, &Path) -> io::Result<()>;
 
 /// The filesystems among `devices` (swap and LVM PVs included: fstab
 /// names them too).
@@ -123,8 +114,32 @@ pub(crate) fn inspect_devices(
         let _ = std::fs::remove_dir(&dir);
         roots.extend(found);
     }
-    roots.sort_by(|a, b| super::natural_cmp(&a.root, &b.root));
+    roots.sort_by(|a, b| natural_cmp(&a.root, &b.root));
     Ok(roots)
+}
+
+/// Device-name order: digit runs compare by value (sda2 < sda10).
+pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
+    fn runs(s: &str) -> Vec<(bool, u128, &str)> {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while let Some(first) = rest.chars().next() {
+            let digit = first.is_ascii_digit();
+            let n = rest
+                .find(|c: char| c.is_ascii_digit() != digit)
+                .unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(n);
+            let value = if digit {
+                run.parse().unwrap_or(u128::MAX)
+            } else {
+                0
+            };
+            out.push((digit, value, run));
+            rest = tail;
+        }
+        out
+    }
+    runs(a).cmp(&runs(b)).then_with(|| a.cmp(b))
 }
 
 /// What one mounted filesystem is, if it is an OS root.

@@ -1,19 +1,29 @@
 //! inspect_os and the inspect_get_* calls on real filesystems on loop
 //! devices (the tests run as root on the host, mounting through the same
 //! code as the appliance), and list_applications2 on the mounted tree.
+//! Topics apart: hostile guests (tests/hostile.rs), the config-file and
+//! package-database readers on their own (tests/parsers.rs), Windows
+//! (tests/windows.rs).
+
+mod hostile;
+mod parsers;
+mod windows;
 
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use guest_formats::fixtures::rpm::build_header;
+use guest_formats::probe::Content;
 use protocol::types::{Application, Device, MountEntry};
 use protocol::{calls, ErrorKind};
 
-use super::super::devices::{probe::Content, probe_device};
-use super::super::root::Root;
-use super::super::test_fs::{run, LoopFs, TestIo};
-use super::super::GuestDaemon;
+use super::scan::natural_cmp;
 use super::*;
+use crate::daemon::devices::probe_device;
+use crate::daemon::root::Root;
+use crate::daemon::state::GuestDaemon;
+use crate::daemon::tests::{run, LoopFs, TestIo};
 
 pub(super) fn write(root: &Path, path: &str, content: &[u8]) {
     let full = root.join(path.trim_start_matches('/'));
@@ -255,7 +265,7 @@ fn rpm_blobs() -> Vec<Vec<u8>> {
     let mut blobs: Vec<Vec<u8>> = (0..150)
         .map(|i| {
             let name = format!("pkg{i:03}");
-            super::rpm::tests::build_header(
+            build_header(
                 &[
                     (1000, &name),
                     (1001, "1.0"),
@@ -268,7 +278,7 @@ fn rpm_blobs() -> Vec<Vec<u8>> {
         .collect();
     // Big enough to spill over several overflow pages.
     let description = "long description line\n".repeat(400);
-    blobs.push(super::rpm::tests::build_header(
+    blobs.push(build_header(
         &[
             (1000, "bash"),
             (1001, "5.2.26"),

@@ -2,16 +2,18 @@
 //! case-insensitively, facts from the SOFTWARE and SYSTEM hives and the
 //! architecture from a System32 PE file, as libguestfs's
 //! inspect_fs_windows does. Hives are read through positioned reads of
-//! the guest file (hive.rs).
+//! the guest file (`guest_formats::hive`).
 
 use protocol::types::Application;
 
-use super::super::root::Root;
-use super::binarch::pe_arch;
+use guest_formats::binarch::pe_arch;
+use guest_formats::hive::{self, Hive, HiveError, Key};
+use guest_formats::os_release::parse_version;
+use guest_formats::FileSource;
+
 use super::files::{ci_path, is_dir, open_regular, read_prefix};
-use super::hive::{self, Hive, HiveError, Key};
-use super::source::FileSource;
-use super::OsFacts;
+use super::types::OsFacts;
+use crate::daemon::root::Root;
 use crate::log;
 
 const CURRENT_VERSION: &str = r"Microsoft\Windows NT\CurrentVersion";
@@ -87,7 +89,7 @@ fn current_version(src: &FileSource, facts: &mut OsFacts) -> Result<(), HiveErro
     if let Some(major) = major {
         (facts.major, facts.minor) = (major.into(), minor.unwrap_or(0).into());
     } else if let Some(v) = text("CurrentVersion")? {
-        (facts.major, facts.minor) = super::linux::parse_version(&v);
+        (facts.major, facts.minor) = parse_version(&v);
     }
     // Windows 11 still says "Windows 10" in ProductName; its build says 11.
     let build = text("CurrentBuildNumber")?.or(text("CurrentBuild")?);

@@ -1,5 +1,8 @@
 //! zero_free_space and fstrim: no tool, just the filesystem.
 
+#[cfg(test)]
+mod tests;
+
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -8,8 +11,8 @@ use protocol::{calls, CallIo, ErrorReply};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::daemon::root::errno_reply;
-use crate::daemon::GuestDaemon;
+use crate::daemon::state::GuestDaemon;
+use crate::daemon::util::errno_reply;
 
 /// Zeroes written per write(2), and polls of the cancel flag.
 const ZERO_CHUNK: usize = 1 << 20;

@@ -6,7 +6,7 @@ use protocol::{calls, ErrorKind, ErrorReply};
 
 use super::*;
 use crate::daemon::root::Root;
-use crate::daemon::test_fs::{run as sh, LoopFs, TestIo};
+use crate::daemon::tests::{run as sh, LoopFs, TestIo};
 
 /// A daemon with nothing mounted (for the device calls).
 fn bare() -> (tempfile::TempDir, GuestDaemon) {

@@ -5,6 +5,9 @@
 //! `..`, under a few system top-level directories: never /sysroot, /proc,
 //! /init) and every path is walked with O_NOFOLLOW from the root.
 
+#[cfg(test)]
+mod tests;
+
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::OwnedFd;
@@ -14,7 +17,7 @@ use protocol::{CallIo, ErrorKind, ErrorReply};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::daemon::root::{errno_reply, invalid};
+use crate::daemon::util::{errno_reply, invalid};
 
 const MAGIC_NEWC: &[u8] = b"070701";
 const MAGIC_CRC: &[u8] = b"070702";

@@ -4,7 +4,7 @@
 use protocol::ErrorReply;
 use rustix::mount::MountFlags;
 
-use super::super::root::invalid;
+use super::super::util::invalid;
 
 /// mount(8)-style options: flags, and the rest as the data string.
 pub(super) fn parse_options(options: &str) -> Result<(MountFlags, String), ErrorReply> {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::*;
 use crate::daemon::root::Root;
-use crate::daemon::test_fs::{p, LoopFs, TestIo};
+use crate::daemon::tests::{p, LoopFs, TestIo};
 
 /// A guest root directory; whatever is still mounted below it is lazily
 /// unmounted when the test ends, passed or failed.
@@ -30,7 +30,7 @@ fn setup() -> (Sysroot, GuestDaemon) {
 /// A second filesystem kind (the host kernel here mounts no vfat).
 fn ext2(label: &str) -> LoopFs {
     let fs = LoopFs::new("none", 16, "");
-    crate::daemon::test_fs::run("mkfs.ext2", &["-q", "-F", "-L", label, &fs.device]);
+    crate::daemon::tests::run("mkfs.ext2", &["-q", "-F", "-L", label, &fs.device]);
     fs
 }
 
@@ -195,7 +195,7 @@ fn mount_errors_and_options() {
     assert!(err.message.contains("no filesystem found"), "{err}");
     assert!(d.mounts.mounts.is_empty());
     let swap = LoopFs::new("none", 16, "");
-    crate::daemon::test_fs::run("mkswap", &[&swap.device]);
+    crate::daemon::tests::run("mkswap", &[&swap.device]);
     let err = mnt(&mut d, &swap.device, "/").unwrap_err();
     assert!(
         err.message.contains("swap, which cannot be mounted"),

@@ -9,8 +9,7 @@ use rustix::fs::{AtFlags, FileType};
 use rustix::io::Errno;
 
 use crate::daemon::dirs::{entry_type, open_subdir, read_entries, Entry};
-use crate::daemon::files::check_cancel;
-use crate::daemon::root::errno_reply;
+use crate::daemon::util::{check_cancel, errno_reply};
 
 /// A directory being emptied.
 struct Level {

@@ -1,5 +1,7 @@
 //! Tree-changing calls on real ext4, xfs and vfat filesystems, and the
-//! guarantee that symlinks and `..` never take them outside the root.
+//! guarantee that symlinks and `..` never take them outside the root (tests/escape.rs).
+
+mod escape;
 
 use std::fs;
 use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
@@ -7,8 +9,8 @@ use std::path::Path;
 
 use protocol::{calls, Daemon, ErrorKind, ErrorReply};
 
-use crate::daemon::test_fs::{each_fs, p, run, LoopFs, TestIo};
-use crate::daemon::GuestDaemon;
+use crate::daemon::state::GuestDaemon;
+use crate::daemon::tests::{each_fs, p, run, LoopFs, TestIo};
 
 #[track_caller]
 pub(super) fn errno<T: std::fmt::Debug>(r: Result<T, ErrorReply>) -> i32 {

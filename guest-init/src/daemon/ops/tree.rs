@@ -11,10 +11,9 @@ use protocol::{CallIo, ErrorReply};
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Timespec, Timestamps, Uid};
 use rustix::io::Errno;
 
-use super::copy::{copy_data, same_inode};
+use super::contents::{copy_data, same_inode};
 use crate::daemon::dirs::{open_subdir, read_entries};
-use crate::daemon::files::check_cancel;
-use crate::daemon::root::errno_reply;
+use crate::daemon::util::{check_cancel, errno_reply};
 
 /// Deeper trees are refused rather than risk the daemon's stack (two
 /// descriptors are held per level).

@@ -2,7 +2,8 @@
 //! device, and not a partition), its logical sector size and count,
 //! exclusive opening for changes, positioned I/O, which kind of table it
 //! holds, and the commit (fsync, then BLKRRPART so the kernel sees the new
-//! partitions).
+//! partitions); and what both table kinds share: the `prlogex` argument
+//! and a partition as part_list gives it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
@@ -10,10 +11,10 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use protocol::types::Device;
+use protocol::types::{Device, Partition as PartEntry};
 use protocol::{ErrorKind, ErrorReply};
 
-use crate::daemon::root::{errno_reply, invalid};
+use crate::daemon::util::{errno_reply, invalid};
 
 /// Where sysfs lists block devices by number (`MAJOR:MINOR`).
 const SYS_DEV_BLOCK: &str = "/sys/dev/block";
@@ -48,6 +49,51 @@ impl Kind {
             Kind::Mbr => "msdos",
         }
     }
+}
+
+/// `prlogex` of part_add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prlogex {
+    Primary,
+    Extended,
+    Logical,
+}
+
+impl Prlogex {
+    pub(crate) fn parse(s: &str) -> Result<Prlogex, ErrorReply> {
+        match s {
+            "p" | "primary" => Ok(Prlogex::Primary),
+            "e" | "extended" => Ok(Prlogex::Extended),
+            "l" | "logical" => Ok(Prlogex::Logical),
+            other => Err(invalid(format!(
+                "part_add: prlogex {other:?}: use p (primary), e (extended) or l (logical)"
+            ))),
+        }
+    }
+}
+
+/// A partition as part_list gives it: bytes, end inclusive.
+pub(crate) fn entry(
+    disk: &Disk,
+    number: u64,
+    first: u64,
+    last: u64,
+) -> Result<PartEntry, ErrorReply> {
+    let bytes = |v: Option<u64>| {
+        v.and_then(|v| i64::try_from(v).ok())
+            .ok_or_else(|| disk.bad_table(format!("partition {number} lies beyond any disk")))
+    };
+    let sectors = last.checked_sub(first).and_then(|s| s.checked_add(1));
+    Ok(PartEntry {
+        part_num: bytes(Some(number))?,
+        part_start: bytes(first.checked_mul(disk.sector))?,
+        part_end: bytes(
+            last.checked_add(1)
+                .and_then(|s| s.checked_mul(disk.sector))
+                .and_then(|b| b.checked_sub(1)),
+        )?,
+        part_size: bytes(sectors.and_then(|s| s.checked_mul(disk.sector)))?,
+    })
 }
 
 pub(crate) struct Disk {

@@ -22,8 +22,7 @@ use gpt::{GptConfig, GptDisk};
 use protocol::types::Partition as PartEntry;
 use protocol::ErrorReply;
 
-use super::disk::{crc32, Disk};
-use super::entry;
+use super::disk::{crc32, entry, Disk};
 
 /// The size of an entry the crate (and everyone) uses.
 const ENTRY_SIZE: u32 = 128;

@@ -8,9 +8,8 @@ use mbrman::{MBRPartitionEntry, BOOT_ACTIVE, BOOT_INACTIVE, CHS, MBR};
 use protocol::types::Partition as PartEntry;
 use protocol::ErrorReply;
 
-use super::disk::Disk;
+use super::disk::{entry, Disk, Prlogex};
 use super::mbr_check::{check_chain, SIGNATURE};
-use super::{entry, Prlogex};
 
 const LINUX: u8 = 0x83;
 const EXTENDED: u8 = 0x05;

@@ -20,7 +20,7 @@ use protocol::{calls, ErrorReply};
 
 use super::*;
 use crate::daemon::root::Root;
-use crate::daemon::test_fs::{run, TestIo};
+use crate::daemon::tests::{run, TestIo};
 
 /// A blank image on a loop device with partition scanning (`losetup -P`),
 /// detached on drop.

@@ -6,9 +6,9 @@ use protocol::{calls, Daemon, ErrorKind, ErrorReply};
 use sha2::Digest;
 
 use super::MAX_PATTERN;
-use crate::daemon::files::MAX_DATA;
-use crate::daemon::test_fs::{each_fs, p, TestIo};
-use crate::daemon::GuestDaemon;
+use crate::daemon::state::GuestDaemon;
+use crate::daemon::tests::{each_fs, p, TestIo};
+use crate::daemon::util::MAX_DATA;
 
 fn checksum(d: &mut GuestDaemon, kind: &str, path: &str) -> Result<String, ErrorReply> {
     d.checksum(

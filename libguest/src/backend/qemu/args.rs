@@ -1,12 +1,16 @@
 //! The qemu command line, built from plain data so a unit test can check it.
 
 use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::FileTypeExt;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
+use super::json::Json;
 use crate::backend::CHANNEL_PORT;
-use crate::drive::{Drive, DriveFormat, DriveSource};
+use disk::DiskError;
+
+use crate::drive::{Drive, DriveFormat};
 use crate::error::{Error, Result};
 
 pub(super) const QEMU: &str = "qemu-system-x86_64";
@@ -18,15 +22,36 @@ pub(super) const INSTALL_HINT: &str =
 /// qemu exits with status 0. A later `reboot=` overrides the earlier one.
 const CMDLINE_EXTRA: &str = "reboot=t";
 
-/// A drive as qemu opens it.
+/// One image of a drive's chain as qemu opens it.
+///
+/// qemu gets each image as `/dev/fdset/FD` (with `-add-fd fd=FD,set=FD`):
+/// a duplicate of the descriptor `disk` opened and checked when the drive
+/// was added, never a path. So qemu cannot meet a file swapped in since, a
+/// read-only image is one qemu has no writable descriptor for, and a user's
+/// path (`-x`, `json:{..}`, `nbd:..`, commas) never reaches the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct QemuNode {
+    pub fd: RawFd,
+    pub format: DriveFormat,
+    pub block_device: bool,
+    pub read_only: bool,
+}
+
+/// A drive as qemu opens it: the exact node graph, nothing found by qemu.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct QemuDrive {
-    pub path: PathBuf,
-    pub format: DriveFormat,
-    pub readonly: bool,
-    /// Writes go to a temporary overlay in qemu's TMPDIR, never to `path`.
-    pub snapshot: bool,
-    pub block_device: bool,
+    /// Top first. Every node but the top of a read-write drive is read-only.
+    pub chain: Vec<QemuNode>,
+    /// An empty qcow2 (this descriptor, an unlinked file in the drive's
+    /// tmpdir) on top of the read-only chain: the overlay's writes.
+    pub overlay: Option<RawFd>,
+}
+
+/// The drives, and the descriptors qemu inherits for them.
+pub(super) struct ResolvedDrives {
+    pub drives: Vec<QemuDrive>,
+    /// Hand these to [`inherit_fds`]; the numbers in `drives` are theirs.
+    pub fds: Vec<OwnedFd>,
 }
 
 /// Everything the command line depends on.
@@ -65,94 +90,132 @@ pub(super) fn find_qemu(env: Option<OsString>, path: Option<OsString>) -> Result
     })
 }
 
-/// Resolves each drive's format the way the KVM backend's `disk::open`
-/// does (explicit wins, else the header) and makes scratch files in `dir`.
-pub(super) fn resolve_drives(drives: &[Drive], dir: &Path) -> Result<Vec<QemuDrive>> {
+/// Duplicates each drive's checked descriptors for qemu, and makes the
+/// qcow2 overlay of each overlay drive (in the drive's tmpdir).
+pub(super) fn resolve_drives(drives: &[Drive]) -> Result<ResolvedDrives> {
+    let mut fds = Vec::new();
     let mut out = Vec::with_capacity(drives.len());
-    for (i, drive) in drives.iter().enumerate() {
-        let drive_err = |path: &Path, reason: String| Error::Drive {
-            path: path.to_path_buf(),
-            reason,
+    for drive in drives {
+        let mut keep = |file: &std::fs::File| -> Result<RawFd> {
+            // try_clone: a close-on-exec descriptor >= 3, clear of qemu's stdio.
+            let fd = OwnedFd::from(file.try_clone().map_err(|source| {
+                drive.error(DiskError::Io {
+                    op: "descriptor duplication for qemu",
+                    source,
+                })
+            })?);
+            let raw = fd.as_raw_fd();
+            fds.push(fd);
+            Ok(raw)
         };
-        let resolved = match &drive.source {
-            DriveSource::Scratch(size) => {
-                let path = dir.join(format!("scratch{i}.img"));
-                std::fs::File::create(&path)
-                    .and_then(|f| f.set_len(*size))
-                    .map_err(|e| drive_err(&path, format!("creating a scratch disk: {e}")))?;
-                QemuDrive {
-                    path,
-                    format: DriveFormat::Raw,
-                    readonly: false,
-                    snapshot: false,
-                    block_device: false,
-                }
-            }
-            DriveSource::File(path) => {
-                let format = match drive.options.format {
-                    Some(f) => f,
-                    None => match disk::detect_format(path) {
-                        Ok(disk::Format::Qcow2) => DriveFormat::Qcow2,
-                        Ok(disk::Format::Raw) => DriveFormat::Raw,
-                        Err(e) => return Err(drive_err(path, e.to_string())),
-                    },
-                };
-                // A file gone since add_drive is left for qemu to report.
-                let block_device = std::fs::metadata(path)
-                    .map(|m| m.file_type().is_block_device())
-                    .unwrap_or(false);
-                // As in disk::open: read-only takes precedence over overlay.
-                QemuDrive {
-                    path: path.clone(),
-                    format,
-                    readonly: drive.options.readonly,
-                    snapshot: drive.options.overlay && !drive.options.readonly,
-                    block_device,
-                }
-            }
-        };
-        out.push(resolved);
-    }
-    Ok(out)
-}
-
-/// A value inside a qemu option list: commas are doubled.
-fn escape(path: &Path) -> Vec<u8> {
-    let mut v = Vec::new();
-    for &b in path.as_os_str().as_bytes() {
-        v.push(b);
-        if b == b',' {
-            v.push(b',');
+        let mut chain = Vec::with_capacity(drive.chain.len());
+        for node in drive.chain.iter() {
+            // qemu parses each header again, from this descriptor; the
+            // image must not have gained a data file since it was added.
+            // (Its backing node is given explicitly, so a changed backing
+            // name is ignored.)
+            node.recheck().map_err(|e| drive.error(e))?;
+            chain.push(QemuNode {
+                fd: keep(node.file())?,
+                format: node.format(),
+                block_device: node.is_block_device(),
+                read_only: !node.is_writable(),
+            });
         }
+        // As in disk::open: read-only takes precedence over overlay.
+        let overlay = if drive.options.overlay && !drive.options.readonly {
+            let file = disk::qcow2_overlay_file(Some(&drive.tmpdir), drive.size())
+                .map_err(|e| drive.error(e))?;
+            Some(keep(&file)?)
+        } else {
+            None
+        };
+        out.push(QemuDrive { chain, overlay });
     }
-    v
+    Ok(ResolvedDrives { drives: out, fds })
 }
 
-fn drive_option(i: usize, d: &QemuDrive) -> OsString {
-    let format = match d.format {
-        DriveFormat::Raw => "raw",
-        DriveFormat::Qcow2 => "qcow2",
-    };
-    // file.driver/file.filename rather than file=: a name like "nbd:x" or
-    // "json:{...}" must stay a file name, never a protocol.
-    let driver = if d.block_device {
-        "host_device"
-    } else {
-        "file"
-    };
-    let mut v = format!("if=none,id=drive{i},format={format},file.driver={driver},file.filename=")
-        .into_bytes();
-    v.extend(escape(&d.path));
-    // I/O errors go to the guest, as with our VMM; qemu's default pauses
-    // the VM on ENOSPC, which would look like a hang.
-    v.extend_from_slice(b",discard=unmap,werror=report,rerror=report");
-    if d.readonly {
-        v.extend_from_slice(b",readonly=on");
+/// Lets qemu inherit `fds` across exec (they stay close-on-exec here, so no
+/// other child of this process gets them); this process closes them when
+/// `cmd` is dropped after the spawn.
+pub(super) fn inherit_fds(cmd: &mut Command, fds: Vec<OwnedFd>) {
+    let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls fcntl (async-signal-safe) on descriptors that the closure
+    // itself keeps open (it owns `fds`); it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            let _open = &fds;
+            for &fd in &raw {
+                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
     }
-    if d.snapshot {
-        v.extend_from_slice(b",snapshot=on");
+}
+
+/// The `-blockdev` JSON of a format node over a `file`/`host_device` node
+/// on `/dev/fdset/FD`. JSON, not `key=value`: no value is ever parsed as
+/// an option, and `backing` is given explicitly (`null` at the bottom), so
+/// qemu opens no backing file the host did not check.
+fn format_node(name: &str, node: &QemuNode, backing: Option<Json>) -> Json {
+    let discard = if node.read_only { "ignore" } else { "unmap" };
+    let protocol = Json::Object(vec![
+        (
+            "driver",
+            if node.block_device {
+                "host_device"
+            } else {
+                "file"
+            }
+            .into(),
+        ),
+        ("node-name", format!("{name}-file").into()),
+        ("filename", format!("/dev/fdset/{}", node.fd).into()),
+        ("read-only", node.read_only.into()),
+        ("auto-read-only", false.into()),
+        ("discard", discard.into()),
+    ]);
+    let mut fields = vec![
+        ("driver", node.format.to_string().into()),
+        ("node-name", name.into()),
+        ("file", protocol),
+        ("read-only", node.read_only.into()),
+        ("auto-read-only", false.into()),
+        ("discard", discard.into()),
+    ];
+    if node.format == DriveFormat::Qcow2 {
+        // No "data-file": disk refused every image that wants one.
+        fields.push(("backing", backing.unwrap_or(Json::Null)));
     }
-    OsString::from_vec(v)
+    Json::Object(fields)
+}
+
+/// The whole node graph of drive `i`, its top node named `drive{i}`.
+fn drive_graph(i: usize, d: &QemuDrive) -> Json {
+    let mut below = None;
+    for (level, node) in d.chain.iter().enumerate().rev() {
+        let name = if level == 0 && d.overlay.is_none() {
+            format!("drive{i}")
+        } else {
+            format!("drive{i}-{level}")
+        };
+        below = Some(format_node(&name, node, below));
+    }
+    match d.overlay {
+        Some(fd) => {
+            let overlay = QemuNode {
+                fd,
+                format: DriveFormat::Qcow2,
+                block_device: false,
+                read_only: false,
+            };
+            format_node(&format!("drive{i}"), &overlay, below)
+        }
+        None => below.unwrap_or(Json::Null),
+    }
 }
 
 pub(super) fn command_line(m: &Machine<'_>) -> Vec<OsString> {
@@ -184,12 +247,21 @@ pub(super) fn command_line(m: &Machine<'_>) -> Vec<OsString> {
     push(&["-no-reboot", "-serial", "stdio"]);
     push(&["-device", "virtio-scsi-device,id=scsi0"]);
     let mut drive_args = Vec::new();
+    for d in m.drives {
+        for fd in d.chain.iter().map(|n| n.fd).chain(d.overlay) {
+            drive_args.push(OsString::from("-add-fd"));
+            drive_args.push(OsString::from(format!("fd={fd},set={fd}")));
+        }
+    }
     for (i, d) in m.drives.iter().enumerate() {
-        drive_args.push(OsString::from("-drive"));
-        drive_args.push(drive_option(i, d));
+        drive_args.push(OsString::from("-blockdev"));
+        drive_args.push(OsString::from(drive_graph(i, d).to_string()));
+        // I/O errors go to the guest, as with our VMM; qemu's default
+        // pauses the VM on ENOSPC, which would look like a hang. A
+        // read-only top node makes scsi-hd write-protected.
         drive_args.push(OsString::from("-device"));
         drive_args.push(OsString::from(format!(
-            "scsi-hd,bus=scsi0.0,channel=0,scsi-id={i},lun=0,drive=drive{i}"
+            "scsi-hd,bus=scsi0.0,channel=0,scsi-id={i},lun=0,drive=drive{i},werror=report,rerror=report"
         )));
     }
     let channel = format!("socket,id=channel0,fd={}", m.channel_fd);
@@ -207,104 +279,4 @@ pub(super) fn command_line(m: &Machine<'_>) -> Vec<OsString> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn drive(path: &str, format: DriveFormat) -> QemuDrive {
-        QemuDrive {
-            path: path.into(),
-            format,
-            readonly: false,
-            snapshot: false,
-            block_device: false,
-        }
-    }
-
-    #[test]
-    fn command_line_has_the_devices_in_order() {
-        let drives = [
-            drive("/img/a,b.raw", DriveFormat::Raw),
-            QemuDrive {
-                readonly: true,
-                ..drive("/img/ro.qcow2", DriveFormat::Qcow2)
-            },
-            QemuDrive {
-                snapshot: true,
-                block_device: true,
-                ..drive("/dev/sdz", DriveFormat::Raw)
-            },
-        ];
-        let args = command_line(&Machine {
-            kernel: Path::new("/k/vmlinux"),
-            initramfs: Path::new("/k/initrd"),
-            cmdline: "console=ttyS0 reboot=k",
-            mem_mib: 768,
-            vcpus: 2,
-            drives: &drives,
-            channel_fd: 7,
-        });
-        let args: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let joined = args.join(" ");
-        let after = |flag: &str| -> Vec<&str> {
-            args.windows(2)
-                .filter(|w| w[0] == flag)
-                .map(|w| w[1].as_str())
-                .collect()
-        };
-        assert_eq!(after("-M"), ["microvm,acpi=off,x-option-roms=off"]);
-        assert_eq!(after("-accel"), ["tcg"]);
-        assert_eq!(after("-m"), ["768"]);
-        assert_eq!(after("-smp"), ["2"]);
-        for flag in ["-nodefaults", "-no-user-config", "-no-reboot"] {
-            assert!(args.iter().any(|a| a == flag), "{flag} missing: {joined}");
-        }
-        assert_eq!(after("-serial"), ["stdio"]);
-        assert_eq!(after("-append"), ["console=ttyS0 reboot=k reboot=t"]);
-        assert_eq!(after("-kernel"), ["/k/vmlinux"]);
-        assert_eq!(after("-initrd"), ["/k/initrd"]);
-        assert_eq!(
-            after("-drive"),
-            [
-                "if=none,id=drive0,format=raw,file.driver=file,file.filename=/img/a,,b.raw,discard=unmap,werror=report,rerror=report",
-                "if=none,id=drive1,format=qcow2,file.driver=file,file.filename=/img/ro.qcow2,discard=unmap,werror=report,rerror=report,readonly=on",
-                "if=none,id=drive2,format=raw,file.driver=host_device,file.filename=/dev/sdz,discard=unmap,werror=report,rerror=report,snapshot=on",
-            ]
-        );
-        assert_eq!(
-            after("-device"),
-            [
-                "virtio-scsi-device,id=scsi0",
-                "virtio-serial-device,id=vser0",
-                "virtserialport,bus=vser0.0,nr=1,chardev=channel0,name=org.libguest.channel.0",
-                "scsi-hd,bus=scsi0.0,channel=0,scsi-id=0,lun=0,drive=drive0",
-                "scsi-hd,bus=scsi0.0,channel=0,scsi-id=1,lun=0,drive=drive1",
-                "scsi-hd,bus=scsi0.0,channel=0,scsi-id=2,lun=0,drive=drive2",
-            ]
-        );
-        assert_eq!(after("-chardev"), ["socket,id=channel0,fd=7"]);
-    }
-
-    #[test]
-    fn missing_qemu_names_the_package() {
-        let err = find_qemu(Some("/nonexistent".into()), None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("/nonexistent") && err.contains("qemu-system-x86"),
-            "{err}"
-        );
-        let err = find_qemu(None, Some("/nonexistent-dir".into()))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("apt-get install qemu-system-x86"), "{err}");
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(QEMU), b"").unwrap();
-        let found = find_qemu(Some("".into()), Some(dir.path().into())).unwrap();
-        assert_eq!(found, dir.path().join(QEMU));
-        let named = find_qemu(Some(QEMU.into()), Some(dir.path().into())).unwrap();
-        assert_eq!(named, dir.path().join(QEMU));
-    }
-}
+mod tests;

@@ -90,8 +90,9 @@ pub(super) fn spawn(
                 }
             }
         })
-        .map_err(|e| Error::Qemu {
-            reason: format!("cannot start the qemu watcher thread: {e}"),
+        .map_err(|source| Error::QemuIo {
+            what: "cannot start the qemu watcher thread".into(),
+            source,
         })?;
     let spawned = rx
         .recv()
@@ -136,11 +137,16 @@ impl Process {
 
     /// Sends `sig` to qemu unless it has been reaped already.
     pub(super) fn signal(&self, sig: libc::c_int) {
-        let reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
-        if !*reaped {
-            // SAFETY: kill(2) on our own child, which is not reaped (so its
-            // pid cannot have been reused) while this lock is held.
-            unsafe { libc::kill(self.pid, sig) };
+        signal(self.pid, &self.reaped, sig);
+    }
+
+    /// A handle that SIGKILLs qemu from any thread (the owner still joins
+    /// the watcher); harmless once qemu is reaped.
+    pub(super) fn killer(&self) -> Killer {
+        Killer {
+            pid: self.pid,
+            reaped: self.reaped.clone(),
+            stopping: self.stopping.clone(),
         }
     }
 
@@ -149,6 +155,29 @@ impl Process {
         if let Some(w) = self.watcher.take() {
             let _ = w.join();
         }
+    }
+}
+
+fn signal(pid: libc::pid_t, reaped: &Mutex<bool>, sig: libc::c_int) {
+    let reaped = reaped.lock().unwrap_or_else(|e| e.into_inner());
+    if !*reaped {
+        // SAFETY: kill(2) on our own child, which is not reaped (so its pid
+        // cannot have been reused) while this lock is held.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+pub(super) struct Killer {
+    pid: libc::pid_t,
+    reaped: Arc<Mutex<bool>>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl Killer {
+    /// SIGKILL, the exit recorded as asked for by the host.
+    pub(super) fn kill(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        signal(self.pid, &self.reaped, libc::SIGKILL);
     }
 }
 

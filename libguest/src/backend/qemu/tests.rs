@@ -15,16 +15,17 @@ const DEADLINE: Duration = Duration::from_secs(300);
 const MIB: u64 = 1 << 20;
 
 fn spec(drives: &[Drive]) -> LaunchSpec<'_> {
-    let kernel = crate::appliance::find_kernel(None).unwrap_or_else(|e| {
+    let images = appliance::BootImages::load(None).unwrap_or_else(|e| {
         panic!("the appliance kernel is needed (scripts/setup.sh builds it): {e}")
     });
     LaunchSpec {
-        kernel,
-        initramfs: crate::appliance::build_initramfs().expect("initramfs"),
-        cmdline: crate::appliance::kernel_cmdline(false, None),
+        kernel: images.kernel,
+        initramfs: images.initramfs,
+        cmdline: appliance::kernel_cmdline(false, None),
         mem_mib: 512,
         vcpus: 1,
         console_file: None,
+        console_file_limit: vmm::DEFAULT_CONSOLE_FILE_LIMIT,
         drives,
     }
 }
@@ -68,7 +69,7 @@ fn read_hello(channel: &dyn ChannelIo) -> Header {
     let read_exact = |buf: &mut [u8]| {
         let mut got = 0;
         while got < buf.len() {
-            got += channel.read(&mut buf[got..]).expect("channel read");
+            got += channel.read(&mut buf[got..], None).expect("channel read");
         }
     };
     let mut head = [0u8; HEADER_LEN];
@@ -130,6 +131,31 @@ fn boots_answers_on_the_console_and_says_hello_on_the_channel() {
     assert_eq!(request(&app, 1, "ping"), "ok pong");
     let hello = read_hello(app.channel().as_ref());
     assert_eq!(hello.kind, Kind::Hello);
+    // qemu was given the checked bytes as sealed in-memory copies, never
+    // a path into the cache it could find something else at.
+    let pid = app.pid();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let argv: Vec<String> = cmdline
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let images = spec(&[]);
+    for (flag, image) in [("-kernel", &images.kernel), ("-initrd", &images.initramfs)] {
+        let at = argv.iter().position(|a| a == flag).expect(flag);
+        let fd = argv[at + 1]
+            .strip_prefix("/proc/self/fd/")
+            .unwrap_or_else(|| panic!("{flag} {}", argv[at + 1]));
+        let theirs = format!("/proc/{pid}/fd/{fd}");
+        let target = std::fs::read_link(&theirs).unwrap();
+        assert!(
+            target
+                .to_string_lossy()
+                .starts_with("/memfd:libguest-boot-image"),
+            "{flag}: {}",
+            target.display()
+        );
+        assert!(std::fs::read(&theirs).unwrap() == *image.bytes, "{flag}");
+    }
     assert_eq!(app.stop(), ExitReason::Stopped);
     let copy = std::fs::read_to_string(&console_file).unwrap();
     assert!(copy.contains("guest-init: 1 ok pong"), "{copy}");
@@ -159,12 +185,13 @@ fn drives_appear_in_order_and_writes_land_where_they_should() {
         overlay,
         ..Default::default()
     };
+    let tmp = std::env::temp_dir();
     let drives = [
-        Drive::open(&raw, opts(false, false)).unwrap(),
-        Drive::open(&qcow2, opts(false, false)).unwrap(),
-        Drive::open(&ro, opts(true, false)).unwrap(),
-        Drive::scratch(32 * MIB).unwrap(),
-        Drive::open(&overlay, opts(false, true)).unwrap(),
+        Drive::open(&raw, opts(false, false), &tmp).unwrap(),
+        Drive::open(&qcow2, opts(false, false), &tmp).unwrap(),
+        Drive::open(&ro, opts(true, false), &tmp).unwrap(),
+        Drive::scratch(32 * MIB, &tmp).unwrap(),
+        Drive::open(&overlay, opts(false, true), &tmp).unwrap(),
     ];
     let (app, _) = boot(&drives);
     assert_eq!(
@@ -233,7 +260,7 @@ fn power_off_ends_qemu_and_fails_the_channel() {
     assert_eq!(read_hello(channel.as_ref()).kind, Kind::Hello);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(channel.read(&mut [0u8; 64]).map_err(|e| e.kind()));
+        let _ = tx.send(channel.read(&mut [0u8; 64], None).map_err(|e| e.kind()));
     });
     assert_eq!(power_off(&app), ExitReason::Reset);
     assert!(app
@@ -258,8 +285,32 @@ fn stop_kills_a_running_qemu_and_reaps_it() {
         !proc_exists(pid),
         "qemu {pid} left behind (zombie or alive)"
     );
-    assert!(app.channel().read(&mut [0u8; 8]).is_err());
+    assert!(app.channel().read(&mut [0u8; 8], None).is_err());
     assert_eq!(app.stop(), ExitReason::Stopped);
+}
+
+#[test]
+fn the_kill_switch_stops_qemu_from_another_thread_and_wakes_a_blocked_reader() {
+    let (mut app, _) = boot(&[]);
+    let pid = app.pid();
+    let channel = app.channel();
+    assert_eq!(read_hello(channel.as_ref()).kind, Kind::Hello);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(channel.read(&mut [0u8; 64], None).map_err(|e| e.kind()));
+    });
+    let kill = app.kill_switch();
+    std::thread::spawn(move || kill.kill()).join().unwrap();
+    let blocked = rx.recv_timeout(DEADLINE).expect("the channel reader hung");
+    assert_eq!(blocked, Err(std::io::ErrorKind::BrokenPipe));
+    assert_eq!(
+        app.console().wait_exit(Instant::now() + DEADLINE),
+        Some(ExitReason::Stopped)
+    );
+    assert_eq!(app.stop(), ExitReason::Stopped);
+    assert!(!proc_exists(pid), "qemu {pid} left behind");
+    // After the appliance is gone the switch does nothing.
+    app.kill_switch().kill();
 }
 
 #[test]
@@ -274,15 +325,14 @@ fn missing_qemu_says_what_to_install() {
 
 #[test]
 fn qemu_errors_reach_the_exit_reason_and_the_console() {
-    let dir = tempfile::tempdir().unwrap();
-    let raw = image(dir.path(), "gone.raw", MIB, 0);
-    let raw_format = DriveOptions {
-        format: Some(crate::drive::DriveFormat::Raw),
-        ..Default::default()
+    // qemu gets the drives and the kernel as descriptors, so a vanished
+    // file no longer makes it fail; a kernel it cannot load does.
+    let mut spec = spec(&[]);
+    spec.kernel = appliance::BootImage {
+        name: "garbage-vmlinux".into(),
+        bytes: std::sync::Arc::from(&b"this is not a kernel"[..]),
     };
-    let drives = [Drive::open(&raw, raw_format).unwrap()];
-    std::fs::remove_file(&raw).unwrap();
-    let app = launch(&spec(&drives)).expect("launch");
+    let app = launch(&spec).expect("launch");
     let log = app.console();
     let reason = log
         .wait_exit(Instant::now() + DEADLINE)
@@ -290,8 +340,8 @@ fn qemu_errors_reach_the_exit_reason_and_the_console() {
     let ExitReason::Crashed(msg) = reason else {
         panic!("not a crash: {reason:?}");
     };
-    assert!(msg.contains("gone.raw"), "{msg}");
-    assert!(log.snapshot().text.contains("gone.raw"));
+    assert!(msg.contains("kernel"), "{msg}");
+    assert!(log.snapshot().text.contains("kernel"));
 }
 
 /// `cargo test -p libguest launch_to_ready_median -- --ignored --nocapture`

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use indicatif::ProgressBar;
 use libguest::commands::Words;
-use libguest::{calls, transfer, Guest, Pathname};
+use libguest::{calls, transfer, CopyOutOptions, Guest, Pathname};
 
 use crate::error::{CliError, Result};
 use crate::progress;
@@ -95,8 +95,30 @@ pub fn copy_in_with(g: &mut Guest, local: &Path, remotedir: &str, bar: &Progress
     }
 }
 
+/// `copy-out [--keep-modes] [--max-sparse-size N[KMGT]] REMOTE... LOCALDIR`.
 pub fn copy_out(s: &mut Session, args: &[String]) -> Result<()> {
-    let (remotes, localdir) = sources_and_target("copy-out", args)?;
+    let mut keep_modes = false;
+    let mut max_sparse_size = transfer::DEFAULT_MAX_SPARSE_SIZE;
+    let mut rest = args;
+    loop {
+        match rest {
+            [flag, tail @ ..] if flag == "--keep-modes" => {
+                keep_modes = true;
+                rest = tail;
+            }
+            [flag, value, tail @ ..] if flag == "--max-sparse-size" => {
+                max_sparse_size = parse_size(value)?;
+                rest = tail;
+            }
+            [flag, ..] if flag.starts_with("--") => {
+                return Err(CliError::msg(format!(
+                    "copy-out: unknown option {flag}; usage: {COPY_OUT_USAGE}"
+                )))
+            }
+            _ => break,
+        }
+    }
+    let (remotes, localdir) = sources_and_target("copy-out", rest)?;
     if !Path::new(localdir).is_dir() {
         return Err(CliError::msg(format!(
             "copy-out: {localdir} is not an existing directory on this machine"
@@ -104,73 +126,77 @@ pub fn copy_out(s: &mut Session, args: &[String]) -> Result<()> {
     }
     let progress = s.progress;
     let g = s.guest()?;
+    let opts = || CopyOutOptions {
+        keep_modes,
+        max_sparse_size,
+        ..CopyOutOptions::default()
+    };
     for remote in remotes {
         if progress {
-            copy_out_with_bar(g, remote, Path::new(localdir))?;
+            copy_out_with_bar(g, remote, Path::new(localdir), opts())?;
         } else {
-            g.copy_out(remote, localdir)?;
+            g.copy_out_opts(remote, localdir, opts())?;
         }
     }
     Ok(())
 }
 
-/// `Guest::copy_out` with the bytes counted: a bar for a file (its size
-/// is known), a spinner for a tree.
-fn copy_out_with_bar(g: &mut Guest, remote: &str, localdir: &Path) -> Result<()> {
-    let name = Path::new(remote)
-        .file_name()
-        .ok_or_else(|| CliError::msg(format!("copy-out: {remote:?} names no file")))?;
-    let target = localdir.join(name);
+const COPY_OUT_USAGE: &str =
+    "copy-out [--keep-modes] [--max-sparse-size N[K|M|G|T]] REMOTE... LOCALDIR";
+
+/// `N[K|M|G|T]` in bytes.
+fn parse_size(text: &str) -> Result<u64> {
+    let bad = || {
+        CliError::msg(format!(
+            "copy-out: --max-sparse-size {text:?}: expected N[K|M|G|T]"
+        ))
+    };
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match text[digits.len()..].to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KIB" => 10,
+        "M" | "MIB" => 20,
+        "G" | "GIB" => 30,
+        "T" | "TIB" => 40,
+        _ => return Err(bad()),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(1 << shift).ok_or_else(bad)
+}
+
+/// `Guest::copy_out_opts` with the bytes counted: a bar for a file (its
+/// size is known), a spinner for a tree.
+fn copy_out_with_bar(
+    g: &mut Guest,
+    remote: &str,
+    localdir: &Path,
+    opts: CopyOutOptions<'static>,
+) -> Result<()> {
     let is_dir = g.is_dir(
         remote,
         calls::is_dir::Opts {
             followsymlinks: Some(true),
         },
     )?;
-    if !is_dir {
-        let size = u64::try_from(g.statns(remote)?.st_size).unwrap_or(0);
-        let bar = progress::bytes(remote, Some(size));
-        let result = download_with(g, remote, &target, &bar);
-        bar.finish_and_clear();
-        return result;
-    }
-    match std::fs::create_dir(&target) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && target.is_dir() => {}
-        Err(e) => {
-            return Err(host_error(
-                format!("copy-out: cannot create {}", target.display()),
-                e,
-            ))
-        }
-    }
-    let (reader, writer) = pipe().map_err(|e| host_error("copy-out: pipe".into(), e))?;
-    let dest = target.clone();
-    let unpacker = std::thread::Builder::new()
-        .name("libguest-unpack".into())
-        .spawn(move || transfer::unpack_into(reader, &dest))
-        .map_err(|e| host_error("copy-out: cannot start the unpacking thread".into(), e))?;
-    let bar = progress::bytes(remote, None);
-    let mut counted = bar.wrap_write(writer);
-    let received = g.tar_out(remote, &mut counted, calls::tar_out::Opts::default());
-    drop(counted);
-    let unpacked = unpacker.join();
+    let size = match is_dir {
+        true => None,
+        false => Some(u64::try_from(g.statns(remote)?.st_size).unwrap_or(0)),
+    };
+    let bar = progress::bytes(remote, size);
+    let mut show = |n| bar.set_position(n);
+    let opts = CopyOutOptions {
+        progress: Some(&mut show),
+        ..opts
+    };
+    let result = g.copy_out_opts(remote, localdir, opts);
     bar.finish_and_clear();
-    match (unpacked, received) {
-        // The unpacker's refusal explains a broken pipe in the call.
-        (Ok(Err(source)), _) => Err(libguest::Error::Transfer {
-            call: "copy_out",
-            source,
-        }
-        .into()),
-        (Err(_), _) => Err(CliError::msg("copy-out: the unpacking thread panicked")),
-        (Ok(Ok(_)), Err(e)) => Err(e.into()),
-        (Ok(Ok(_)), Ok(())) => Ok(()),
-    }
+    Ok(result?)
 }
 
+/// `download` to a host file; opened as the library opens a `Sink::Path`
+/// (never through a symlink to a regular file).
 fn download_with(g: &mut Guest, remote: &str, target: &Path, bar: &ProgressBar) -> Result<()> {
-    let file = File::create(target)
+    let file = transfer::create_output(target)
         .map_err(|e| host_error(format!("cannot create {}", target.display()), e))?;
     let mut out = bar.wrap_write(BufWriter::with_capacity(1 << 20, file));
     g.download(remote, &mut out)?;
@@ -239,7 +265,7 @@ pub fn streamed(s: &mut Session, name: &str, args: &[String]) -> Result<()> {
                 excludes: w.opt("excludes")?,
             };
             let g = s.guest()?;
-            let file = File::create(&host)
+            let file = transfer::create_output(Path::new(&host))
                 .map_err(|e| host_error(format!("tar-out: cannot create {host}"), e))?;
             let bar = progress::bytes(dir.as_str(), None);
             let mut out = bar.wrap_write(BufWriter::with_capacity(1 << 20, file));

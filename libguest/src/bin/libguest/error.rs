@@ -32,9 +32,9 @@ impl CliError {
         }
         let (line, tail) = self.parts();
         match tail {
-            Some(tail) if verbose => eprintln!("libguest: {line}\n{tail}"),
-            Some(_) => eprintln!("libguest: {line} (run with -v to see the appliance console)"),
-            None => eprintln!("libguest: {line}"),
+            Some(tail) if verbose => errln!("libguest: {line}\n{tail}"),
+            Some(_) => errln!("libguest: {line} (run with -v to see the appliance console)"),
+            None => errln!("libguest: {line}"),
         }
     }
 

@@ -192,7 +192,7 @@ pub fn df(s: &mut Session, args: &[String]) -> Result<()> {
                 continue;
             }
             if let Err(e) = g.mount_ro(fs.device.as_str(), "/") {
-                eprintln!(
+                errln!(
                     "libguest: df: skipping {}: {}",
                     fs.device,
                     crate::error::one_line(&e.to_string())

@@ -7,7 +7,7 @@ use crate::error::{CliError, Result};
 /// The commands this CLI adds on top of the API: name, usage, what.
 pub const COMPOUND: &[(&str, &str, &str)] = &[
     ("copy-in", "copy-in LOCAL... REMOTEDIR", "Copies host files or directory trees into an existing guest directory (modes, times and symlinks kept)."),
-    ("copy-out", "copy-out REMOTE... LOCALDIR", "Copies guest files or directory trees into an existing host directory."),
+    ("copy-out", "copy-out [--keep-modes] [--max-sparse-size N[K|M|G|T]] REMOTE... LOCALDIR", "Copies guest files or directory trees into an existing host directory. Modes lose group/other write and follow the umask unless --keep-modes; nothing is written through a symlink below LOCALDIR; sparse files may claim at most 16T unless --max-sparse-size."),
     ("df", "df [-h]", "Free space of every filesystem (the mounted ones if you mounted any, else each in turn, read-only); -h: human sizes."),
     ("edit", "edit REMOTEFILE", "Edits a guest file with $EDITOR (default vi); it is written back only if it changed. Aliases: vi, emacs."),
     ("exit", "exit", "Leaves the shell or stops the script (also: quit, q)."),

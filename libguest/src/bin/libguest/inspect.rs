@@ -47,7 +47,7 @@ fn mount_root(g: &mut Guest, root: &str, ro: bool) -> Result<()> {
         match mounted {
             Ok(()) => {}
             Err(e) if mp == "/" => return Err(e.into()),
-            Err(e) => eprintln!(
+            Err(e) => errln!(
                 "libguest: warning: cannot mount {dev} on {mp}: {}",
                 one_line(&e.to_string())
             ),
@@ -82,7 +82,7 @@ pub fn run(s: &mut Session, args: &[String]) -> Result<()> {
         return Ok(());
     }
     if systems.is_empty() {
-        eprintln!("libguest: inspect: no operating system found");
+        errln!("libguest: inspect: no operating system found");
     }
     for os in &systems {
         print_text(os)?;
@@ -120,7 +120,7 @@ fn applications(g: &mut Guest, root: &str) -> Result<Option<Value>> {
     let listed = if mounted.is_empty() {
         if let Err(e) = mount_root(g, root, true) {
             g.umount_all()?;
-            eprintln!(
+            errln!(
                 "libguest: inspect: no application list for {root}: {}",
                 one_line(&e.to_string())
             );

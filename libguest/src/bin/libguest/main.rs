@@ -12,11 +12,29 @@
 //! `libguest build-kernel` keep their scripted behaviour.
 
 /// `println!` that returns an error instead of panicking (a closed pipe
-/// in `libguest help | head` ends the command quietly).
+/// in `libguest help | head` ends the command quietly), through
+/// [`terminal`]: escaped on a terminal.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout(), $($arg)*).map_err(crate::error::output_error)?
+        writeln!(crate::terminal::stdout(), $($arg)*).map_err(crate::error::output_error)?
+    }};
+}
+
+/// `eprintln!` through [`terminal`] (escaped on a terminal); a failed
+/// write to standard error has no one left to tell.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(crate::terminal::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` through [`terminal`].
+macro_rules! errprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(crate::terminal::stderr(), $($arg)*);
     }};
 }
 
@@ -31,6 +49,7 @@ mod progress;
 mod session;
 mod shell;
 mod split;
+mod terminal;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -124,7 +143,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            eprintln!("libguest: {} (try --help)", error::clap_line(&e));
+            errln!("libguest: {} (try --help)", error::clap_line(&e));
             ExitCode::FAILURE
         }
     }
@@ -175,7 +194,11 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
     for (index, name) in format_at.zip(&cli.format) {
         let format = match name.as_str() {
             "auto" => None,
-            other => Some(other.parse::<DriveFormat>().map_err(CliError::msg)?),
+            other => Some(
+                other
+                    .parse::<DriveFormat>()
+                    .map_err(|e| CliError::msg(e.to_string()))?,
+            ),
         };
         formats.push((index, format));
     }
@@ -220,7 +243,12 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
 }
 
 fn build_kernel(kind: &str) -> Result<()> {
-    outln!("{}", libguest::appliance::build_kernel(kind)?.display());
+    outln!(
+        "{}",
+        appliance::build_kernel(kind)
+            .map_err(libguest::Error::from)?
+            .display()
+    );
     Ok(())
 }
 

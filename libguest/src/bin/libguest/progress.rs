@@ -24,7 +24,8 @@ pub fn bytes(what: &str, total: Option<u64>) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     bar.set_style(style);
-    bar.set_message(what.to_string());
+    // The label may be a guest path: shown as standard error shows text.
+    bar.set_message(crate::terminal::for_stderr(what));
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }

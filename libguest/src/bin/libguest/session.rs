@@ -143,7 +143,7 @@ impl Session {
                 self.launch = Launch::Failed;
                 let result = self.guest.launch();
                 if self.config.verbose {
-                    eprint!("{}", self.guest.console_log());
+                    errprint!("{}", self.guest.console_log());
                 }
                 result?;
                 self.launch = Launch::Running;
@@ -192,7 +192,7 @@ impl Session {
             return Ok(Flow::Continue);
         };
         if self.config.echo {
-            eprintln!("{}", split::join(words));
+            errln!("{}", split::join(words));
         }
         let name = name.replace('_', "-");
         match name.as_str() {
@@ -240,7 +240,7 @@ impl Session {
             .ok_or_else(|| CliError::msg(format!("unknown command {name:?} (try 'help')")))?;
         check_usage(info, name, args)?;
         let g = self.guest()?;
-        let mut out = std::io::stdout();
+        let mut out = crate::terminal::stdout();
         Ok(commands::run(g, name, args, &mut out)?)
     }
 }

@@ -137,7 +137,7 @@ pub fn interactive(session: &mut Session) -> Result<()> {
         let words = match split::split(trimmed) {
             Ok(words) => words,
             Err(e) => {
-                eprintln!("libguest: {e}");
+                errln!("libguest: {e}");
                 continue;
             }
         };
@@ -152,7 +152,7 @@ pub fn interactive(session: &mut Session) -> Result<()> {
             let _ = std::fs::create_dir_all(dir);
         }
         if let Err(e) = editor.save_history(path) {
-            eprintln!(
+            errln!(
                 "libguest: warning: cannot save the history to {}: {e}",
                 path.display()
             );

@@ -267,7 +267,7 @@ fn parts_busy_disk() {
         assert!(e.message.contains("unmount"), "{e:?}");
         assert_eq!(list(&dev).unwrap().len(), 1, "reading is still fine");
     }
-    if kernel_reads_partitions() && crate::daemon::test_fs::kernel_supports("ext4") {
+    if kernel_reads_partitions() && crate::daemon::tests::kernel_supports("ext4") {
         let p1 = s.part(1);
         run("mkfs.ext4", &["-q", "-F", &p1]);
         let mnt = tempfile::tempdir().unwrap();

@@ -1,0 +1,90 @@
+//! Where the CLI's text goes: standard output and standard error, escaped
+//! when they are terminals, byte-exact when they are pipes or files.
+//!
+//! Security rule: every line the CLI prints passes here (`outln!`,
+//! `errln!`, command results, `-` downloads, error reports, the console
+//! with -v), so text a guest chose (file names, inspection fields, the
+//! paths quoted in daemon errors, file contents) cannot drive the user's
+//! terminal. What is escaped, and why: [`libguest::commands::TerminalEscaper`].
+//! Progress bars and the shell's line editor write their own control
+//! sequences; the text they show is ours or escaped before it reaches them.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::OnceLock;
+
+use libguest::commands::{escape_for_terminal, TerminalEscaper};
+
+/// A standard stream, raw or escaped.
+pub enum Output<W: Write> {
+    Raw(W),
+    Escaped(TerminalEscaper<W>),
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Raw(w) => w.write(buf),
+            Output::Escaped(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Raw(w) => w.flush(),
+            Output::Escaped(w) => w.flush(),
+        }
+    }
+}
+
+fn wrap<W: Write>(w: W, terminal: bool) -> Output<W> {
+    match terminal {
+        true => Output::Escaped(TerminalEscaper::new(w)),
+        false => Output::Raw(w),
+    }
+}
+
+fn stdout_is_terminal() -> bool {
+    static TERMINAL: OnceLock<bool> = OnceLock::new();
+    *TERMINAL.get_or_init(|| io::stdout().is_terminal())
+}
+
+fn stderr_is_terminal() -> bool {
+    static TERMINAL: OnceLock<bool> = OnceLock::new();
+    *TERMINAL.get_or_init(|| io::stderr().is_terminal())
+}
+
+pub fn stdout() -> Output<io::Stdout> {
+    wrap(io::stdout(), stdout_is_terminal())
+}
+
+pub fn stderr() -> Output<io::Stderr> {
+    wrap(io::stderr(), stderr_is_terminal())
+}
+
+/// `text` as standard error shows it (for labels drawn by others, such
+/// as progress bars on standard error).
+pub fn for_stderr(text: &str) -> String {
+    match stderr_is_terminal() {
+        true => escape_for_terminal(text.as_bytes()),
+        false => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminals_get_escapes_and_pipes_get_the_bytes() {
+        let name = "guest\x1b]0;title\x07\u{9b}file\n";
+        let mut piped = Vec::new();
+        wrap(&mut piped, false).write_all(name.as_bytes()).unwrap();
+        assert_eq!(piped, name.as_bytes());
+        let mut shown = Vec::new();
+        wrap(&mut shown, true).write_all(name.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(shown).unwrap(),
+            "guest\\u001b]0;title\\u0007\\u009bfile\n"
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! `call()`: one API call over the channel, with its timeout and cancel;
+//! the tools layer loaded before the first call that needs it; the
+//! daemon's errors mapped to typed ones; and closing the handle when the
+//! channel breaks.
+
+use std::time::{Duration, Instant};
+
+use appliance::tools;
+use protocol::{ErrorKind, ErrorReply};
+use vmm::ExitReason;
+
+use super::{describe, shutdown, Guest, State};
+use crate::connection::{CallDeadline, CallFailure, CancelHandle, Stream};
+use crate::error::{Error, Result};
+
+/// How long a call that lost its channel waits for the appliance to
+/// report why it stopped.
+const EXIT_REASON_GRACE: Duration = Duration::from_secs(2);
+/// How long a call past its timeout waits for the daemon to answer the
+/// cancel before the appliance is stopped.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+const CALL_TIMEOUT_SETTING: &str = "Guest::set_call_timeout";
+
+impl Guest {
+    /// A handle that cancels the call in progress from another thread;
+    /// None before launch.
+    pub fn cancel_handle(&self) -> Option<CancelHandle> {
+        match &self.state {
+            State::Running(run) => Some(run.conn.cancel_handle()),
+            _ => None,
+        }
+    }
+
+    /// Runs one call over the channel (the generated methods in api.rs
+    /// come here).
+    pub(crate) fn call<R: serde::de::DeserializeOwned>(
+        &mut self,
+        meta: protocol::CallMeta,
+        args: &impl serde::Serialize,
+        stream: Stream<'_>,
+    ) -> Result<R> {
+        let (call, proc_nr) = (meta.name, meta.proc_nr);
+        if meta.needs_tools {
+            self.ensure_tools(call)?;
+        }
+        if self.kill.is_killed() && matches!(self.state, State::Running(_)) {
+            self.close_after_failure();
+            return Err(Error::Killed { call });
+        }
+        let (timeout, setting) = match self.shutdown_step {
+            Some(step) => (Some(step), shutdown::SHUTDOWN_TIMEOUT_SETTING),
+            None => (self.call_timeout, CALL_TIMEOUT_SETTING),
+        };
+        let State::Running(run) = &mut self.state else {
+            return Err(Error::State {
+                call,
+                reason: "the appliance is not running; call launch() first",
+            });
+        };
+        let payload = postcard::to_allocvec(args).map_err(|e| Error::InvalidArgument {
+            call,
+            message: format!("cannot encode the arguments: {e}"),
+        })?;
+        let deadline = timeout.map(|t| CallDeadline::after(t, CANCEL_GRACE));
+        let failure = match run.conn.call(proc_nr, &payload, stream, deadline) {
+            Ok(bytes) => {
+                return postcard::from_bytes(&bytes).map_err(|e| {
+                    self.close_after_failure();
+                    Error::Protocol {
+                        call,
+                        message: format!("the reply does not decode: {e}"),
+                    }
+                })
+            }
+            Err(failure) => failure,
+        };
+        Err(match failure {
+            CallFailure::Daemon(reply) => map_reply(call, reply),
+            CallFailure::TooLarge(len) => Error::TooLarge {
+                call,
+                message: format!(
+                    "the request is {len} bytes, over the {} MiB message limit; use upload for large data",
+                    protocol::frame::MAX_PAYLOAD >> 20
+                ),
+            },
+            CallFailure::Host(source) => Error::HostIo {
+                call,
+                what: "host-side I/O of the streamed data failed (the call was cancelled)".into(),
+                source,
+            },
+            CallFailure::TimedOut { daemon_stopped } => {
+                if !daemon_stopped {
+                    self.stop_now();
+                }
+                if self.kill.is_killed() {
+                    return Err(Error::Killed { call });
+                }
+                Error::CallTimeout {
+                    call,
+                    timeout: timeout.unwrap_or_default(),
+                    setting,
+                    appliance_stopped: !daemon_stopped,
+                }
+            }
+            CallFailure::Protocol(message) => {
+                self.close_after_failure();
+                Error::Protocol { call, message }
+            }
+            CallFailure::Channel(e) => {
+                tracing::debug!("{call}: channel failed: {e}");
+                let reason = self.close_after_failure();
+                if self.kill.is_killed() {
+                    return Err(Error::Killed { call });
+                }
+                self.died(reason)
+            }
+        })
+    }
+
+    /// Loads the tools layer (mkfs and friends) into the appliance the
+    /// first time a call needs it.
+    fn ensure_tools(&mut self, call: &'static str) -> Result<()> {
+        let State::Running(run) = &self.state else {
+            return Ok(()); // call() says the appliance is not running
+        };
+        // A few stat calls: a tool installed on the host since the last
+        // load makes a new key, so "install it and retry" works.
+        let key = tools::tools_key();
+        if run.tools_loaded.as_deref() == Some(key.as_str()) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let layer = tools::build_tools_layer().map_err(|source| Error::Tools { call, source })?;
+        let built = started.elapsed();
+        // The checked bytes, not the file again.
+        self.internal_load_tools(&mut &layer.bytes[..])?;
+        tracing::debug!(
+            "{call}: tools layer {} ({:?}) built in {built:?}, loaded in {:?}",
+            layer.key,
+            layer.tools,
+            started.elapsed() - built
+        );
+        if let State::Running(run) = &mut self.state {
+            run.tools_loaded = Some(layer.key);
+        }
+        Ok(())
+    }
+
+    /// The channel broke: the appliance is gone or unusable. Stop it and
+    /// return why it stopped.
+    fn close_after_failure(&mut self) -> ExitReason {
+        let State::Running(mut run) = std::mem::replace(&mut self.state, State::Closed) else {
+            return ExitReason::Stopped;
+        };
+        let grace = Instant::now() + EXIT_REASON_GRACE;
+        let reason = run.appliance.console().wait_exit(grace);
+        let stopped = run.appliance.stop();
+        self.kill.disarm();
+        reason.unwrap_or(ExitReason::Crashed(format!(
+            "the API channel closed while the appliance was running ({})",
+            describe(&stopped)
+        )))
+    }
+
+    /// The appliance does not answer: stop it without waiting for a
+    /// reason, and close the handle.
+    fn stop_now(&mut self) {
+        if let State::Running(mut run) = std::mem::replace(&mut self.state, State::Closed) {
+            run.appliance.stop();
+        }
+        self.kill.disarm();
+    }
+}
+
+/// The daemon's error, as a typed error.
+fn map_reply(call: &'static str, reply: ErrorReply) -> Error {
+    let message = reply.message;
+    match reply.kind {
+        ErrorKind::Errno => match reply.errno {
+            libc::ENOENT => Error::NotFound { call, message },
+            libc::EACCES | libc::EPERM => Error::PermissionDenied { call, message },
+            libc::EROFS => Error::ReadOnly { call, message },
+            libc::EEXIST => Error::AlreadyExists { call, message },
+            libc::ENOTDIR => Error::NotADirectory { call, message },
+            libc::EISDIR => Error::IsADirectory { call, message },
+            libc::ENOTEMPTY => Error::DirectoryNotEmpty { call, message },
+            libc::ENOSPC => Error::NoSpace { call, message },
+            libc::EINVAL => Error::InvalidArgument { call, message },
+            errno => Error::Guest {
+                call,
+                errno,
+                message,
+            },
+        },
+        ErrorKind::InvalidArgument => Error::InvalidArgument { call, message },
+        ErrorKind::NotMounted => Error::NotMounted { call, message },
+        ErrorKind::Cancelled => Error::Cancelled { call },
+        ErrorKind::TooLarge => Error::TooLarge { call, message },
+        ErrorKind::UnknownProcedure | ErrorKind::Other => Error::Guest {
+            call,
+            errno: 0,
+            message,
+        },
+    }
+}
