@@ -15,9 +15,22 @@ done
 # qemu-system-x86 from Debian 12 replaces a newer (backported) qemu-utils
 # with its own version's, removing the old one first: install both together
 # so qemu-img is there afterwards whichever qemu-utils the machine had.
-for p in "${missing[@]}"; do
-  if [ "$p" = qemu-system-x86 ]; then missing+=(qemu-utils); break; fi
+# A backported qemu-utils is only in dpkg's status, so apt will not replace
+# it by itself: ask for the version qemu-system-x86 will come in.
+allow=()
+for i in "${!missing[@]}"; do
+  if [ "${missing[$i]}" = qemu-system-x86 ]; then
+    qemu_version=$(apt-cache policy qemu-system-x86 | awk '/Candidate:/ {print $2}')
+    if [ -n "$qemu_version" ] && [ "$qemu_version" != "(none)" ]; then
+      missing[$i]="qemu-system-x86=$qemu_version"
+      missing=("${missing[@]/#qemu-utils/}")
+      missing+=("qemu-utils=$qemu_version")
+      allow=(--allow-downgrades)
+    fi
+    break
+  fi
 done
+missing=(${missing[@]})
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null; then
     echo "setup: missing ${missing[*]} and no apt-get; install the equivalents and set LIBGUEST_KERNEL_SRC to a kernel source tree" >&2
@@ -27,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "setup: installing ${missing[*]}" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${allow[@]}" "${missing[@]}" >/dev/null
 fi
 
 . scripts/lib.sh
