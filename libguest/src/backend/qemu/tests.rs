@@ -343,23 +343,3 @@ fn qemu_errors_reach_the_exit_reason_and_the_console() {
     assert!(msg.contains("kernel"), "{msg}");
     assert!(log.snapshot().text.contains("kernel"));
 }
-
-/// `cargo test -p libguest launch_to_ready_median -- --ignored --nocapture`
-#[test]
-#[ignore = "a measurement, not a check"]
-fn launch_to_ready_median() {
-    let median = |mut v: Vec<u128>| {
-        v.sort();
-        (v[v.len() / 2], v)
-    };
-    let (ready, off): (Vec<u128>, Vec<u128>) = (0..5)
-        .map(|_| {
-            let (app, took) = boot(&[]);
-            let t = Instant::now();
-            assert_eq!(power_off(&app), ExitReason::Reset);
-            (took.as_millis(), t.elapsed().as_millis())
-        })
-        .unzip();
-    eprintln!("tcg: launch() to ready {:?} ms", median(ready));
-    eprintln!("tcg: poweroff request to qemu exit {:?} ms", median(off));
-}
