@@ -250,3 +250,24 @@ fn descriptor_loop_does_not_hang() {
     assert_eq!(h.used_len(&mock, 0), 0);
     assert_eq!(w.violations(), 0);
 }
+
+#[test]
+fn a_bad_avail_index_serves_nothing_and_does_not_panic() {
+    let h = Harness::new();
+    let mock = h.mock();
+    let (_, backends) = disks(false);
+    let mut w = h.worker(&mock, backends);
+    let avail_idx = GuestAddress(mock.avail_addr().0 + 2);
+    let used_idx = || -> u16 { h.mem.read_obj(GuestAddress(USED_RING + 2)).unwrap() };
+    // Far more chains than the queue holds: refused, not served.
+    h.mem.write_obj(0x8000u16, avail_idx).unwrap();
+    w.process_requests();
+    assert_eq!(used_idx(), 0);
+    // The driver puts its index back: the next command is served.
+    h.mem.write_obj(0u16, avail_idx).unwrap();
+    h.add_command(&mock, 0, &[0; 6], 0, 0); // TEST UNIT READY
+    w.process_requests();
+    assert_eq!(used_idx(), 1);
+    assert_eq!(h.response().0, VIRTIO_SCSI_S_OK);
+    assert_eq!(w.violations(), 0);
+}
