@@ -242,6 +242,7 @@ fn host_to_guest_write_all_waits_for_buffers_posted_later() {
         .read_slice(&mut rest, GuestAddress(DATA + 0x40_000 + 17_232))
         .unwrap();
     assert_eq!(rest, [0; 4]);
+    assert_eq!(host.violations(), 0);
 }
 
 #[test]
