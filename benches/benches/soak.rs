@@ -34,6 +34,8 @@ const DEFAULT_ITERS: usize = 60;
 const DEFAULT_BUDGET_S: u64 = 780;
 /// Launch failures in a row after which a cell gives up.
 const MAX_LAUNCH_FAILURES: u32 = 3;
+/// Set once any appliance ran in this process (this test host's KVM works).
+static LAUNCHED_ONCE: AtomicBool = AtomicBool::new(false);
 const OURS: &str = "our VMM";
 const PEER: &str = "qemu -accel kvm";
 
@@ -51,7 +53,9 @@ fn main() {
         libguest_tests::mode(),
     ) {
         (false, Mode::TestHost) => in_test_host(),
-        _ => soak("on the KVM of the machine it runs on (nested KVM under qemu TCG in the e2e test host)"),
+        _ => soak(
+            "on the KVM of the machine it runs on (nested KVM under qemu TCG in the e2e test host)",
+        ),
     }
 }
 
@@ -123,6 +127,15 @@ fn soak(place: &str) {
     let share = budget / plan.len().max(1) as u32;
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
+        "soak: write guard {} (debug assertions {})",
+        if cfg!(debug_assertions) {
+            "on"
+        } else {
+            "off: build with CARGO_PROFILE_BENCH_DEBUG_ASSERTIONS=true to check device writes"
+        },
+        cfg!(debug_assertions)
+    );
+    println!(
         "soak: {iters} iterations per cell (16 MiB upload + download each), {} cells, budget {} s, {place}",
         plan.len(),
         budget.as_secs()
@@ -145,7 +158,10 @@ fn soak(place: &str) {
         );
         cells.push(cell);
     }
-    println!("\nSoak, {place}:\n{}", report(&cells, FILE_BYTES as u64, PEER));
+    println!(
+        "\nSoak, {place}:\n{}",
+        report(&cells, FILE_BYTES as u64, PEER)
+    );
 }
 
 /// One spinning thread per CPU until dropped.
@@ -165,7 +181,9 @@ impl Hog {
                     let mut x = 1u64;
                     while !stop.load(Ordering::Relaxed) {
                         for _ in 0..10_000 {
-                            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                            x = std::hint::black_box(
+                                x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                            );
                         }
                     }
                 })
@@ -184,8 +202,12 @@ impl Drop for Hog {
     }
 }
 
-fn launch(backend: &str, image: &Path, call_timeout: Duration) -> Result<Guest, (Error, String)> {
-    let mut g = Guest::new().map_err(|e| (e, String::new()))?;
+fn launch(
+    backend: &str,
+    image: &Path,
+    call_timeout: Duration,
+) -> Result<Guest, Box<(Error, String)>> {
+    let mut g = Guest::new().map_err(|e| Box::new((e, String::new())))?;
     let chosen = if backend == OURS {
         Backend::Kvm
     } else {
@@ -193,16 +215,18 @@ fn launch(backend: &str, image: &Path, call_timeout: Duration) -> Result<Guest, 
         Backend::Tcg
     };
     let tail_of = |g: &Guest| tail(&g.console_log(), TAIL_LINES);
-    g.set_backend(chosen).map_err(|e| (e, String::new()))?;
-    g.add_drive(image).map_err(|e| (e, String::new()))?;
+    g.set_backend(chosen)
+        .map_err(|e| Box::new((e, String::new())))?;
+    g.add_drive(image)
+        .map_err(|e| Box::new((e, String::new())))?;
     g.set_call_timeout(Some(call_timeout));
     if let Err(e) = g.launch() {
         let t = tail_of(&g);
-        return Err((e, t));
+        return Err(Box::new((e, t)));
     }
     if let Err(e) = g.mount("/dev/sda1", "/") {
         let t = tail_of(&g);
-        return Err((e, t));
+        return Err(Box::new((e, t)));
     }
     Ok(g)
 }
@@ -235,6 +259,7 @@ fn run_cell(
         load,
         ..Cell::default()
     };
+    let guard_at_start = vmm::guard_violations();
     let mut guest: Option<Guest> = None;
     let mut launch_failures = 0;
     let mut down = Vec::with_capacity(FILE_BYTES);
@@ -252,14 +277,30 @@ fn run_cell(
                 cell.launches += 1;
                 match launch(backend, image, call_timeout) {
                     Ok(g) => {
+                        LAUNCHED_ONCE.store(true, Ordering::SeqCst);
                         launch_failures = 0;
                         guest.insert(g)
                     }
-                    Err((e, console_tail)) => {
+                    Err(b)
+                        if !LAUNCHED_ONCE.load(Ordering::SeqCst)
+                            && b.0.to_string().contains(libguest_tests::NEVER_RAN_PHRASE) =>
+                    {
+                        // This test host's nested KVM runs nothing: not an
+                        // appliance death. Exit non-zero so that the bench
+                        // outside boots another test host.
+                        eprintln!("soak: {backend}: first launch in this test host: {}", b.0);
+                        std::process::exit(1);
+                    }
+                    Err(b) => {
+                        let (e, console_tail) = *b;
                         cell.deaths.push(Death {
                             iteration: i,
                             during: "launch",
-                            kind: classify(&e, &console_tail),
+                            kind: classify(
+                                &e,
+                                &console_tail,
+                                vmm::guard_violations() > guard_at_start,
+                            ),
                             error: e.to_string(),
                             console_tail,
                         });
@@ -267,7 +308,8 @@ fn run_cell(
                         cell.down_failed += 1;
                         launch_failures += 1;
                         if launch_failures >= MAX_LAUNCH_FAILURES {
-                            cell.cut_short = Some(format!("{launch_failures} launches failed in a row"));
+                            cell.cut_short =
+                                Some(format!("{launch_failures} launches failed in a row"));
                             cell.iterations = i + 1;
                             break;
                         }
@@ -282,14 +324,19 @@ fn run_cell(
         let remote = format!("/soak{}.bin", i % 2);
 
         let t = Instant::now();
-        let up = g.upload(&mut &data[..], &remote).map_err(Step::Failed).and_then(|()| {
-            let elapsed = t.elapsed();
-            let got = g.checksum("sha256", &remote).map_err(Step::Failed)?;
-            match got == want {
-                true => Ok(elapsed),
-                false => Err(Step::Corrupt(format!("guest sha256 {got}, uploaded {want}"))),
-            }
-        });
+        let up = g
+            .upload(&mut &data[..], &remote)
+            .map_err(Step::Failed)
+            .and_then(|()| {
+                let elapsed = t.elapsed();
+                let got = g.checksum("sha256", &remote).map_err(Step::Failed)?;
+                match got == want {
+                    true => Ok(elapsed),
+                    false => Err(Step::Corrupt(format!(
+                        "guest sha256 {got}, uploaded {want}"
+                    ))),
+                }
+            });
         let up_err = match up {
             Ok(elapsed) => {
                 cell.up_ok += 1;
@@ -338,12 +385,19 @@ fn run_cell(
         let Some((during, step)) = down_err else {
             if i % 8 == 7 {
                 if let Err(e) = g.sync() {
-                    record_failure(&mut cell, &mut guest, i, "sync", Step::Failed(e));
+                    record_failure(
+                        &mut cell,
+                        &mut guest,
+                        i,
+                        "sync",
+                        Step::Failed(e),
+                        guard_at_start,
+                    );
                 }
             }
             continue;
         };
-        record_failure(&mut cell, &mut guest, i, during, step);
+        record_failure(&mut cell, &mut guest, i, during, step, guard_at_start);
     }
     if let Some(mut g) = guest.take() {
         if let Err(e) = g.shutdown() {
@@ -351,6 +405,7 @@ fn run_cell(
         }
     }
     cell.wall = started.elapsed();
+    cell.guard_violations = vmm::guard_violations() - guard_at_start;
     cell
 }
 
@@ -363,18 +418,25 @@ fn record_failure(
     iteration: usize,
     during: &'static str,
     step: Step,
+    guard_before: u64,
 ) {
     let e = match step {
         Step::Corrupt(what) => {
             cell.corrupt += 1;
-            eprintln!("soak: {} iteration {iteration}: {during} corrupt: {what}", cell.backend);
+            eprintln!(
+                "soak: {} iteration {iteration}: {during} corrupt: {what}",
+                cell.backend
+            );
             return;
         }
         Step::Failed(e) => e,
     };
     let Some(g) = guest.as_mut() else { return };
     if g.ping_daemon().is_ok() {
-        eprintln!("soak: {} iteration {iteration}: {during} failed, appliance alive: {e}", cell.backend);
+        eprintln!(
+            "soak: {} iteration {iteration}: {during} failed, appliance alive: {e}",
+            cell.backend
+        );
         return;
     }
     let console_tail = match &e {
@@ -383,7 +445,7 @@ fn record_failure(
         }
         _ => tail(&g.console_log(), TAIL_LINES),
     };
-    let kind = classify(&e, &console_tail);
+    let kind = classify(&e, &console_tail, vmm::guard_violations() > guard_before);
     eprintln!(
         "soak: {} iteration {iteration}: appliance died during {during}: {}: {e}",
         cell.backend,

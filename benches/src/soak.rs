@@ -24,7 +24,8 @@ pub enum DeathKind {
     /// The debug-build guest-memory write guard of the device model fired.
     GuardViolation,
     KernelPanic,
-    /// A call did not answer within the soak's call timeout.
+    /// A call did not answer within the soak's call timeout, or the
+    /// launch within its timeout.
     Timeout,
     /// Anything else (VMM crash, KVM error, channel closed without a reason).
     Other,
@@ -38,18 +39,18 @@ impl DeathKind {
             DeathKind::KernelReboot => "kernel-requested reboot",
             DeathKind::GuardViolation => "device write-guard violation",
             DeathKind::KernelPanic => "kernel panic",
-            DeathKind::Timeout => "call timeout",
+            DeathKind::Timeout => "timeout (call or launch)",
             DeathKind::Other => "other",
         }
     }
 }
 
-/// Classifies the error that ended an appliance, with the console tail.
-pub fn classify(err: &Error, console_tail: &str) -> DeathKind {
-    let text = err.to_string();
-    // The guard reports on the console (and in a VMM crash reason); it
-    // names itself, whatever the error around it says.
-    if mentions_guard(&text) || mentions_guard(console_tail) {
+/// Classifies the error that ended an appliance, with the console tail;
+/// `guard_fired`: the VMM's write guard counted a violation meanwhile
+/// (`vmm::guard_violations()`; a violation stops the queue, so the call
+/// then ends in a timeout).
+pub fn classify(err: &Error, console_tail: &str, guard_fired: bool) -> DeathKind {
+    if guard_fired || mentions_guard(&err.to_string()) || mentions_guard(console_tail) {
         return DeathKind::GuardViolation;
     }
     match err {
@@ -102,6 +103,8 @@ pub struct Cell {
     /// Transfers that completed but whose content differed (counted in
     /// the failed ones too).
     pub corrupt: u32,
+    /// Write-guard violations counted while the cell ran.
+    pub guard_violations: u64,
     pub deaths: Vec<Death>,
     pub up_times: Vec<Duration>,
     pub down_times: Vec<Duration>,
@@ -133,9 +136,9 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
     let mib = bytes >> 20;
     let _ = writeln!(
         out,
-        "| backend | load | iterations | launches | uploads ok / failed | downloads ok / failed | corrupt | deaths | upload MiB/s (median) | download MiB/s (median) | ratio to peer (up / down) | wall |"
+        "| backend | load | iterations | launches | uploads ok / failed | downloads ok / failed | corrupt | guard violations | deaths | upload MiB/s (median) | download MiB/s (median) | ratio to peer (up / down) | wall |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for c in cells {
         let up = median_mib_s(bytes, &c.up_times);
         let down = median_mib_s(bytes, &c.down_times);
@@ -151,7 +154,7 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {}{} | {} | {} / {} | {} / {} | {} | {} | {:.1} | {:.1} | {} | {:.0} s |",
+            "| {} | {} | {}{} | {} | {} / {} | {} / {} | {} | {} | {} | {:.1} | {:.1} | {} | {:.0} s |",
             c.backend,
             if c.load { "CPU hog" } else { "idle" },
             c.iterations,
@@ -162,6 +165,7 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
             c.down_ok,
             c.down_failed,
             c.corrupt,
+            c.guard_violations,
             c.deaths.len(),
             up,
             down,
@@ -169,7 +173,10 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
             c.wall.as_secs_f64()
         );
     }
-    let _ = writeln!(out, "({mib} MiB per transfer; each checked by sha256 in the guest and on the host)");
+    let _ = writeln!(
+        out,
+        "({mib} MiB per transfer; each checked by sha256 in the guest and on the host)"
+    );
     for c in cells {
         if let Some(why) = &c.cut_short {
             let _ = writeln!(out, "{} / load {}: cut short: {why}", c.backend, c.load);

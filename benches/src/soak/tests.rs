@@ -14,34 +14,49 @@ fn died(reason: &str, tail: &str) -> Error {
 #[test]
 fn deaths_are_classified_by_exit_reason_and_console() {
     let e = died("triple fault", "guest-init: ready");
-    assert_eq!(classify(&e, "guest-init: ready"), DeathKind::TripleFault);
+    assert_eq!(
+        classify(&e, "guest-init: ready", false),
+        DeathKind::TripleFault
+    );
     let e = died("the guest rebooted", "guest-init: ready");
-    assert_eq!(classify(&e, "guest-init: ready"), DeathKind::QemuResetSilent);
+    assert_eq!(
+        classify(&e, "guest-init: ready", false),
+        DeathKind::QemuResetSilent
+    );
     let e = died("the guest rebooted", "reboot: Restarting system");
     assert_eq!(
-        classify(&e, "reboot: Restarting system"),
+        classify(&e, "reboot: Restarting system", false),
         DeathKind::KernelReboot
     );
     let e = died("KVM_RUN failed: EFAULT", "");
-    assert_eq!(classify(&e, ""), DeathKind::Other);
+    assert_eq!(classify(&e, "", false), DeathKind::Other);
     let e = Error::KernelPanic {
         console_tail: "Kernel panic - not syncing".into(),
     };
-    assert_eq!(classify(&e, ""), DeathKind::KernelPanic);
+    assert_eq!(classify(&e, "", false), DeathKind::KernelPanic);
     let e = Error::CallTimeout {
         call: "upload",
         timeout: Duration::from_secs(60),
         setting: "set_call_timeout",
         appliance_stopped: true,
     };
-    assert_eq!(classify(&e, "guest-init: ready"), DeathKind::Timeout);
+    assert_eq!(classify(&e, "guest-init: ready", false), DeathKind::Timeout);
 }
 
 #[test]
 fn a_guard_report_wins_over_the_exit_reason() {
-    let tail = "virtio-console: guest-memory write guard: write outside a device-writable descriptor";
+    let tail =
+        "virtio-console: guest-memory write guard: write outside a device-writable descriptor";
     let e = died("triple fault", tail);
-    assert_eq!(classify(&e, tail), DeathKind::GuardViolation);
+    assert_eq!(classify(&e, tail, false), DeathKind::GuardViolation);
+    // The counter: a violation stops the queue and the call times out.
+    let e = Error::CallTimeout {
+        call: "upload",
+        timeout: Duration::from_secs(60),
+        setting: "set_call_timeout",
+        appliance_stopped: true,
+    };
+    assert_eq!(classify(&e, "", true), DeathKind::GuardViolation);
 }
 
 #[test]
