@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use libguest_tests::testhost::{self, TestHost, TestHostError};
 
+pub mod soak;
+
 /// Puts qemu-system-x86_64 and the firmware its microvm and pc machines
 /// load into the test host, for the qemu -accel kvm peers measured beside
 /// our VMM there.

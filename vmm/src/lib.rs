@@ -24,6 +24,9 @@ pub use console::{
     MIN_CONSOLE_FILE_LIMIT,
 };
 pub use devices::virtio::console::port::{ChannelError, ChannelHost as Channel};
+/// Violations the virtio write guard saw in this process (debug builds;
+/// always 0 in release builds).
+pub use devices::virtio::guard::violations as guard_violations;
 pub use error::{Error, Result};
 pub use host::KvmStatus;
 pub use kill::KillSwitch;

@@ -8,7 +8,8 @@ use virtio_queue::{Queue, QueueT};
 use vm_memory::GuestMemoryMmap;
 use vmm_sys_util::eventfd::EventFd;
 
-use super::{ActiveQueue, Interrupt, VirtioDevice, VIRTIO_F_VERSION_1};
+use super::guard::GuardedQueue;
+use super::{device_name, ActiveQueue, Interrupt, VirtioDevice, VIRTIO_F_VERSION_1};
 
 const MAGIC: u32 = 0x7472_6976; // "virt"
 const VERSION: u32 = 2;
@@ -135,8 +136,9 @@ impl MmioTransport {
             0x24 => self.driver_features_sel = value,
             0x30 => self.queue_sel = value,
             0x38 => {
-                if let Some(q) = self.selected_queue() {
-                    q.set_size(value as u16);
+                // A size above u16::MAX must not wrap to a valid one.
+                if let (Some(q), Ok(size)) = (self.selected_queue(), u16::try_from(value)) {
+                    q.set_size(size);
                 }
             }
             0x44 => {
@@ -215,13 +217,14 @@ impl MmioTransport {
             ));
         }
         let mut queues = Vec::with_capacity(self.queues.len());
-        for (q, notify) in self.queues.iter_mut().zip(&self.notifies) {
+        let name = device_name(self.device.device_type());
+        for (i, (q, notify)) in self.queues.iter_mut().zip(&self.notifies).enumerate() {
             let notify = notify.try_clone().map_err(|e| e.to_string())?;
             // The device owns the queue from now on; the transport keeps a
             // fresh one that the next reset would have produced anyway.
             let fresh = Queue::new(q.max_size()).map_err(|e| format!("{e:?}"))?;
             queues.push(ActiveQueue {
-                queue: std::mem::replace(q, fresh),
+                queue: GuardedQueue::new(std::mem::replace(q, fresh), name, i as u16),
                 notify,
             });
         }

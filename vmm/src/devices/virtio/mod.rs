@@ -4,14 +4,16 @@
 //! occasional register access.
 
 pub(crate) mod console;
+pub(crate) mod guard;
 pub(crate) mod mmio;
+#[cfg(any(test, feature = "test-utils"))]
+pub(crate) mod rings;
 pub(crate) mod scsi;
 pub(crate) mod slices;
 pub(crate) mod worker_thread;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use virtio_queue::Queue;
 use vm_memory::GuestMemoryMmap;
 use vmm_sys_util::eventfd::EventFd;
 
@@ -53,10 +55,31 @@ impl Interrupt {
 }
 
 /// A queue handed to a device at activation, with the eventfd that fires
-/// when the driver notifies it.
+/// when the driver notifies it. The device drives it only through the
+/// write guard ([`guard::GuardedQueue`]).
 pub(crate) struct ActiveQueue {
-    pub(crate) queue: Queue,
+    pub(crate) queue: guard::GuardedQueue,
     pub(crate) notify: EventFd,
+}
+
+impl ActiveQueue {
+    /// Makes the device's worker come back to this queue: after a pass that
+    /// ran out of budget with chains left, so other queues and the stop
+    /// request get their turn first.
+    pub(crate) fn kick_again(&self) {
+        if let Err(e) = self.notify.write(1) {
+            tracing::warn!("virtio queue notify: {e}");
+        }
+    }
+}
+
+/// The name the write guard logs for a device type.
+pub(crate) fn device_name(device_type: u32) -> &'static str {
+    match device_type {
+        3 => "virtio-console",
+        8 => "virtio-scsi",
+        _ => "virtio",
+    }
 }
 
 /// What the transport needs from a device model.

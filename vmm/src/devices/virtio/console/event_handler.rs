@@ -6,11 +6,10 @@
 use crate::devices::poll::wait_readable;
 use std::sync::Arc;
 
-use virtio_queue::QueueT;
 use vm_memory::GuestMemoryMmap;
 use vmm_sys_util::eventfd::EventFd;
 
-use super::chain::{Buffers, Direction};
+use super::chain::{self, Direction};
 use super::control::{Control, ControlMsg, Effect, CONTROL_SIZE};
 use super::port::Shared;
 use crate::devices::virtio::slices;
@@ -93,12 +92,11 @@ impl Worker {
     /// answers it can.
     pub(crate) fn process_control_tx(&mut self) {
         let mem = &self.mem;
-        let mut used = false;
-        while let Some(chain) = self.control_tx.queue.pop_descriptor_chain(mem) {
-            let head = chain.head_index();
+        let mut pass = self.control_tx.queue.pass(mem, &self.interrupt);
+        while let Some(chain) = pass.pop() {
             let mut bytes = [0u8; CONTROL_SIZE];
-            let msg = match Buffers::from_chain(mem, chain, Direction::FromGuest)
-                .and_then(|b| b.map(mem))
+            let msg = match chain::check(&chain, Direction::FromGuest)
+                .and_then(|_| Ok(chain.readable(mem)?))
             {
                 Ok(list) => {
                     let n = slices::read_into(&list, &mut bytes);
@@ -109,24 +107,19 @@ impl Worker {
                     None
                 }
             };
-            if let Err(e) = self.control_tx.queue.add_used(mem, head, 0) {
+            if let Err(e) = pass.add_used(chain, 0) {
                 tracing::warn!("virtio-console: add_used: {e}");
             }
-            used = true;
             match msg.map(|m| self.control.handle(m)) {
                 Some(Effect::ChannelOpen(open)) => self.shared.set_guest_open(open),
                 Some(Effect::None) => {}
                 None => tracing::debug!("virtio-console: short control message ignored"),
             }
         }
-        if used
-            && self
-                .control_tx
-                .queue
-                .needs_notification(mem)
-                .unwrap_or(true)
-        {
-            self.interrupt.signal_used();
+        let again = pass.exhausted();
+        drop(pass);
+        if again {
+            self.control_tx.kick_again();
         }
         self.flush_control();
     }
@@ -135,19 +128,18 @@ impl Worker {
     /// message per buffer (a message that does not fit is cut short).
     pub(crate) fn flush_control(&mut self) {
         let mem = &self.mem;
-        let mut used = false;
+        let mut pass = self.control_rx.queue.pass(mem, &self.interrupt);
         while let Some(msg) = self.control.front() {
-            let Some(chain) = self.control_rx.queue.pop_descriptor_chain(mem) else {
+            let Some(chain) = pass.pop() else {
                 break;
             };
-            let head = chain.head_index();
             // A buffer too short for a whole message header cannot carry
             // one: it goes back empty and the message waits for the next.
-            let len = match Buffers::from_chain(mem, chain, Direction::ToGuest)
-                .and_then(|b| Ok((b.total, b.map(mem)?)))
+            let len = match chain::check(&chain, Direction::ToGuest)
+                .and_then(|total| Ok((total, chain.writable(mem)?)))
             {
                 Ok((total, list)) if total >= CONTROL_SIZE => {
-                    let n = slices::write_from(&list, msg);
+                    let n = list.write(msg);
                     self.control.pop_front();
                     n
                 }
@@ -159,41 +151,43 @@ impl Worker {
             };
             // len <= message length, which is small.
             let len = u32::try_from(len).unwrap_or(0);
-            if let Err(e) = self.control_rx.queue.add_used(mem, head, len) {
+            if let Err(e) = pass.add_used(chain, len) {
                 tracing::warn!("virtio-console: add_used: {e}");
             }
-            used = true;
         }
-        if used
-            && self
-                .control_rx
-                .queue
-                .needs_notification(mem)
-                .unwrap_or(true)
-        {
-            self.interrupt.signal_used();
+        let again = pass.exhausted() && self.control.front().is_some();
+        drop(pass);
+        if again {
+            self.control_rx.kick_again();
         }
     }
 
     /// Console output: read and dropped.
     pub(crate) fn drain_console_tx(&mut self) {
-        let mem = &self.mem;
-        let mut used = false;
-        while let Some(chain) = self.console_tx.queue.pop_descriptor_chain(mem) {
-            let head = chain.head_index();
-            if let Err(e) = self.console_tx.queue.add_used(mem, head, 0) {
+        let mut pass = self.console_tx.queue.pass(&self.mem, &self.interrupt);
+        while let Some(chain) = pass.pop() {
+            if let Err(e) = pass.add_used(chain, 0) {
                 tracing::warn!("virtio-console: add_used: {e}");
             }
-            used = true;
         }
-        if used
-            && self
-                .console_tx
-                .queue
-                .needs_notification(mem)
-                .unwrap_or(true)
-        {
-            self.interrupt.signal_used();
+        let again = pass.exhausted();
+        drop(pass);
+        if again {
+            self.console_tx.kick_again();
         }
+    }
+
+    /// Write-guard violations on the queues this worker drives.
+    #[cfg(test)]
+    pub(crate) fn violations(&self) -> u64 {
+        [
+            &self.console_rx,
+            &self.console_tx,
+            &self.control_rx,
+            &self.control_tx,
+        ]
+        .iter()
+        .map(|q| q.queue.violations())
+        .sum()
     }
 }

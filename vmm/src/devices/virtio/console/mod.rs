@@ -21,7 +21,7 @@ pub(crate) mod control;
 pub(crate) mod device;
 pub(crate) mod event_handler;
 pub(crate) mod port;
-#[cfg(test)]
+#[cfg(any(test, feature = "test-utils"))]
 pub(crate) mod test_utils;
 #[cfg(test)]
 mod tests;

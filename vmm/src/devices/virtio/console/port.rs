@@ -6,10 +6,10 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use virtio_queue::{Queue, QueueT};
 use vm_memory::GuestMemoryMmap;
 
-use super::chain::{Buffers, Direction};
+use super::chain::{self, Direction};
+use crate::devices::virtio::guard::{Chain, GuardedQueue, Owner, Pass};
 use crate::devices::virtio::slices;
 use crate::devices::virtio::Interrupt;
 
@@ -52,9 +52,13 @@ impl ChannelHost {
                 return Err(ChannelError::Closed);
             }
             if let Some(port) = state.port.as_mut() {
-                let n = port.read(buf);
+                let (n, more) = port.read(buf);
                 if n > 0 {
                     return Ok(n);
+                }
+                if more {
+                    state = self.shared.relock(state, deadline)?;
+                    continue;
                 }
             }
             state = self.shared.wait_until(state, deadline)?;
@@ -80,9 +84,14 @@ impl ChannelHost {
                 return Ok(());
             }
             if let Some(port) = state.port.as_mut() {
-                done += port.write(&data[done..]).map_err(ChannelError::Queue)?;
+                let (n, more) = port.write(&data[done..]).map_err(ChannelError::Queue)?;
+                done += n;
                 if done == data.len() {
                     return Ok(());
+                }
+                if more {
+                    state = self.shared.relock(state, deadline)?;
+                    continue;
                 }
             }
             state = self.shared.wait_until(state, deadline)?;
@@ -106,6 +115,12 @@ impl ChannelHost {
             }
             state = self.shared.wait_until(state, deadline)?;
         }
+    }
+
+    /// Write-guard violations on port 1's queues (tests).
+    #[cfg(test)]
+    pub(crate) fn violations(&self) -> u64 {
+        self.shared.violations()
     }
 
     /// Makes every waiting and later read/write return
@@ -166,14 +181,32 @@ impl Shared {
         Ok(guard)
     }
 
+    /// Lets go of the lock for a moment: a pass ran out of budget with
+    /// chains left (a guest flooding the ring), and others may want the port.
+    fn relock<'a>(
+        &'a self,
+        guard: MutexGuard<'a, State>,
+        deadline: Instant,
+    ) -> Result<MutexGuard<'a, State>, ChannelError> {
+        drop(guard);
+        if Instant::now() >= deadline {
+            return Err(ChannelError::TimedOut);
+        }
+        std::thread::yield_now();
+        Ok(self.lock())
+    }
+
     /// Activation: port 1's queues are served from now on.
     pub(crate) fn attach(
         &self,
         mem: GuestMemoryMmap,
-        rx: Queue,
-        tx: Queue,
+        mut rx: GuardedQueue,
+        mut tx: GuardedQueue,
         interrupt: Arc<Interrupt>,
     ) {
+        // Driven by the callers' threads, always under the state lock.
+        rx.set_owner(Owner::Locked);
+        tx.set_owner(Owner::Locked);
         let mut state = self.lock();
         state.port = Some(PortQueues {
             mem,
@@ -214,12 +247,21 @@ impl Shared {
         self.lock().closed = true;
         self.cond.notify_all();
     }
+
+    /// Write-guard violations on port 1's queues.
+    #[cfg(test)]
+    pub(crate) fn violations(&self) -> u64 {
+        self.lock()
+            .port
+            .as_ref()
+            .map_or(0, |p| p.rx.violations() + p.tx.violations())
+    }
 }
 
 /// A transmit chain read only in part.
 struct PartialTx {
-    head: u16,
-    buffers: Buffers,
+    chain: Chain,
+    total: usize,
     offset: usize,
 }
 
@@ -227,28 +269,29 @@ struct PartialTx {
 struct PortQueues {
     mem: GuestMemoryMmap,
     /// Device to driver (queue 4).
-    rx: Queue,
+    rx: GuardedQueue,
     /// Driver to device (queue 5).
-    tx: Queue,
+    tx: GuardedQueue,
     interrupt: Arc<Interrupt>,
     partial: Option<PartialTx>,
 }
 
 impl PortQueues {
     /// Copies whatever the guest has ready, up to `buf.len()` bytes. A
-    /// transmit chain goes back to the guest once fully read.
-    fn read(&mut self, buf: &mut [u8]) -> usize {
+    /// transmit chain goes back to the guest once fully read. Also returns
+    /// whether the pass ran out of budget (more chains may be waiting).
+    fn read(&mut self, buf: &mut [u8]) -> (usize, bool) {
         let mut done = 0;
-        let mut used = false;
+        let mut pass = self.tx.pass(&self.mem, &self.interrupt);
         while done < buf.len() {
             let partial = match self.partial.take() {
                 Some(p) => p,
-                None => match self.pop_tx(&mut used) {
+                None => match pop_tx(&mut pass) {
                     Some(p) => p,
                     None => break,
                 },
             };
-            let n = match partial.buffers.map(&self.mem) {
+            let n = match partial.chain.readable(&self.mem) {
                 Ok(list) => match slices::split_at(&list, partial.offset) {
                     Some((_, rest)) => slices::read_into(&rest, &mut buf[done..]),
                     None => 0,
@@ -257,70 +300,31 @@ impl PortQueues {
             };
             done += n;
             let offset = partial.offset + n;
-            if offset < partial.buffers.total && n > 0 {
+            if offset < partial.total && n > 0 {
                 self.partial = Some(PartialTx { offset, ..partial });
             } else {
                 // Fully read, or unreadable (n == 0 with bytes left): either
                 // way the chain goes back so the guest is not stuck.
-                self.add_used_tx(partial.head);
-                used = true;
+                add_used(&mut pass, partial.chain, 0);
             }
         }
-        if used {
-            self.tx_notify();
-        }
-        done
-    }
-
-    /// The next transmit chain with bytes in it; empty and refused chains
-    /// go straight back with length 0.
-    fn pop_tx(&mut self, used: &mut bool) -> Option<PartialTx> {
-        loop {
-            let chain = self.tx.pop_descriptor_chain(&self.mem)?;
-            let head = chain.head_index();
-            match Buffers::from_chain(&self.mem, chain, Direction::FromGuest) {
-                Ok(buffers) if buffers.total > 0 => {
-                    return Some(PartialTx {
-                        head,
-                        buffers,
-                        offset: 0,
-                    })
-                }
-                Ok(_) => {}
-                Err(e) => tracing::debug!("virtio-console transmit chain: {e}"),
-            }
-            self.add_used_tx(head);
-            *used = true;
-        }
-    }
-
-    fn add_used_tx(&mut self, head: u16) {
-        if let Err(e) = self.tx.add_used(&self.mem, head, 0) {
-            tracing::warn!("virtio-console: add_used: {e}");
-        }
-    }
-
-    fn tx_notify(&mut self) {
-        if self.tx.needs_notification(&self.mem).unwrap_or(true) {
-            self.interrupt.signal_used();
-        }
+        (done, pass.exhausted())
     }
 
     /// Fills posted receive chains with the start of `data`, one chain at a
-    /// time, as much as each holds. Returns the bytes given to the guest.
-    fn write(&mut self, data: &[u8]) -> Result<usize, virtio_queue::Error> {
+    /// time, as much as each holds. Returns the bytes given to the guest
+    /// and whether the pass ran out of budget.
+    fn write(&mut self, data: &[u8]) -> Result<(usize, bool), virtio_queue::Error> {
         let mut done = 0;
-        let mut used = false;
-        let mut result = Ok(());
+        let mut pass = self.rx.pass(&self.mem, &self.interrupt);
         while done < data.len() {
-            let Some(chain) = self.rx.pop_descriptor_chain(&self.mem) else {
+            let Some(chain) = pass.pop() else {
                 break;
             };
-            let head = chain.head_index();
-            let n = match Buffers::from_chain(&self.mem, chain, Direction::ToGuest)
-                .and_then(|b| b.map(&self.mem))
+            let n = match chain::check(&chain, Direction::ToGuest)
+                .and_then(|_| Ok(chain.writable(&self.mem)?))
             {
-                Ok(list) => slices::write_from(&list, &data[done..]),
+                Ok(list) => list.write(&data[done..]),
                 Err(e) => {
                     tracing::debug!("virtio-console receive chain: {e}");
                     0
@@ -328,16 +332,35 @@ impl PortQueues {
             };
             // A chain holds less than 4 GiB (the chain iterator stops there).
             let len = u32::try_from(n).unwrap_or(u32::MAX);
-            if let Err(e) = self.rx.add_used(&self.mem, head, len) {
-                result = Err(e);
-                break;
-            }
-            used = true;
+            pass.add_used(chain, len)?;
             done += n;
         }
-        if used && self.rx.needs_notification(&self.mem).unwrap_or(true) {
-            self.interrupt.signal_used();
+        Ok((done, pass.exhausted()))
+    }
+}
+
+/// The next transmit chain with bytes in it; empty and refused chains go
+/// straight back with length 0.
+fn pop_tx(pass: &mut Pass<'_>) -> Option<PartialTx> {
+    loop {
+        let chain = pass.pop()?;
+        match chain::check(&chain, Direction::FromGuest) {
+            Ok(total) if total > 0 => {
+                return Some(PartialTx {
+                    chain,
+                    total,
+                    offset: 0,
+                })
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!("virtio-console transmit chain: {e}"),
         }
-        result.map(|()| done)
+        add_used(pass, chain, 0);
+    }
+}
+
+fn add_used(pass: &mut Pass<'_>, chain: Chain, len: u32) {
+    if let Err(e) = pass.add_used(chain, len) {
+        tracing::warn!("virtio-console: add_used: {e}");
     }
 }

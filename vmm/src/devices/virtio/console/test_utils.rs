@@ -1,10 +1,12 @@
 //! Helpers for driving virtio-console as its driver would, over
 //! virtio-queue's mock queues in plain memory: no KVM.
 
+// Under `test-utils` only part of this is used (by `testing`).
+#![cfg_attr(not(test), allow(dead_code))]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use virtio_queue::mock::MockSplitQueue;
 use virtio_queue::Queue;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 use vmm_sys_util::eventfd::EventFd;
@@ -13,6 +15,8 @@ use super::control::{Control, ControlMsg, CONTROL_SIZE};
 use super::device::NUM_QUEUES;
 use super::event_handler::Worker;
 use super::port::{ChannelHost, Shared};
+use crate::devices::virtio::guard::GuardedQueue;
+use crate::devices::virtio::rings::Rings;
 use crate::devices::virtio::{ActiveQueue, Interrupt};
 
 pub(crate) const VRING_DESC_F_NEXT: u16 = 1;
@@ -36,10 +40,9 @@ pub(crate) const CONTROL_BUF_LEN: u32 = 256;
 /// Free for tests' data buffers.
 pub(crate) const DATA: u64 = 0x20_0000;
 
-/// The driver's side of one split queue. The rings are created once with
-/// the mock (which zeroes their indexes); descriptors and the avail ring are
-/// written here, modulo the queue size, since the mock's add_desc_chains
-/// does not wrap the avail ring.
+/// The driver's side of one split queue, over rings laid out by
+/// [`Rings`] (not the mock's, whose used ring overlaps its avail ring);
+/// descriptors and the avail ring are written here, modulo the queue size.
 #[derive(Clone)]
 pub(crate) struct DriverQueue {
     desc: u64,
@@ -53,12 +56,12 @@ pub(crate) struct DriverQueue {
 
 impl DriverQueue {
     fn new(mem: &GuestMemoryMmap, base: u64) -> (DriverQueue, Queue) {
-        let mock = MockSplitQueue::create(mem, GuestAddress(base), QUEUE_LEN);
-        let queue = mock.create_queue().unwrap();
+        let rings = Rings::at(base, QUEUE_LEN);
+        let queue = rings.queue(mem, QUEUE_LEN);
         let q = DriverQueue {
-            desc: mock.desc_table_addr().0,
-            avail: mock.avail_addr().0,
-            used: mock.used_addr().0,
+            desc: rings.desc,
+            avail: rings.avail,
+            used: rings.used,
             next_desc: 0,
             seen_used: 0,
             heads: HashMap::new(),
@@ -112,6 +115,11 @@ impl DriverQueue {
         mem.write_obj(next, GuestAddress(at + 14)).unwrap();
     }
 
+    /// Sets the avail index to anything (a bad one, for hostile-ring tests).
+    pub(crate) fn set_avail_idx(&self, mem: &GuestMemoryMmap, idx: u16) {
+        mem.write_obj(idx, GuestAddress(self.avail + 2)).unwrap();
+    }
+
     pub(crate) fn used_idx(&self, mem: &GuestMemoryMmap) -> u16 {
         mem.read_obj(GuestAddress(self.used + 2)).unwrap()
     }
@@ -158,7 +166,10 @@ impl Harness {
             let notify = EventFd::new(libc::EFD_NONBLOCK).unwrap();
             notifies.push(notify.try_clone().unwrap());
             queues.push(q);
-            active.push(ActiveQueue { queue, notify });
+            active.push(ActiveQueue {
+                queue: GuardedQueue::new(queue, "virtio-console", i as u16),
+                notify,
+            });
         }
         let irq = EventFd::new(libc::EFD_NONBLOCK).unwrap();
         let interrupt = Arc::new(Interrupt::new(irq.try_clone().unwrap()));

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use virtio_queue::QueueT;
 use vm_memory::GuestMemoryMmap;
 use vmm_sys_util::eventfd::EventFd;
 
 use super::execute::{execute, respond_with, Lun, VIRTIO_SCSI_S_BAD_TARGET, VIRTIO_SCSI_S_FAILURE};
 use super::request::{chain_buffers, decode_lun, Request, RESP_HEADER_SIZE};
 use crate::devices::poll::wait_readable;
+use crate::devices::virtio::guard::{Chain, WriteList};
 use crate::devices::virtio::slices;
 use crate::devices::virtio::{ActiveQueue, Interrupt};
 
@@ -64,53 +64,57 @@ impl Worker {
         }
     }
 
-    /// Serves every available request chain. Public to the crate so tests
-    /// can drive it with a mock queue, without a thread or KVM.
+    /// Serves the available request chains, at most a queue size of them
+    /// per call (then the worker comes back after its other queues). Public
+    /// to the crate so tests can drive it with a mock queue, without a
+    /// thread or KVM.
     pub(crate) fn process_requests(&mut self) {
         let mem = &self.mem;
-        let mut used = false;
-        while let Some(chain) = self.request.queue.pop_descriptor_chain(mem) {
-            let head = chain.head_index();
-            let len = handle_command(mem, chain, &mut self.luns);
-            if let Err(e) = self.request.queue.add_used(mem, head, len) {
+        let mut pass = self.request.queue.pass(mem, &self.interrupt);
+        while let Some(chain) = pass.pop() {
+            let len = handle_command(mem, &chain, &mut self.luns);
+            if let Err(e) = pass.add_used(chain, len) {
                 tracing::warn!("virtio-scsi: add_used: {e:?}");
             }
-            used = true;
         }
-        if used && self.request.queue.needs_notification(mem).unwrap_or(true) {
-            self.interrupt.signal_used();
+        let again = pass.exhausted();
+        drop(pass);
+        if again {
+            self.request.kick_again();
         }
     }
 
     pub(crate) fn process_control(&mut self) {
         let mem = &self.mem;
-        let mut used = false;
-        while let Some(chain) = self.control.queue.pop_descriptor_chain(mem) {
-            let head = chain.head_index();
-            let len = match chain_buffers(mem, chain) {
+        let mut pass = self.control.queue.pass(mem, &self.interrupt);
+        while let Some(chain) = pass.pop() {
+            let len = match chain_buffers(mem, &chain) {
                 Ok((readable, writable)) => control_reply(&readable, &writable),
                 Err(e) => {
                     tracing::debug!("virtio-scsi control request: {e}");
                     0
                 }
             };
-            if let Err(e) = self.control.queue.add_used(mem, head, len) {
+            if let Err(e) = pass.add_used(chain, len) {
                 tracing::warn!("virtio-scsi: add_used: {e:?}");
             }
-            used = true;
         }
-        if used && self.control.queue.needs_notification(mem).unwrap_or(true) {
-            self.interrupt.signal_used();
+        let again = pass.exhausted();
+        drop(pass);
+        if again {
+            self.control.kick_again();
         }
+    }
+
+    /// Write-guard violations on the queues this worker drives.
+    #[cfg(test)]
+    pub(crate) fn violations(&self) -> u64 {
+        self.request.queue.violations() + self.control.queue.violations()
     }
 }
 
 /// Parses and executes one command chain; returns the bytes written into it.
-pub(crate) fn handle_command(
-    mem: &GuestMemoryMmap,
-    chain: virtio_queue::DescriptorChain<&GuestMemoryMmap>,
-    luns: &mut [Lun],
-) -> u32 {
+pub(crate) fn handle_command(mem: &GuestMemoryMmap, chain: &Chain, luns: &mut [Lun]) -> u32 {
     let (readable, writable) = match chain_buffers(mem, chain) {
         Ok(buffers) => buffers,
         Err(e) => {
@@ -118,11 +122,11 @@ pub(crate) fn handle_command(
             return 0;
         }
     };
-    let req = match Request::parse(readable, writable.clone()) {
+    let req = match Request::parse(readable, &writable) {
         Ok(req) => req,
         Err(e) => {
             tracing::debug!("virtio-scsi request: {e}");
-            return match slices::split_at(&writable, RESP_HEADER_SIZE) {
+            return match writable.split_at(RESP_HEADER_SIZE) {
                 Some((response, _)) => respond_with(&response, VIRTIO_SCSI_S_FAILURE),
                 None => 0,
             };
@@ -140,19 +144,17 @@ pub(crate) fn handle_command(
 
 /// Task management and async notification: there is nothing to abort (each
 /// request completes before the next is read) and no events to report.
-fn control_reply(readable: &slices::SliceList<'_>, writable: &slices::SliceList<'_>) -> u32 {
+fn control_reply(readable: &slices::SliceList<'_>, writable: &WriteList<'_>) -> u32 {
     let mut kind = [0u8; 4];
     if slices::read_into(readable, &mut kind) != 4 {
         return 0;
     }
     match u32::from_le_bytes(kind) {
-        VIRTIO_SCSI_T_TMF => {
-            slices::write_from(writable, &[VIRTIO_SCSI_S_FUNCTION_COMPLETE]) as u32
-        }
+        VIRTIO_SCSI_T_TMF => writable.write(&[VIRTIO_SCSI_S_FUNCTION_COMPLETE]) as u32,
         VIRTIO_SCSI_T_AN_QUERY | VIRTIO_SCSI_T_AN_SUBSCRIBE => {
             // struct virtio_scsi_ctrl_an_resp: event_actual (none), response OK.
-            slices::write_from(writable, &[0, 0, 0, 0, 0]) as u32
+            writable.write(&[0, 0, 0, 0, 0]) as u32
         }
-        _ => slices::write_from(writable, &[VIRTIO_SCSI_S_FAILURE]) as u32,
+        _ => writable.write(&[VIRTIO_SCSI_S_FAILURE]) as u32,
     }
 }

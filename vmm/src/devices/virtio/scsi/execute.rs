@@ -10,7 +10,8 @@ use vm_memory::ByteValued;
 use super::cdb::{self, Action, LunInfo};
 use super::request::{CmdRespHeader, Request, SENSE_SIZE};
 use super::sense::Sense;
-use crate::devices::virtio::slices::{self, SliceList};
+use crate::devices::virtio::guard::WriteList;
+use crate::devices::virtio::slices;
 
 /// virtio-scsi response codes (5.6.6.1).
 pub(crate) const VIRTIO_SCSI_S_OK: u8 = 0;
@@ -72,16 +73,16 @@ pub(crate) fn execute(req: &Request<'_>, lun: Option<&mut Lun>) -> u32 {
 }
 
 /// Writes a response header carrying only a virtio-scsi response code.
-pub(crate) fn respond_with(response: &SliceList<'_>, code: u8) -> u32 {
+pub(crate) fn respond_with(response: &WriteList<'_>, code: u8) -> u32 {
     let resp = CmdRespHeader {
         response: code,
         ..Default::default()
     };
-    slices::write_from(response, resp.as_slice()) as u32
+    response.write(resp.as_slice()) as u32
 }
 
 fn write_response(req: &Request<'_>, resp: &CmdRespHeader) -> u32 {
-    slices::write_from(&req.response, resp.as_slice()) as u32
+    req.response.write(resp.as_slice()) as u32
 }
 
 fn good() -> CmdRespHeader {
@@ -109,8 +110,8 @@ fn with_resid(mut resp: CmdRespHeader, capacity: usize, used: usize) -> CmdRespH
 }
 
 fn data_in(req: &Request<'_>, bytes: &[u8]) -> (CmdRespHeader, u32) {
-    let capacity = slices::total_len(&req.data_in).unwrap_or(0);
-    let written = slices::write_from(&req.data_in, bytes);
+    let capacity = req.data_in.len();
+    let written = req.data_in.write(bytes);
     (with_resid(good(), capacity, written), written as u32)
 }
 
@@ -139,17 +140,20 @@ fn perform(
         Action::Good => Ok((good(), 0)),
         Action::Check(sense) => Err(sense),
         Action::Read { offset, len } => {
-            let len = transfer_len(&req.data_in, len)?;
-            let bufs = slices::truncate(&req.data_in, len);
-            backend.read_vectored(offset, &bufs).map_err(|e| {
+            let capacity = req.data_in.len();
+            let len = transfer_len(capacity, len)?;
+            let bufs = req.data_in.truncate(len);
+            // None only if the write guard refused the buffers.
+            let io = bufs.for_io().ok_or(Sense::UNRECOVERED_READ_ERROR)?;
+            backend.read_vectored(offset, io).map_err(|e| {
                 tracing::warn!("read of {len} bytes at {offset}: {e}");
                 Sense::UNRECOVERED_READ_ERROR
             })?;
-            let capacity = slices::total_len(&req.data_in).unwrap_or(0);
             Ok((with_resid(good(), capacity, len), len as u32))
         }
         Action::Write { offset, len, fua } => {
-            let len = transfer_len(&req.data_out, len)?;
+            let have = slices::total_len(&req.data_out).unwrap_or(0);
+            let len = transfer_len(have, len)?;
             let bufs = slices::truncate(&req.data_out, len);
             backend.write_vectored(offset, &bufs).map_err(|e| {
                 tracing::warn!("write of {len} bytes at {offset}: {e}");
@@ -192,9 +196,8 @@ fn discard(backend: &dyn BlockBackend, offset: u64, len: u64) -> Result<(), Sens
 
 /// The transfer must fit the guest's buffers; a shorter buffer than the
 /// CDB asks for is a malformed request, not a partial transfer.
-fn transfer_len(bufs: &SliceList<'_>, len: u64) -> Result<usize, Sense> {
-    let have = slices::total_len(bufs).unwrap_or(0) as u64;
-    if len > have {
+fn transfer_len(have: usize, len: u64) -> Result<usize, Sense> {
+    if len > have as u64 {
         return Err(Sense::INVALID_FIELD_IN_CDB);
     }
     usize::try_from(len).map_err(|_| Sense::INVALID_FIELD_IN_CDB)

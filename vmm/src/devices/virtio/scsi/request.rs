@@ -2,9 +2,9 @@
 //! data-in regions, as slices of guest memory. Parsing is apart from I/O so
 //! it can be tested and fuzzed without KVM or disks.
 
-use virtio_queue::DescriptorChain;
 use vm_memory::{ByteValued, GuestMemoryMmap};
 
+use crate::devices::virtio::guard::{Chain, WriteList};
 use crate::devices::virtio::slices::{self, SliceList};
 
 pub(crate) const CDB_SIZE: usize = 32;
@@ -75,30 +75,25 @@ pub(crate) enum RequestError {
 pub(crate) struct Request<'a> {
     pub(crate) header: CmdReqHeader,
     pub(crate) data_out: SliceList<'a>,
-    pub(crate) response: SliceList<'a>,
-    pub(crate) data_in: SliceList<'a>,
+    pub(crate) response: WriteList<'a>,
+    pub(crate) data_in: WriteList<'a>,
 }
 
 /// The readable and writable buffers of a chain, in order. The spec puts
 /// every device-readable descriptor before the device-writable ones.
 pub(crate) fn chain_buffers<'a>(
     mem: &'a GuestMemoryMmap,
-    chain: DescriptorChain<&GuestMemoryMmap>,
-) -> Result<(SliceList<'a>, SliceList<'a>), RequestError> {
-    let mut readable = SliceList::new();
-    let mut writable = SliceList::new();
-    for desc in chain {
-        let list = if desc.is_write_only() {
-            &mut writable
-        } else if writable.is_empty() {
-            &mut readable
-        } else {
+    chain: &Chain,
+) -> Result<(SliceList<'a>, WriteList<'a>), RequestError> {
+    let descs = chain.descriptors();
+    if let Some(first_writable) = descs.iter().position(|d| d.writable) {
+        if descs[first_writable..].iter().any(|d| !d.writable) {
             return Err(RequestError::WrongDirection);
-        };
-        slices::map_descriptor(mem, desc.addr(), desc.len() as usize, list)
-            .map_err(|_| RequestError::BadAddress)?;
+        }
     }
-    if slices::total_len(&readable).is_none() || slices::total_len(&writable).is_none() {
+    let readable = chain.readable(mem).map_err(|_| RequestError::BadAddress)?;
+    let writable = chain.writable(mem).map_err(|_| RequestError::BadAddress)?;
+    if slices::total_len(&readable).is_none() {
         return Err(RequestError::TooLong);
     }
     Ok((readable, writable))
@@ -109,12 +104,13 @@ impl<'a> Request<'a> {
     /// buffers, to answer in the response header if it fits.
     pub(crate) fn parse(
         readable: SliceList<'a>,
-        writable: SliceList<'a>,
+        writable: &WriteList<'a>,
     ) -> Result<Request<'a>, RequestError> {
         let (header_bytes, data_out) =
             slices::split_at(&readable, REQ_HEADER_SIZE).ok_or(RequestError::ShortHeader)?;
-        let (response, data_in) =
-            slices::split_at(&writable, RESP_HEADER_SIZE).ok_or(RequestError::ShortResponse)?;
+        let (response, data_in) = writable
+            .split_at(RESP_HEADER_SIZE)
+            .ok_or(RequestError::ShortResponse)?;
         let mut header = CmdReqHeader {
             lun: [0; 8],
             tag: 0,

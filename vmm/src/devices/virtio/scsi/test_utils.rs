@@ -10,13 +10,15 @@ use std::sync::{Arc, Mutex};
 use disk::{BlockBackend, DiskError, VolatileSlice};
 use virtio_queue::desc::{split::Descriptor as SplitDescriptor, RawDescriptor};
 use virtio_queue::mock::MockSplitQueue;
-use virtio_queue::Queue;
+use virtio_queue::{Queue, QueueT};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 use vmm_sys_util::eventfd::EventFd;
 
 use super::event_handler::Worker;
 use super::execute::Lun;
 use super::request::{CDB_SIZE, REQ_HEADER_SIZE, RESP_HEADER_SIZE};
+use crate::devices::virtio::guard::GuardedQueue;
+use crate::devices::virtio::rings::Rings;
 use crate::devices::virtio::{ActiveQueue, Interrupt};
 
 pub(crate) const VRING_DESC_F_NEXT: u16 = 1;
@@ -114,6 +116,10 @@ impl BlockBackend for MemDisk {
     }
 }
 
+/// The request queue's used ring: after the mock's descriptor table
+/// (0..0x1000) and avail ring (0x1000..0x1206), before any buffer.
+pub(crate) const USED_RING: u64 = 0x2000;
+
 /// Addresses in the mock guest memory.
 pub(crate) const HEADER_ADDR: u64 = 0x10_0000;
 pub(crate) const DATA_OUT_ADDR: u64 = 0x20_0000;
@@ -137,12 +143,14 @@ impl Harness {
         }
     }
 
-    /// A view of the request queue. Creating the view zeroes the rings'
-    /// indexes, so they are saved and put back: a later view continues where
-    /// the previous one stopped.
+    /// A view of the request queue's descriptor table and avail ring.
+    /// Creating the view zeroes the rings' indexes, so they are saved and put
+    /// back: a later view continues where the previous one stopped. The used
+    /// ring is not the mock's (which overlaps the avail ring's upper half)
+    /// but its own, at [`USED_RING`].
     pub(crate) fn mock(&self) -> MockSplitQueue<'_, GuestMemoryMmap> {
         let probe = MockSplitQueue::new(&self.mem, QUEUE_LEN);
-        let (avail, used) = (probe.avail_addr(), probe.used_addr());
+        let (avail, used) = (probe.avail_addr(), GuestAddress(USED_RING));
         let idx = |ring: GuestAddress| ring.0 + 2;
         let saved = self.avail_used_idx.get();
         let mock = MockSplitQueue::new(&self.mem, QUEUE_LEN);
@@ -168,19 +176,21 @@ impl Harness {
         mock: &MockSplitQueue<'_, GuestMemoryMmap>,
         disks: Vec<Arc<dyn BlockBackend>>,
     ) -> Worker {
-        let queue = |q: Queue| ActiveQueue {
-            queue: q,
+        let queue = |q: Queue, index: u16| ActiveQueue {
+            queue: GuardedQueue::new(q, "virtio-scsi", index),
             notify: EventFd::new(libc::EFD_NONBLOCK).unwrap(),
         };
         // Control and event queues live elsewhere so they never see the
         // request chains.
-        let control = MockSplitQueue::create(&self.mem, GuestAddress(0x80_0000), 16);
-        let event = MockSplitQueue::create(&self.mem, GuestAddress(0x90_0000), 16);
+        let control = Rings::at(0x80_0000, 16).queue(&self.mem, 16);
+        let event = Rings::at(0x90_0000, 16).queue(&self.mem, 16);
+        let mut request: Queue = mock.create_queue().unwrap();
+        request.set_used_ring_address(Some(USED_RING as u32), Some(0));
         Worker {
             mem: self.mem.clone(),
-            control: queue(control.create_queue().unwrap()),
-            event: queue(event.create_queue().unwrap()),
-            request: queue(mock.create_queue().unwrap()),
+            control: queue(control, 0),
+            event: queue(event, 1),
+            request: queue(request, 2),
             luns: disks
                 .into_iter()
                 .enumerate()
@@ -277,12 +287,8 @@ impl Harness {
     }
 
     /// The length the device reported for used-ring entry `i`.
-    pub(crate) fn used_len(&self, mock: &MockSplitQueue<'_, GuestMemoryMmap>, i: u16) -> u32 {
-        mock.used()
-            .ring()
-            .ref_at(usize::from(i % QUEUE_LEN))
-            .unwrap()
-            .load()
-            .len()
+    pub(crate) fn used_len(&self, _mock: &MockSplitQueue<'_, GuestMemoryMmap>, i: u16) -> u32 {
+        let at = USED_RING + 4 + u64::from(i % QUEUE_LEN) * 8 + 4;
+        self.mem.read_obj(GuestAddress(at)).unwrap()
     }
 }

@@ -58,6 +58,7 @@ fn inquiry_capacity_and_unit_ready() {
         (MIB / 512 - 1) as u32
     );
     assert_eq!(u32::from_be_bytes(cap[4..].try_into().unwrap()), 512);
+    assert_eq!(w.violations(), 0);
 }
 
 #[test]
@@ -86,6 +87,7 @@ fn write_then_read_moves_data_through_guest_memory() {
     h.add_command(&mock, 0, &[0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 0);
     w.process_requests();
     assert_eq!(*disk.flushes.lock().unwrap(), 1);
+    assert_eq!(w.violations(), 0);
 }
 
 #[test]
@@ -109,6 +111,7 @@ fn read_only_drive_refuses_writes_and_reports_write_protect() {
     h.add_command(&mock, 0, &[0x03, 0, 0, 0, 18, 0], 0, 18);
     w.process_requests();
     assert_eq!(h.data_in(18)[2] & 0xf, 0);
+    assert_eq!(w.violations(), 0);
 }
 
 #[test]
@@ -141,6 +144,7 @@ fn out_of_range_and_oversized_transfers_fail_cleanly() {
     h.add_command(&mock, 0, &[0xff, 0, 0, 0, 0, 0], 0, 0);
     w.process_requests();
     assert_eq!(h.response(), (VIRTIO_SCSI_S_OK, CHECK, 0x5, 0x20));
+    assert_eq!(w.violations(), 0);
 }
 
 #[test]
@@ -224,6 +228,7 @@ fn bad_targets_and_malformed_chains_fail_alone() {
     );
     w.process_requests();
     good(&h, &mut w);
+    assert_eq!(w.violations(), 0);
 }
 
 #[test]
@@ -243,4 +248,26 @@ fn descriptor_loop_does_not_hang() {
     mock.add_desc_chains(&[looped], 0).unwrap();
     w.process_requests();
     assert_eq!(h.used_len(&mock, 0), 0);
+    assert_eq!(w.violations(), 0);
+}
+
+#[test]
+fn a_bad_avail_index_serves_nothing_and_does_not_panic() {
+    let h = Harness::new();
+    let mock = h.mock();
+    let (_, backends) = disks(false);
+    let mut w = h.worker(&mock, backends);
+    let avail_idx = GuestAddress(mock.avail_addr().0 + 2);
+    let used_idx = || -> u16 { h.mem.read_obj(GuestAddress(USED_RING + 2)).unwrap() };
+    // Far more chains than the queue holds: refused, not served.
+    h.mem.write_obj(0x8000u16, avail_idx).unwrap();
+    w.process_requests();
+    assert_eq!(used_idx(), 0);
+    // The driver puts its index back: the next command is served.
+    h.mem.write_obj(0u16, avail_idx).unwrap();
+    h.add_command(&mock, 0, &[0; 6], 0, 0); // TEST UNIT READY
+    w.process_requests();
+    assert_eq!(used_idx(), 1);
+    assert_eq!(h.response().0, VIRTIO_SCSI_S_OK);
+    assert_eq!(w.violations(), 0);
 }

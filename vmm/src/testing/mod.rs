@@ -1,5 +1,11 @@
-//! Drives the virtio-scsi device model without KVM, for the benchmarks and
-//! the fuzz target (feature `test-utils`). Not part of the stable API.
+//! Drives the virtio device models without KVM, for the benchmarks and
+//! the fuzz targets (feature `test-utils`). Not part of the stable API.
+
+mod console;
+mod mmio;
+
+pub use console::fuzz_console;
+pub use mmio::fuzz_mmio;
 
 use std::sync::Arc;
 
@@ -195,6 +201,8 @@ mod tests {
                 .collect();
             fuzz_queues(&data);
             fuzz_cdb(&data);
+            fuzz_console(&data);
+            fuzz_mmio(&data);
         }
     }
 }
