@@ -20,7 +20,7 @@ use crate::daemon::root::{Root, SYSROOT};
 use crate::daemon::GuestDaemon;
 use crate::log;
 
-pub(crate) const PORT_NAME: &str = "org.libguest.channel.0";
+use protocol::CHANNEL_PORT as PORT_NAME;
 /// The port's device appears when the virtio driver probes it.
 const PORT_WAIT: Duration = Duration::from_secs(10);
 

@@ -13,8 +13,7 @@ mod reaper;
 mod sys;
 mod testhooks;
 
-/// The line the host waits for before `launch()` returns.
-pub const READY_LINE: &str = "guest-init: ready";
+use protocol::READY_LINE;
 
 fn main() {
     log("starting");

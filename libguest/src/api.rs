@@ -133,7 +133,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         pub fn $name(&mut self, $($arg: impl IntoArg<$aty>),*) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
-            self.call(calls::$name::META, &args, Stream::None)
+            self.send_call(calls::$name::META, &args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -155,7 +155,7 @@ macro_rules! guest_methods {
                 $($arg: arg(stringify!($name), $arg)?,)*
                 $($opt: opts.$opt,)+
             };
-            self.call(calls::$name::META, &args, Stream::None)
+            self.send_call(calls::$name::META, &args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -175,7 +175,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             from.into().with(calls::$name::NAME, |r| {
-                self.call(calls::$name::META, &args, Stream::In(r))
+                self.send_call(calls::$name::META, &args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -196,7 +196,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             to.into().with(calls::$name::NAME, |w| {
-                self.call(calls::$name::META, &args, Stream::Out(w))
+                self.send_call(calls::$name::META, &args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }
@@ -221,7 +221,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             from.into().with(calls::$name::NAME, |r| {
-                self.call(calls::$name::META, &args, Stream::In(r))
+                self.send_call(calls::$name::META, &args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -246,7 +246,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             to.into().with(calls::$name::NAME, |w| {
-                self.call(calls::$name::META, &args, Stream::Out(w))
+                self.send_call(calls::$name::META, &args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }

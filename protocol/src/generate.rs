@@ -3,6 +3,7 @@
 //! and the [`CALLS`] list the CLI and the docs are made from.
 
 use crate::types::*;
+use crate::words::FromWord;
 use crate::{calls, CallIo};
 
 /// How a call moves data besides its arguments and result.
@@ -56,6 +57,35 @@ impl CallInfo {
         let name = name.replace('-', "_");
         CALLS.iter().find(|c| c.name == name)
     }
+}
+
+/// One call of the table as a type: `calls::<name>::Call`. Code that picks
+/// the call at run time (a command line, a fuzzer) is written once,
+/// generically over `C: Call`, and instantiated per call with
+/// [`for_each_call_name!`](crate::for_each_call_name).
+pub trait Call {
+    /// Everything the daemon receives: `calls::<name>::Args`.
+    type Args: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug;
+    /// What the daemon answers: `calls::<name>::Ret`.
+    type Ret: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug;
+    /// What the library needs to send it.
+    const META: CallMeta;
+    /// The call as the table describes it.
+    const INFO: CallInfo;
+    /// The arguments from `source`: the required ones in table order,
+    /// then the optional ones.
+    fn read_args<S: ArgSource>(source: &mut S) -> Result<Self::Args, S::Error>;
+}
+
+/// Where [`Call::read_args`] takes argument values from, by name: the
+/// words of a command line, for instance.
+pub trait ArgSource {
+    /// Why a value is missing or malformed.
+    type Error;
+    /// The next required argument.
+    fn required<T: FromWord>(&mut self, name: &'static str) -> Result<T, Self::Error>;
+    /// An optional argument; `None` when it was not given.
+    fn optional<T: FromWord>(&mut self, name: &'static str) -> Result<Option<T>, Self::Error>;
 }
 
 #[doc(hidden)]
@@ -129,13 +159,69 @@ macro_rules! __call_modules {
 
             pub type Ret = $ret;
 
+            /// What the library needs to send the call.
             pub const META: $crate::CallMeta = $crate::CallMeta {
                 name: NAME,
                 proc_nr: PROC,
                 needs_tools: NEEDS_TOOLS,
             };
+
+            /// The call as the table describes it.
+            pub const INFO: $crate::CallInfo = $crate::CallInfo {
+                name: NAME,
+                proc_nr: PROC,
+                kind: KIND,
+                args: &[$($crate::ArgInfo { name: stringify!($arg), ty: stringify!($aty) }),*],
+                opts: &[$($crate::ArgInfo { name: stringify!($opt), ty: stringify!($oty) }),*],
+                ret: stringify!($ret),
+                doc: concat!($($doc, "\n"),*),
+                needs_root: NEEDS_ROOT,
+                needs_tools: NEEDS_TOOLS,
+                internal: $crate::generate_support::has_flag(FLAGS, "internal"),
+            };
+
+            /// This call as a type, for generic code.
+            #[derive(Debug, Clone, Copy)]
+            pub struct Call;
+
+            impl $crate::Call for Call {
+                type Args = Args;
+                type Ret = Ret;
+                const META: $crate::CallMeta = META;
+                const INFO: $crate::CallInfo = INFO;
+                fn read_args<S: $crate::ArgSource>(
+                    #[allow(unused_variables)] source: &mut S,
+                ) -> Result<Args, S::Error> {
+                    Ok(Args {
+                        $($arg: source.required::<$aty>(stringify!($arg))?,)*
+                        $($opt: source.optional::<$oty>(stringify!($opt))?,)*
+                    })
+                }
+            }
         }
     )*};
+}
+
+/// Hands the table's call names to `$callback!` as `name name …`; with
+/// [`Call`] that is all generic code needs:
+/// `calls::$name::Call` is the call, its `INFO` describes it.
+#[macro_export]
+macro_rules! for_each_call_name {
+    ($callback:path) => {
+        $crate::for_each_call!($crate::__call_names, [$callback]);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __call_names {
+    ([$callback:path] $(
+        $(#[doc = $doc:literal])*
+        $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+    )*) => {
+        $callback! { $($name)* }
+    };
 }
 
 #[doc(hidden)]
@@ -187,20 +273,7 @@ macro_rules! __daemon_trait {
         }
 
         /// Every call in the table, in table order.
-        pub static CALLS: &[CallInfo] = &[$(
-            CallInfo {
-                name: stringify!($name),
-                proc_nr: $proc,
-                kind: $crate::__call_kind!($kind),
-                args: &[$(ArgInfo { name: stringify!($arg), ty: stringify!($aty) }),*],
-                opts: &[$(ArgInfo { name: stringify!($opt), ty: stringify!($oty) }),*],
-                ret: stringify!($ret),
-                doc: concat!($($doc, "\n"),*),
-                needs_root: calls::$name::NEEDS_ROOT,
-                needs_tools: calls::$name::NEEDS_TOOLS,
-                internal: has_flag(calls::$name::FLAGS, "internal"),
-            },
-        )*];
+        pub static CALLS: &[CallInfo] = &[$(calls::$name::INFO),*];
     };
 }
 
