@@ -18,7 +18,7 @@
 //!   [`unpack_into`]) must not be a symbolic link; every directory below it
 //!   is opened from its parent's descriptor with `O_NOFOLLOW`, files are
 //!   created `O_CREAT|O_EXCL|O_NOFOLLOW`, and all other changes are `*at()`
-//!   calls on those descriptors ([`tree`]), so neither the archive nor a
+//!   calls on those descriptors (`tree.rs`), so neither the archive nor a
 //!   local user swapping a directory for a link mid-extraction can send a
 //!   write outside;
 //! - entries that try (`..`, absolute paths, links on the way) are refused,
