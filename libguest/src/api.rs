@@ -21,7 +21,9 @@ use crate::guest::Guest;
 
 /// Where a `file_in` call's data comes from: a host file or any reader.
 pub enum Source<'a> {
+    /// A host file, opened for reading.
     Path(PathBuf),
+    /// Any reader, read to its end.
     Reader(&'a mut dyn Read),
 }
 
@@ -31,7 +33,9 @@ pub enum Source<'a> {
 /// by an earlier copy-out); one to a FIFO or device, such as
 /// `/dev/stdout`, is written as named.
 pub enum Sink<'a> {
+    /// A host file, created or truncated.
     Path(PathBuf),
+    /// Any writer.
     Writer(&'a mut dyn Write),
 }
 

@@ -13,6 +13,8 @@
 //! # Ok::<(), libguest::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod api;
 mod backend;
 mod connection;

@@ -9,6 +9,7 @@ use crate::{calls, CallIo};
 /// How a call moves data besides its arguments and result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallKind {
+    /// Arguments and a result only.
     Plain,
     /// The host streams data to the daemon after the call.
     FileIn,
@@ -19,13 +20,18 @@ pub enum CallKind {
 /// What the library needs to know to send a call.
 #[derive(Debug, Clone, Copy)]
 pub struct CallMeta {
+    /// The call's name, as in the table (with `_`).
     pub name: &'static str,
+    /// Its procedure number on the wire.
     pub proc_nr: u32,
+    /// Whether the tools layer must be loaded first.
     pub needs_tools: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
+/// One argument of a call, as the table names it.
 pub struct ArgInfo {
+    /// Its name.
     pub name: &'static str,
     /// The Rust type as written in the table.
     pub ty: &'static str,
@@ -34,16 +40,25 @@ pub struct ArgInfo {
 /// One call as the table describes it.
 #[derive(Debug, Clone, Copy)]
 pub struct CallInfo {
+    /// The call's name (with `_`).
     pub name: &'static str,
+    /// Its procedure number on the wire.
     pub proc_nr: u32,
+    /// Whether it streams data, and which way.
     pub kind: CallKind,
+    /// The required arguments, in order.
     pub args: &'static [ArgInfo],
+    /// The optional arguments.
     pub opts: &'static [ArgInfo],
+    /// The result type as written in the table.
     pub ret: &'static str,
+    /// The docs, one line each.
     pub doc: &'static str,
+    /// Refused until a filesystem is mounted on `/`.
     pub needs_root: bool,
     /// Runs a host tool from the appliance's tools layer.
     pub needs_tools: bool,
+    /// Used by the library itself: not a command, not in the docs.
     pub internal: bool,
 }
 
@@ -53,6 +68,7 @@ impl CallInfo {
         self.doc.lines().next().unwrap_or("").trim()
     }
 
+    /// The call named `name`, with `-` or `_`.
     pub fn find(name: &str) -> Option<&'static CallInfo> {
         let name = name.replace('-', "_");
         CALLS.iter().find(|c| c.name == name)
@@ -135,10 +151,15 @@ macro_rules! __call_modules {
             #[allow(unused_imports)]
             use $crate::types::*;
 
+            /// The call's name.
             pub const NAME: &str = stringify!($name);
+            /// Its procedure number on the wire.
             pub const PROC: u32 = $proc;
+            /// Whether it streams data, and which way.
             pub const KIND: $crate::CallKind = $crate::__call_kind!($kind);
+            /// The table's flags.
             pub const FLAGS: &[&str] = &[$(stringify!($flag)),*];
+            /// Refused until a filesystem is mounted on `/`.
             pub const NEEDS_ROOT: bool = $crate::generate_support::has_flag(FLAGS, "needs_root");
             /// Runs a host tool (mkfs…) from the tools layer.
             pub const NEEDS_TOOLS: bool = $crate::generate_support::has_flag(FLAGS, "needs_tools");
@@ -147,16 +168,26 @@ macro_rules! __call_modules {
             /// optional ones.
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct Args {
-                $(pub $arg: $aty,)*
-                $(pub $opt: Option<$oty>,)*
+                $(
+                    #[doc = concat!("Required argument `", stringify!($arg), "` (see the call's docs).")]
+                    pub $arg: $aty,
+                )*
+                $(
+                    #[doc = concat!("Optional argument `", stringify!($opt), "`; `None` leaves it unset.")]
+                    pub $opt: Option<$oty>,
+                )*
             }
 
             /// The optional arguments; `Default` leaves them all unset.
             #[derive(Debug, Clone, Default, PartialEq)]
             pub struct Opts {
-                $(pub $opt: Option<$oty>,)*
+                $(
+                    #[doc = concat!("Optional argument `", stringify!($opt), "`; `None` leaves it unset.")]
+                    pub $opt: Option<$oty>,
+                )*
             }
 
+            /// The call's result.
             pub type Ret = $ret;
 
             /// What the library needs to send the call.

@@ -10,6 +10,7 @@
 //! Adding a call: one entry in `table.rs` and one method in guest-init's
 //! `Daemon` implementation.
 
+#![warn(missing_docs)]
 #![recursion_limit = "512"]
 
 pub mod frame;
