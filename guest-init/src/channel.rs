@@ -140,6 +140,7 @@ fn read_frames(mut port: File, tx: Sender<Incoming>, cancel: Arc<AtomicU32>) {
             log(&format!("channel closed: {e}"));
             return;
         }
+        #[cfg(feature = "test-hooks")]
         crate::testhooks::hang::reader_gate();
         let h = match Header::decode(&header) {
             Ok(h) => h,

@@ -5,12 +5,14 @@
 //! that exits is a kernel panic, so every error is logged and answered.
 
 mod channel;
+#[cfg(feature = "test-hooks")]
 mod control;
 mod daemon;
 mod mounts;
 mod power;
 mod reaper;
 mod sys;
+#[cfg(feature = "test-hooks")]
 mod testhooks;
 
 use protocol::READY_LINE;
@@ -22,8 +24,9 @@ fn main() {
         log(&format!("cannot start the child reaper: {e}"));
     }
     println!("{READY_LINE}");
-    // The API channel when the host gave one; the console control loop
-    // (test hooks, power-off) otherwise or after it closes.
+    // The API channel; with the test hooks also the console control loop
+    // (hooks, power-off), for tests that drive the appliance without one.
+    #[cfg(feature = "test-hooks")]
     std::thread::spawn(control::serve);
     if !channel::serve() {
         log("serving the console only");
