@@ -45,11 +45,22 @@ fn main() {
         println!("cargo:rerun-if-changed={}", formats.display());
     }
 
-    let target_dir = shared_target_dir(&out_dir).join("guest-init");
+    // The test hooks only when this crate's own feature asks for them, in a
+    // target directory of their own so the two builds never share a binary.
+    let hooks = env::var_os("CARGO_FEATURE_TEST_HOOKS").is_some();
+    let name = if hooks {
+        "guest-init-test-hooks"
+    } else {
+        "guest-init"
+    };
+    let target_dir = shared_target_dir(&out_dir).join(name);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "-p", "guest-init", "--target", TARGET])
-        .arg("--manifest-path")
+    cmd.args(["build", "--release", "-p", "guest-init", "--target", TARGET]);
+    if hooks {
+        cmd.args(["--features", "test-hooks"]);
+    }
+    cmd.arg("--manifest-path")
         .arg(init_dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
@@ -74,7 +85,8 @@ fn main() {
     // cc crate would honour for guest-init's C dependencies (xz, zstd) and
     // break the static link: the nested build is a plain release build.
     for (var, _) in env::vars_os() {
-        if var.to_string_lossy().starts_with("CARGO_CFG_") {
+        let var_name = var.to_string_lossy();
+        if var_name.starts_with("CARGO_CFG_") || var_name.starts_with("CARGO_FEATURE_") {
             cmd.env_remove(var);
         }
     }

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-cargo build --release -q -p libguest --bins
+cargo build --release -q -p libguest-cli
 image=$(bash scripts/debian-image.sh)
 if [ $# -eq 0 ]; then
   set -- cat /etc/os-release

@@ -436,10 +436,20 @@ fn parse_inner_report(output: &str) -> Vec<Measured> {
 fn build_libguest(root: &Path) -> PathBuf {
     let status = Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["build", "--release", "-p", "libguest", "--bin", "libguest"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "libguest-cli",
+            "--bin",
+            "libguest",
+        ])
         .status()
         .expect("run cargo build");
-    assert!(status.success(), "cargo build --release libguest failed");
+    assert!(
+        status.success(),
+        "cargo build --release -p libguest-cli failed"
+    );
     let bin = root.join("target/release/libguest");
     assert!(bin.is_file(), "no {}", bin.display());
     bin

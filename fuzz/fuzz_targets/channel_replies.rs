@@ -8,5 +8,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    libguest::connection::fuzzing::replies(data);
+    libguest::fuzzing::replies(data);
 });

@@ -20,7 +20,7 @@ use crate::daemon::root::{Root, SYSROOT};
 use crate::daemon::GuestDaemon;
 use crate::log;
 
-pub(crate) const PORT_NAME: &str = "org.libguest.channel.0";
+use protocol::CHANNEL_PORT as PORT_NAME;
 /// The port's device appears when the virtio driver probes it.
 const PORT_WAIT: Duration = Duration::from_secs(10);
 
@@ -140,6 +140,7 @@ fn read_frames(mut port: File, tx: Sender<Incoming>, cancel: Arc<AtomicU32>) {
             log(&format!("channel closed: {e}"));
             return;
         }
+        #[cfg(feature = "test-hooks")]
         crate::testhooks::hang::reader_gate();
         let h = match Header::decode(&header) {
             Ok(h) => h,

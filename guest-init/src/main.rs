@@ -5,16 +5,17 @@
 //! that exits is a kernel panic, so every error is logged and answered.
 
 mod channel;
+#[cfg(feature = "test-hooks")]
 mod control;
 mod daemon;
 mod mounts;
 mod power;
 mod reaper;
 mod sys;
+#[cfg(feature = "test-hooks")]
 mod testhooks;
 
-/// The line the host waits for before `launch()` returns.
-pub const READY_LINE: &str = "guest-init: ready";
+use protocol::READY_LINE;
 
 fn main() {
     log("starting");
@@ -23,8 +24,9 @@ fn main() {
         log(&format!("cannot start the child reaper: {e}"));
     }
     println!("{READY_LINE}");
-    // The API channel when the host gave one; the console control loop
-    // (test hooks, power-off) otherwise or after it closes.
+    // The API channel; with the test hooks also the console control loop
+    // (hooks, power-off), for tests that drive the appliance without one.
+    #[cfg(feature = "test-hooks")]
     std::thread::spawn(control::serve);
     if !channel::serve() {
         log("serving the console only");

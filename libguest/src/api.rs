@@ -21,7 +21,9 @@ use crate::guest::Guest;
 
 /// Where a `file_in` call's data comes from: a host file or any reader.
 pub enum Source<'a> {
+    /// A host file, opened for reading.
     Path(PathBuf),
+    /// Any reader, read to its end.
     Reader(&'a mut dyn Read),
 }
 
@@ -31,7 +33,9 @@ pub enum Source<'a> {
 /// by an earlier copy-out); one to a FIFO or device, such as
 /// `/dev/stdout`, is written as named.
 pub enum Sink<'a> {
+    /// A host file, created or truncated.
     Path(PathBuf),
+    /// Any writer.
     Writer(&'a mut dyn Write),
 }
 
@@ -133,7 +137,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         pub fn $name(&mut self, $($arg: impl IntoArg<$aty>),*) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
-            self.call(calls::$name::META, &args, Stream::None)
+            self.send_call(calls::$name::META, &args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -155,7 +159,7 @@ macro_rules! guest_methods {
                 $($arg: arg(stringify!($name), $arg)?,)*
                 $($opt: opts.$opt,)+
             };
-            self.call(calls::$name::META, &args, Stream::None)
+            self.send_call(calls::$name::META, &args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -175,7 +179,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             from.into().with(calls::$name::NAME, |r| {
-                self.call(calls::$name::META, &args, Stream::In(r))
+                self.send_call(calls::$name::META, &args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -196,7 +200,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             to.into().with(calls::$name::NAME, |w| {
-                self.call(calls::$name::META, &args, Stream::Out(w))
+                self.send_call(calls::$name::META, &args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }
@@ -221,7 +225,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             from.into().with(calls::$name::NAME, |r| {
-                self.call(calls::$name::META, &args, Stream::In(r))
+                self.send_call(calls::$name::META, &args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -246,7 +250,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             to.into().with(calls::$name::NAME, |w| {
-                self.call(calls::$name::META, &args, Stream::Out(w))
+                self.send_call(calls::$name::META, &args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }

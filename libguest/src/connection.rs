@@ -10,7 +10,7 @@
 //! thread writes frames, so a cancelling thread never waits for the
 //! channel.
 
-#[doc(hidden)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 
 use std::io::{Read, Write};
@@ -33,10 +33,15 @@ pub(crate) const MAX_STRAY_FRAMES: u32 = 64;
 /// The same bound on their payload bytes.
 pub(crate) const MAX_STRAY_BYTES: u64 = 2 * MAX_PAYLOAD as u64;
 
-/// Where a call's streamed data comes from or goes to.
-pub(crate) enum Stream<'a> {
+/// Where a call's streamed data comes from or goes to, for
+/// [`Guest::call`](crate::Guest::call): it must match the call's
+/// [`CallKind`](protocol::CallKind).
+pub enum Stream<'a> {
+    /// A plain call: no data besides the arguments and the result.
     None,
+    /// A `file_in` call: the data sent to the appliance, read to its end.
     In(&'a mut dyn Read),
+    /// A `file_out` call: where the appliance's data is written.
     Out(&'a mut dyn Write),
 }
 

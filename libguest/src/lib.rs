@@ -13,21 +13,27 @@
 //! # Ok::<(), libguest::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod api;
 mod backend;
-pub mod commands;
-#[doc(hidden)]
-pub mod connection;
+mod connection;
 mod copy;
 mod drive;
 mod error;
 mod guest;
-#[doc(hidden)]
 pub mod transfer;
+
+/// What the `channel_replies` fuzz target drives: the channel client
+/// against a hostile appliance (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    pub use crate::connection::fuzzing::replies;
+}
 
 pub use api::{Sink, Source};
 pub use backend::{Backend, UnknownBackend};
-pub use connection::CancelHandle;
+pub use connection::{CancelHandle, Stream};
 pub use copy::CopyOutOptions;
 pub use drive::{Drive, DriveFormat, DriveOptions, DriveSource};
 pub use error::{ApplianceError, Error, Result};
@@ -41,4 +47,4 @@ pub use protocol::types::{
 pub use vmm::KvmStatus;
 
 /// The line guest-init prints on the console once it can serve requests.
-pub const READY_LINE: &str = "guest-init: ready";
+pub use protocol::READY_LINE;

@@ -19,9 +19,11 @@
 
 use thiserror::Error;
 
+/// The first four bytes of every frame.
 pub const MAGIC: [u8; 4] = *b"LGCH";
 /// Bumped on any incompatible change of frames or encoded types.
 pub const PROTOCOL_VERSION: u16 = 1;
+/// The header's size in bytes.
 pub const HEADER_LEN: usize = 20;
 /// Largest payload of any frame: calls, replies and chunks. Bigger data
 /// goes through the streaming calls (`upload`, `download`, `tar_*`).
@@ -31,12 +33,19 @@ pub const CHUNK_LEN: usize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
+/// What a frame is.
 pub enum Kind {
+    /// The daemon's first frame: a [`Hello`].
     Hello = 1,
+    /// A call from the host: its encoded arguments.
     Call = 2,
+    /// The daemon's answer: the encoded result, or an error with [`FLAG_ERROR`].
     Reply = 3,
+    /// A piece of a call's streamed data, either way.
     Chunk = 4,
+    /// The end of a stream ([`FLAG_CANCELLED`] if it was abandoned).
     End = 5,
+    /// The host asks the daemon to stop the call in progress.
     Cancel = 6,
 }
 
@@ -60,27 +69,49 @@ pub const FLAG_ERROR: u8 = 1;
 pub const FLAG_CANCELLED: u8 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A decoded frame header.
 pub struct Header {
+    /// What the frame is.
     pub kind: Kind,
+    /// [`FLAG_ERROR`] or [`FLAG_CANCELLED`], by kind.
     pub flags: u8,
+    /// The call it belongs to.
     pub serial: u32,
+    /// The procedure number (calls and replies).
     pub proc_nr: u32,
+    /// The payload length that follows.
     pub len: u32,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
+/// A header that cannot be used.
 pub enum FrameError {
     #[error("bad frame magic {0:02x?}: the channel is out of step or not a libguest appliance")]
+    /// Not [`MAGIC`]: the stream is out of step.
     Magic([u8; 4]),
     #[error("the other end speaks protocol version {theirs}, this side {ours}: the appliance and the library were built from different libguest versions (delete ~/.cache/libguest/appliance to rebuild it)")]
-    Version { theirs: u16, ours: u16 },
+    /// The other end speaks another [`PROTOCOL_VERSION`].
+    Version {
+        /// The other end's version.
+        theirs: u16,
+        /// This side's.
+        ours: u16,
+    },
     #[error("unknown frame kind {0}")]
+    /// An unknown kind byte.
     Kind(u8),
     #[error("frame payload of {len} bytes exceeds the {max}-byte limit")]
-    TooLarge { len: u32, max: u32 },
+    /// A payload over [`MAX_PAYLOAD`].
+    TooLarge {
+        /// The header's length.
+        len: u32,
+        /// The limit.
+        max: u32,
+    },
 }
 
 impl Header {
+    /// A header without flags; a `len` over `u32::MAX` saturates (and fails [`Header::check_len`]).
     pub fn new(kind: Kind, serial: u32, proc_nr: u32, len: usize) -> Header {
         Header {
             kind,
@@ -93,11 +124,13 @@ impl Header {
         }
     }
 
+    /// The same header with `flags`.
     pub fn with_flags(mut self, flags: u8) -> Header {
         self.flags = flags;
         self
     }
 
+    /// The 20 bytes on the wire.
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let mut b = [0u8; HEADER_LEN];
         b[0..4].copy_from_slice(&MAGIC);
@@ -136,6 +169,7 @@ impl Header {
         })
     }
 
+    /// Refuses a payload over [`MAX_PAYLOAD`].
     pub fn check_len(&self) -> Result<(), FrameError> {
         if self.len > MAX_PAYLOAD {
             return Err(FrameError::TooLarge {
@@ -150,7 +184,9 @@ impl Header {
 /// What the daemon says first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hello {
+    /// guest-init's version (the library's, when both come from one build).
     pub daemon_version: String,
+    /// The largest payload the daemon accepts.
     pub max_payload: u32,
 }
 

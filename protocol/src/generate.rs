@@ -3,11 +3,13 @@
 //! and the [`CALLS`] list the CLI and the docs are made from.
 
 use crate::types::*;
+use crate::words::FromWord;
 use crate::{calls, CallIo};
 
 /// How a call moves data besides its arguments and result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallKind {
+    /// Arguments and a result only.
     Plain,
     /// The host streams data to the daemon after the call.
     FileIn,
@@ -18,13 +20,18 @@ pub enum CallKind {
 /// What the library needs to know to send a call.
 #[derive(Debug, Clone, Copy)]
 pub struct CallMeta {
+    /// The call's name, as in the table (with `_`).
     pub name: &'static str,
+    /// Its procedure number on the wire.
     pub proc_nr: u32,
+    /// Whether the tools layer must be loaded first.
     pub needs_tools: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
+/// One argument of a call, as the table names it.
 pub struct ArgInfo {
+    /// Its name.
     pub name: &'static str,
     /// The Rust type as written in the table.
     pub ty: &'static str,
@@ -33,16 +40,25 @@ pub struct ArgInfo {
 /// One call as the table describes it.
 #[derive(Debug, Clone, Copy)]
 pub struct CallInfo {
+    /// The call's name (with `_`).
     pub name: &'static str,
+    /// Its procedure number on the wire.
     pub proc_nr: u32,
+    /// Whether it streams data, and which way.
     pub kind: CallKind,
+    /// The required arguments, in order.
     pub args: &'static [ArgInfo],
+    /// The optional arguments.
     pub opts: &'static [ArgInfo],
+    /// The result type as written in the table.
     pub ret: &'static str,
+    /// The docs, one line each.
     pub doc: &'static str,
+    /// Refused until a filesystem is mounted on `/`.
     pub needs_root: bool,
     /// Runs a host tool from the appliance's tools layer.
     pub needs_tools: bool,
+    /// Used by the library itself: not a command, not in the docs.
     pub internal: bool,
 }
 
@@ -52,10 +68,40 @@ impl CallInfo {
         self.doc.lines().next().unwrap_or("").trim()
     }
 
+    /// The call named `name`, with `-` or `_`.
     pub fn find(name: &str) -> Option<&'static CallInfo> {
         let name = name.replace('-', "_");
         CALLS.iter().find(|c| c.name == name)
     }
+}
+
+/// One call of the table as a type: `calls::<name>::Call`. Code that picks
+/// the call at run time (a command line, a fuzzer) is written once,
+/// generically over `C: Call`, and instantiated per call with
+/// [`for_each_call_name!`](crate::for_each_call_name).
+pub trait Call {
+    /// Everything the daemon receives: `calls::<name>::Args`.
+    type Args: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug;
+    /// What the daemon answers: `calls::<name>::Ret`.
+    type Ret: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug;
+    /// What the library needs to send it.
+    const META: CallMeta;
+    /// The call as the table describes it.
+    const INFO: CallInfo;
+    /// The arguments from `source`: the required ones in table order,
+    /// then the optional ones.
+    fn read_args<S: ArgSource>(source: &mut S) -> Result<Self::Args, S::Error>;
+}
+
+/// Where [`Call::read_args`] takes argument values from, by name: the
+/// words of a command line, for instance.
+pub trait ArgSource {
+    /// Why a value is missing or malformed.
+    type Error;
+    /// The next required argument.
+    fn required<T: FromWord>(&mut self, name: &'static str) -> Result<T, Self::Error>;
+    /// An optional argument; `None` when it was not given.
+    fn optional<T: FromWord>(&mut self, name: &'static str) -> Result<Option<T>, Self::Error>;
 }
 
 #[doc(hidden)]
@@ -105,10 +151,15 @@ macro_rules! __call_modules {
             #[allow(unused_imports)]
             use $crate::types::*;
 
+            /// The call's name.
             pub const NAME: &str = stringify!($name);
+            /// Its procedure number on the wire.
             pub const PROC: u32 = $proc;
+            /// Whether it streams data, and which way.
             pub const KIND: $crate::CallKind = $crate::__call_kind!($kind);
+            /// The table's flags.
             pub const FLAGS: &[&str] = &[$(stringify!($flag)),*];
+            /// Refused until a filesystem is mounted on `/`.
             pub const NEEDS_ROOT: bool = $crate::generate_support::has_flag(FLAGS, "needs_root");
             /// Runs a host tool (mkfs…) from the tools layer.
             pub const NEEDS_TOOLS: bool = $crate::generate_support::has_flag(FLAGS, "needs_tools");
@@ -117,25 +168,91 @@ macro_rules! __call_modules {
             /// optional ones.
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct Args {
-                $(pub $arg: $aty,)*
-                $(pub $opt: Option<$oty>,)*
+                $(
+                    #[doc = concat!("Required argument `", stringify!($arg), "` (see the call's docs).")]
+                    pub $arg: $aty,
+                )*
+                $(
+                    #[doc = concat!("Optional argument `", stringify!($opt), "`; `None` leaves it unset.")]
+                    pub $opt: Option<$oty>,
+                )*
             }
 
             /// The optional arguments; `Default` leaves them all unset.
             #[derive(Debug, Clone, Default, PartialEq)]
             pub struct Opts {
-                $(pub $opt: Option<$oty>,)*
+                $(
+                    #[doc = concat!("Optional argument `", stringify!($opt), "`; `None` leaves it unset.")]
+                    pub $opt: Option<$oty>,
+                )*
             }
 
+            /// The call's result.
             pub type Ret = $ret;
 
+            /// What the library needs to send the call.
             pub const META: $crate::CallMeta = $crate::CallMeta {
                 name: NAME,
                 proc_nr: PROC,
                 needs_tools: NEEDS_TOOLS,
             };
+
+            /// The call as the table describes it.
+            pub const INFO: $crate::CallInfo = $crate::CallInfo {
+                name: NAME,
+                proc_nr: PROC,
+                kind: KIND,
+                args: &[$($crate::ArgInfo { name: stringify!($arg), ty: stringify!($aty) }),*],
+                opts: &[$($crate::ArgInfo { name: stringify!($opt), ty: stringify!($oty) }),*],
+                ret: stringify!($ret),
+                doc: concat!($($doc, "\n"),*),
+                needs_root: NEEDS_ROOT,
+                needs_tools: NEEDS_TOOLS,
+                internal: $crate::generate_support::has_flag(FLAGS, "internal"),
+            };
+
+            /// This call as a type, for generic code.
+            #[derive(Debug, Clone, Copy)]
+            pub struct Call;
+
+            impl $crate::Call for Call {
+                type Args = Args;
+                type Ret = Ret;
+                const META: $crate::CallMeta = META;
+                const INFO: $crate::CallInfo = INFO;
+                fn read_args<S: $crate::ArgSource>(
+                    #[allow(unused_variables)] source: &mut S,
+                ) -> Result<Args, S::Error> {
+                    Ok(Args {
+                        $($arg: source.required::<$aty>(stringify!($arg))?,)*
+                        $($opt: source.optional::<$oty>(stringify!($opt))?,)*
+                    })
+                }
+            }
         }
     )*};
+}
+
+/// Hands the table's call names to `$callback!` as `name name …`; with
+/// [`Call`] that is all generic code needs:
+/// `calls::$name::Call` is the call, its `INFO` describes it.
+#[macro_export]
+macro_rules! for_each_call_name {
+    ($callback:path) => {
+        $crate::for_each_call!($crate::__call_names, [$callback]);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __call_names {
+    ([$callback:path] $(
+        $(#[doc = $doc:literal])*
+        $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+    )*) => {
+        $callback! { $($name)* }
+    };
 }
 
 #[doc(hidden)]
@@ -187,20 +304,7 @@ macro_rules! __daemon_trait {
         }
 
         /// Every call in the table, in table order.
-        pub static CALLS: &[CallInfo] = &[$(
-            CallInfo {
-                name: stringify!($name),
-                proc_nr: $proc,
-                kind: $crate::__call_kind!($kind),
-                args: &[$(ArgInfo { name: stringify!($arg), ty: stringify!($aty) }),*],
-                opts: &[$(ArgInfo { name: stringify!($opt), ty: stringify!($oty) }),*],
-                ret: stringify!($ret),
-                doc: concat!($($doc, "\n"),*),
-                needs_root: calls::$name::NEEDS_ROOT,
-                needs_tools: calls::$name::NEEDS_TOOLS,
-                internal: has_flag(calls::$name::FLAGS, "internal"),
-            },
-        )*];
+        pub static CALLS: &[CallInfo] = &[$(calls::$name::INFO),*];
     };
 }
 

@@ -2,12 +2,15 @@
 //! inside the appliance: the framed channel protocol ([`frame`]), the
 //! argument and result types ([`types`]), and the API table
 //! ([`for_each_call!`]) from which the request types, the daemon's
-//! dispatch ([`Daemon`], [`dispatch`]), the `Guest` methods, the CLI's
-//! command list ([`CALLS`]) and the docs are all generated.
+//! dispatch ([`Daemon`], [`dispatch`]), the `Guest` methods, one [`Call`]
+//! type per call (`calls::<name>::Call`, for code written once for every
+//! call, such as the CLI's commands), the call list ([`CALLS`]) and the
+//! docs are all generated.
 //!
 //! Adding a call: one entry in `table.rs` and one method in guest-init's
 //! `Daemon` implementation.
 
+#![warn(missing_docs)]
 #![recursion_limit = "512"]
 
 pub mod frame;
@@ -17,14 +20,26 @@ pub use generate as generate_support;
 mod table;
 pub mod tools;
 pub mod types;
+pub mod words;
 
 pub use generate::{
-    dispatch, docs_markdown, tidy_type, ArgInfo, CallInfo, CallKind, CallMeta, Daemon, CALLS,
+    dispatch, docs_markdown, tidy_type, ArgInfo, ArgSource, Call, CallInfo, CallKind, CallMeta,
+    Daemon, CALLS,
 };
 pub use types::{ErrorKind, ErrorReply};
+pub use words::FromWord;
+
+/// The line guest-init prints on the console once it can serve requests;
+/// the library waits for it at launch.
+pub const READY_LINE: &str = "guest-init: ready";
+
+/// The name of the virtio-console port that carries the API channel: the
+/// library's VMM (or qemu) names the port, guest-init looks for it.
+pub const CHANNEL_PORT: &str = "org.libguest.channel.0";
 
 /// Generated per-call modules: `calls::<name>::{Args, Opts, Ret, PROC,
-/// NAME}`.
+/// NAME, META, INFO}` and `calls::<name>::Call`, the call as a type
+/// implementing [`Call`].
 pub mod calls {
     crate::for_each_call!(crate::__call_modules);
 }

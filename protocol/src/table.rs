@@ -17,11 +17,13 @@
 //! [`for_each_call!`] hands the table to a generator macro; see
 //! `generate.rs` and libguest's `api.rs`.
 
-/// Passes the API table to `$callback!`.
+/// Passes the API table to `$callback!`, after `$pass` when given (a
+/// bracketed group the callback receives first).
 #[macro_export]
 macro_rules! for_each_call {
-    ($callback:path) => {
+    ($callback:path $(, $pass:tt)?) => {
         $callback! {
+            $($pass)?
             /// Checks that the daemon answers (a no-op round trip).
             1 call ping_daemon() [] -> () [];
             /// The daemon's version (the same as the library's).

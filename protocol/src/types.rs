@@ -11,9 +11,13 @@ pub const MAX_PATH: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{what} {value:?}: {reason}")]
+/// An argument that fails validation: which one, its value and why.
 pub struct ArgError {
+    /// What the value is (`path`, `device`, …).
     pub what: &'static str,
+    /// The value given.
     pub value: String,
+    /// What is wrong with it.
     pub reason: &'static str,
 }
 
@@ -43,6 +47,7 @@ fn arg_error(what: &'static str, value: &str, reason: &'static str) -> ArgError 
 pub struct Pathname(String);
 
 impl Pathname {
+    /// Checks `s`: absolute, no NUL byte, at most [`MAX_PATH`] bytes.
     pub fn new(s: impl Into<String>) -> Result<Pathname, ArgError> {
         let s = s.into();
         if !s.starts_with('/') {
@@ -57,6 +62,7 @@ impl Pathname {
         Ok(Pathname(s))
     }
 
+    /// The path.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -70,6 +76,8 @@ impl Pathname {
 pub struct Device(String);
 
 impl Device {
+    /// Checks `s`: under `/dev/`, each component of `[A-Za-z0-9_.+:-]` and
+    /// neither `.` nor `..`.
     pub fn new(s: impl Into<String>) -> Result<Device, ArgError> {
         let s = s.into();
         let Some(rest) = s.strip_prefix("/dev/") else {
@@ -94,6 +102,7 @@ impl Device {
         Ok(Device(s))
     }
 
+    /// The device path.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -130,8 +139,11 @@ string_newtype_impls!(Pathname, Device);
 /// Compression of a tar stream (`tar_in`, `tar_out`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Compression {
+    /// gzip (`gz`).
     Gzip,
+    /// xz.
     Xz,
+    /// zstd (`zst`).
     Zstd,
 }
 
@@ -154,37 +166,64 @@ impl std::str::FromStr for Compression {
 /// `statns` and `lstatns`: struct stat with nanosecond times.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statns {
+    /// The device holding the file.
     pub st_dev: i64,
+    /// The inode number.
     pub st_ino: i64,
+    /// File type and permission bits.
     pub st_mode: i64,
+    /// The number of hard links.
     pub st_nlink: i64,
+    /// The owner's user id.
     pub st_uid: i64,
+    /// The owner's group id.
     pub st_gid: i64,
+    /// The device number, for device files.
     pub st_rdev: i64,
+    /// The size in bytes.
     pub st_size: i64,
+    /// The preferred I/O block size.
     pub st_blksize: i64,
+    /// 512-byte blocks allocated.
     pub st_blocks: i64,
+    /// Last access, seconds since the epoch.
     pub st_atime_sec: i64,
+    /// Last access, nanoseconds.
     pub st_atime_nsec: i64,
+    /// Last modification, seconds since the epoch.
     pub st_mtime_sec: i64,
+    /// Last modification, nanoseconds.
     pub st_mtime_nsec: i64,
+    /// Last status change, seconds since the epoch.
     pub st_ctime_sec: i64,
+    /// Last status change, nanoseconds.
     pub st_ctime_nsec: i64,
 }
 
 /// `statvfs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatVfs {
+    /// The filesystem block size.
     pub bsize: i64,
+    /// The fragment size (the unit of the block counts).
     pub frsize: i64,
+    /// The size in `frsize` units.
     pub blocks: i64,
+    /// Free blocks.
     pub bfree: i64,
+    /// Free blocks for unprivileged users.
     pub bavail: i64,
+    /// Inodes.
     pub files: i64,
+    /// Free inodes.
     pub ffree: i64,
+    /// Free inodes for unprivileged users.
     pub favail: i64,
+    /// The filesystem id.
     pub fsid: i64,
+    /// Mount flags (`ST_RDONLY`, …).
     pub flag: i64,
+    /// The longest file name.
     pub namemax: i64,
 }
 
@@ -193,14 +232,18 @@ pub struct StatVfs {
 /// u unknown, ? error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dirent {
+    /// The inode number.
     pub ino: i64,
+    /// The type letter (see above).
     pub ftyp: char,
+    /// The entry's name.
     pub name: String,
 }
 
 /// One filesystem found by `list_filesystems`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FsEntry {
+    /// The device or partition.
     pub device: String,
     /// `ext4`, `xfs`, `vfat`…, `swap`, or `unknown`.
     pub fstype: String,
@@ -209,42 +252,64 @@ pub struct FsEntry {
 /// One mounted filesystem (`mountpoints`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountEntry {
+    /// The device.
     pub device: String,
+    /// Where it is mounted, in the appliance's view of the guest.
     pub mountpoint: String,
 }
 
 /// An installed application (`inspect_list_applications2`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
+    /// The package name.
     pub app2_name: String,
+    /// The name shown to users (Windows), else empty.
     pub app2_display_name: String,
+    /// The package epoch (0 if none).
     pub app2_epoch: i64,
+    /// The version.
     pub app2_version: String,
+    /// The release.
     pub app2_release: String,
+    /// The architecture.
     pub app2_arch: String,
+    /// Where it is installed (Windows), else empty.
     pub app2_install_path: String,
+    /// Its publisher, when known.
     pub app2_publisher: String,
+    /// Its home page, when known.
     pub app2_url: String,
+    /// The source package, when known.
     pub app2_source_package: String,
+    /// A one-line summary, when known.
     pub app2_summary: String,
+    /// The long description, when known.
     pub app2_description: String,
 }
 
 /// One partition (`part_list`); offsets in bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partition {
+    /// The partition number (1 for sda1).
     pub part_num: i64,
+    /// The first byte.
     pub part_start: i64,
+    /// The last byte.
     pub part_end: i64,
+    /// The size in bytes.
     pub part_size: i64,
 }
 
 /// What the daemon reports in `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
+    /// The major version.
     pub major: i64,
+    /// The minor version.
     pub minor: i64,
+    /// The release (patch) number.
     pub release: i64,
+    /// Anything after the numbers (`-dev`), else empty.
     pub extra: String,
 }
 
@@ -272,13 +337,16 @@ pub enum ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
 #[error("{message}")]
 pub struct ErrorReply {
+    /// The class of failure.
     pub kind: ErrorKind,
     /// The guest errno for [`ErrorKind::Errno`], else 0.
     pub errno: i32,
+    /// What went wrong, for the user.
     pub message: String,
 }
 
 impl ErrorReply {
+    /// A failure of class `kind`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ErrorReply {
         ErrorReply {
             kind,
@@ -287,6 +355,7 @@ impl ErrorReply {
         }
     }
 
+    /// A failed system call.
     pub fn errno(errno: i32, message: impl Into<String>) -> ErrorReply {
         ErrorReply {
             kind: ErrorKind::Errno,
@@ -295,6 +364,7 @@ impl ErrorReply {
         }
     }
 
+    /// The host cancelled the call.
     pub fn cancelled() -> ErrorReply {
         ErrorReply::new(ErrorKind::Cancelled, "cancelled by the host")
     }
@@ -309,6 +379,7 @@ impl From<ArgError> for ErrorReply {
 /// Conversion of what a caller passes into an argument type, validated on
 /// the host side already: `g.mount("/dev/sda1", "/")`.
 pub trait IntoArg<T> {
+    /// Converts and validates.
     fn into_arg(self) -> Result<T, ArgError>;
 }
 

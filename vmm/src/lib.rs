@@ -14,6 +14,7 @@ mod error;
 pub mod host;
 mod kill;
 pub mod layout;
+mod run_state;
 #[cfg(feature = "test-utils")]
 pub mod testing;
 mod vcpu;
@@ -30,4 +31,5 @@ pub use devices::virtio::guard::violations as guard_violations;
 pub use error::{Error, Result};
 pub use host::KvmStatus;
 pub use kill::KillSwitch;
-pub use vm::{ExitReason, LineWait, Vm, VmConfig};
+pub use run_state::{ExitReason, LineWait};
+pub use vm::{Device, Vm, VmConfig};

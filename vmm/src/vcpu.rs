@@ -7,9 +7,8 @@ use std::sync::{Arc, Once};
 use kvm_ioctls::{VcpuExit, VcpuFd};
 use vmm_sys_util::signal::{register_signal_handler, SIGRTMIN};
 
-use crate::console::Shared;
 use crate::devices::{PortAction, PortBus};
-use crate::vm::ExitReason;
+use crate::run_state::{ExitReason, Shared};
 
 /// Real-time signal used to kick a vCPU thread out of KVM_RUN. The handler
 /// does nothing; the interrupted ioctl returns EINTR and the loop checks its

@@ -12,7 +12,8 @@ use vm_memory::{Address, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion}
 use vmm_sys_util::eventfd::EventFd;
 use vmm_sys_util::signal::Killable;
 
-use crate::console::{ConsoleFile, ConsoleLog, Shared, DEFAULT_CONSOLE_FILE_LIMIT};
+use crate::console::{ConsoleFile, ConsoleLog, DEFAULT_CONSOLE_FILE_LIMIT};
+// The kill switch names the exit reason by its old path.
 use crate::devices::resample::Resampler;
 use crate::devices::virtio::console::{device::ConsoleDevice, port::ChannelHost as Channel};
 use crate::devices::virtio::{mmio, scsi::ScsiDevice, Interrupt, VirtioDevice};
@@ -21,6 +22,8 @@ use crate::error::{Error, Result};
 use crate::host::KvmStatus;
 use crate::kill::{lock_threads, KillSwitch};
 use crate::layout;
+pub(crate) use crate::run_state::ExitReason;
+use crate::run_state::Shared;
 use crate::vcpu::{install_kick_handler, kick_signal, VcpuThread};
 use crate::{boot, cpu};
 
@@ -53,11 +56,19 @@ pub struct VmConfig {
     /// The console file's cap in bytes (see [`ConsoleFile`]): past it the
     /// file keeps only its newest half. Default 16 MiB.
     pub console_file_limit: u64,
-    /// Disks, served by one virtio-scsi controller: target i is /dev/sd(a+i).
-    pub disks: Vec<Arc<dyn disk::BlockBackend>>,
-    /// Name of the virtio-console port that carries the API channel (the
-    /// guest's /dev/virtio-ports/<name>); no channel device when None.
-    pub channel: Option<String>,
+}
+
+/// A virtio device handed to [`Vm::start`]; each gets the next
+/// virtio-mmio slot, in the order given.
+#[derive(Clone)]
+pub enum Device {
+    /// Disks served by one virtio-scsi controller: target i is
+    /// /dev/sd(a+i).
+    Scsi(Vec<Arc<dyn disk::BlockBackend>>),
+    /// A virtio-console port of this name (the guest's
+    /// /dev/virtio-ports/<name>) that carries the API channel; its host
+    /// end is [`Vm::channel`]. At most one.
+    Channel(String),
 }
 
 impl VmConfig {
@@ -73,32 +84,8 @@ impl VmConfig {
             console_capacity: 256 * 1024,
             console_file: None,
             console_file_limit: DEFAULT_CONSOLE_FILE_LIMIT,
-            disks: Vec::new(),
-            channel: None,
         }
     }
-}
-
-/// Why a VM stopped running.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExitReason {
-    /// The guest pulsed the reset line: its reboot or power-off path.
-    Reset,
-    /// A triple fault: the guest crashed hard (or chose that reboot method).
-    TripleFault,
-    /// KVM could not go on running the guest.
-    Crashed(String),
-    /// The host stopped it.
-    Stopped,
-}
-
-/// What a wait for a console line ended with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineWait {
-    /// Found: the console offset just past the line, and the line.
-    Found(u64, String),
-    Exited(ExitReason),
-    TimedOut,
 }
 
 pub struct Vm {
@@ -119,8 +106,9 @@ pub struct Vm {
 }
 
 impl Vm {
-    /// Creates the VM, loads the kernel and starts the vCPUs.
-    pub fn start(config: &VmConfig) -> Result<Vm> {
+    /// Creates the VM with `devices`, loads the kernel and starts the
+    /// vCPUs.
+    pub fn start(config: &VmConfig, devices: &[Device]) -> Result<Vm> {
         KvmStatus::probe().check()?;
         if !(MIN_MEM_MIB..=MAX_MEM_MIB).contains(&config.mem_mib) {
             return Err(Error::MemorySize {
@@ -163,27 +151,28 @@ impl Vm {
         let memory = create_memory(&vm, mem_bytes)?;
         let mut cmdline = config.cmdline.clone();
         let mut mmio = Vec::new();
-        if !config.disks.is_empty() {
-            let scsi = Box::new(ScsiDevice::new(config.disks.clone()));
-            mmio.push(virtio_mmio_device(
-                &vm,
-                &memory,
-                mmio.len(),
-                scsi,
-                &mut cmdline,
-            )?);
-        }
         let mut channel = None;
-        if let Some(name) = &config.channel {
-            let (console, host) = ConsoleDevice::new(name);
+        for device in devices {
+            let virtio: Box<dyn VirtioDevice> = match device {
+                Device::Scsi(disks) => Box::new(ScsiDevice::new(disks.clone())),
+                Device::Channel(_) if channel.is_some() => {
+                    return Err(Error::Device(
+                        "more than one API channel device was given; a VM has one".into(),
+                    ))
+                }
+                Device::Channel(name) => {
+                    let (console, host) = ConsoleDevice::new(name);
+                    channel = Some(host);
+                    Box::new(console)
+                }
+            };
             mmio.push(virtio_mmio_device(
                 &vm,
                 &memory,
                 mmio.len(),
-                Box::new(console),
+                virtio,
                 &mut cmdline,
             )?);
-            channel = Some(host);
         }
         let kernel = match &config.kernel_image {
             Some(bytes) => boot::Image::Bytes {
@@ -297,11 +286,6 @@ impl Vm {
         self.channel.clone()
     }
 
-    /// Console offset of the next byte the guest will print.
-    pub fn console_end(&self) -> u64 {
-        self.shared.lock().console.end()
-    }
-
     /// Types bytes into the guest's serial console, waiting for FIFO room.
     /// Returns false if the guest stopped or did not drain the FIFO in time.
     pub fn send_console_input(&self, mut bytes: &[u8], deadline: Instant) -> bool {
@@ -318,23 +302,8 @@ impl Vm {
         true
     }
 
-    /// Waits until a complete console line for which `matches` holds
-    /// appears after offset `from`, the VM stops, or the deadline passes.
-    pub fn wait_for_line(
-        &self,
-        matches: impl FnMut(&[u8]) -> bool,
-        from: u64,
-        deadline: Instant,
-    ) -> LineWait {
-        self.console().wait_for_line(matches, from, deadline)
-    }
-
-    /// Waits for the VM to stop by itself until the deadline.
-    pub fn wait_exit(&self, deadline: Instant) -> Option<ExitReason> {
-        self.console().wait_exit(deadline)
-    }
-
-    pub fn exit_reason(&self) -> Option<ExitReason> {
+    /// Why the VM stopped, once it has (the console log says so too).
+    fn exit_reason(&self) -> Option<ExitReason> {
         self.shared.lock().exit.clone()
     }
 

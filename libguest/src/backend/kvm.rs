@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vmm::{Channel, ChannelError, ConsoleLog, ExitReason, KillSwitch, Vm, VmConfig};
+use vmm::{Channel, ChannelError, ConsoleLog, Device, ExitReason, KillSwitch, Vm, VmConfig};
 
 use super::{Appliance, ChannelIo, Kill, LaunchSpec, CHANNEL_PORT};
 use crate::error::Result;
@@ -22,9 +22,13 @@ pub(crate) fn launch(spec: &LaunchSpec<'_>) -> Result<KvmAppliance> {
     config.vcpus = spec.vcpus;
     config.console_file = spec.console_file.clone();
     config.console_file_limit = spec.console_file_limit;
-    config.disks = spec.drives.iter().map(|d| d.backend.clone()).collect();
-    config.channel = Some(CHANNEL_PORT.to_owned());
-    let vm = Vm::start(&config)?;
+    let disks: Vec<_> = spec.drives.iter().map(|d| d.backend.clone()).collect();
+    let mut devices = Vec::new();
+    if !disks.is_empty() {
+        devices.push(Device::Scsi(disks));
+    }
+    devices.push(Device::Channel(CHANNEL_PORT.to_owned()));
+    let vm = Vm::start(&config, &devices)?;
     let channel = vm
         .channel()
         .ok_or_else(|| vmm::Error::Device("the VM was started without its API channel".into()))?;

@@ -18,7 +18,7 @@ use appliance::BootImage;
 
 /// Name of the virtio-console port guest-init serves the API on
 /// (/dev/virtio-ports/<name> in the appliance).
-pub(crate) const CHANNEL_PORT: &str = "org.libguest.channel.0";
+pub(crate) use protocol::CHANNEL_PORT;
 
 /// Which hypervisor runs the appliance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

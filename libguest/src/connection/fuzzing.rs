@@ -14,26 +14,26 @@ use protocol::CallKind;
 use super::{CallDeadline, CallFailure, Connection, Stream, MAX_STRAY_BYTES, MAX_STRAY_FRAMES};
 use crate::backend::ChannelIo;
 
+/// Whether `bytes` decode as call `C`'s result (the answer may be
+/// garbage; decoding it must not panic).
+fn decodes<C: protocol::Call>(bytes: &[u8]) -> bool {
+    let _ = postcard::from_bytes::<C::Ret>(bytes);
+    true
+}
+
 macro_rules! decode_every_ret {
-    ($(
-        $(#[doc = $doc:literal])*
-        $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
-    )*) => {
+    ($($name:ident)*) => {
         /// Decodes `bytes` as call `proc_nr`'s result, as its generated
         /// `Guest` method would; false for an unknown call.
         fn decode_ret(proc_nr: u32, bytes: &[u8]) -> bool {
-            match proc_nr {
-                $($proc => {
-                    let _ = postcard::from_bytes::<protocol::calls::$name::Ret>(bytes);
-                    true
-                })*
-                _ => false,
-            }
+            $(if proc_nr == protocol::calls::$name::PROC {
+                return decodes::<protocol::calls::$name::Call>(bytes);
+            })*
+            false
         }
     };
 }
-protocol::for_each_call!(decode_every_ret);
+protocol::for_each_call_name!(decode_every_ret);
 
 /// Calls made per input: several, so stale frames of one meet the next.
 const ROUNDS: usize = 4;

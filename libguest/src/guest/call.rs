@@ -31,9 +31,41 @@ impl Guest {
         }
     }
 
-    /// Runs one call over the channel (the generated methods in api.rs
-    /// come here).
-    pub(crate) fn call<R: serde::de::DeserializeOwned>(
+    /// Runs call `C` with arguments the caller built: what each generated
+    /// method does, for code that picks the call at run time (a command
+    /// line) and is written once for every call (see [`protocol::Call`]).
+    /// `stream` must match the call's kind: [`Stream::None`] for a plain
+    /// call, [`Stream::In`] for a `file_in` call, [`Stream::Out`] for a
+    /// `file_out` call; anything else is [`Error::InvalidArgument`].
+    ///
+    /// The arguments are sent as they are: values built with the types'
+    /// constructors (`Pathname::new`, …) are checked, and the daemon
+    /// checks them again.
+    pub fn call<C: protocol::Call>(
+        &mut self,
+        args: &C::Args,
+        stream: Stream<'_>,
+    ) -> Result<C::Ret> {
+        let matches = matches!(
+            (C::INFO.kind, &stream),
+            (protocol::CallKind::Plain, Stream::None)
+                | (protocol::CallKind::FileIn, Stream::In(_))
+                | (protocol::CallKind::FileOut, Stream::Out(_))
+        );
+        if !matches {
+            return Err(Error::InvalidArgument {
+                call: C::META.name,
+                message: format!(
+                    "the streamed data does not match the call's kind ({:?})",
+                    C::INFO.kind
+                ),
+            });
+        }
+        self.send_call(C::META, args, stream)
+    }
+
+    /// Runs one call over the channel.
+    pub(crate) fn send_call<R: serde::de::DeserializeOwned>(
         &mut self,
         meta: protocol::CallMeta,
         args: &impl serde::Serialize,

@@ -49,7 +49,10 @@ const COPY_BUF: usize = 64 * 1024;
 pub struct UnpackSummary {
     /// Regular files and hard links.
     pub files: u64,
+    /// Directory entries extracted, new or already there (the destination
+    /// itself not counted).
     pub dirs: u64,
+    /// Symbolic links created.
     pub symlinks: u64,
     /// Device, FIFO and unknown-type entries, which are not created.
     pub skipped_special: u64,

@@ -18,7 +18,7 @@
 //!   [`unpack_into`]) must not be a symbolic link; every directory below it
 //!   is opened from its parent's descriptor with `O_NOFOLLOW`, files are
 //!   created `O_CREAT|O_EXCL|O_NOFOLLOW`, and all other changes are `*at()`
-//!   calls on those descriptors ([`tree`]), so neither the archive nor a
+//!   calls on those descriptors (`tree.rs`), so neither the archive nor a
 //!   local user swapping a directory for a link mid-extraction can send a
 //!   write outside;
 //! - entries that try (`..`, absolute paths, links on the way) are refused,
@@ -117,59 +117,106 @@ impl std::fmt::Debug for UnpackOptions {
 #[non_exhaustive]
 pub enum TransferError {
     #[error("cannot extract into `{path}`: {reason}")]
-    BadDestination { path: PathBuf, reason: String },
+    /// The destination cannot be extracted into (a symlink, not a directory).
+    BadDestination {
+        /// The destination.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     #[error("the tar stream is unreadable after entry `{after}`: {source}; it is corrupt or was cut short (see the appliance console log), entries after that one were not extracted")]
+    /// The tar stream does not parse.
     Archive {
+        /// The last entry read whole.
         after: String,
+        /// The read or parse error.
         #[source]
         source: io::Error,
     },
 
     #[error("the tar entry after `{after}` carries more than {limit} bytes of long-name/pax headers; refusing it, no real archive needs that much (the guest data is probably hostile)")]
-    MetadataTooLarge { after: String, limit: u64 },
+    /// An entry's long-name and pax headers exceed [`METADATA_LIMIT`].
+    MetadataTooLarge {
+        /// The last entry read whole.
+        after: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
 
     #[error("refusing tar entry `{entry}`: {reason}; the archive comes from the guest and is not trusted, so extraction stopped before writing this entry")]
-    Refused { entry: String, reason: String },
+    /// An entry tries to leave the destination or is otherwise unsafe.
+    Refused {
+        /// The entry's name.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
 
     #[error("refusing sparse tar entry `{entry}`: it claims {size} bytes, over the limit of {limit}; raise the limit (UnpackOptions::max_sparse_size, CopyOutOptions::max_sparse_size, CLI: copy-out --max-sparse-size) if the guest really holds such a file")]
+    /// A sparse entry claims more than [`UnpackOptions::max_sparse_size`].
     SparseTooLarge {
+        /// The entry's name.
         entry: String,
+        /// Its claimed size, in bytes.
         size: u64,
+        /// The limit, in bytes.
         limit: u64,
     },
 
     #[error("extraction stopped after entry `{after}`: the call was cancelled or failed")]
-    Stopped { after: String },
+    /// The [`StopCheck`] said stop.
+    Stopped {
+        /// The last entry extracted.
+        after: String,
+    },
 
     #[error("cannot extract tar entry `{entry}` to `{path}`: {source}; check free space and permissions under the destination directory")]
+    /// Writing an entry on the host failed.
     Extract {
+        /// The entry's name.
         entry: String,
+        /// Where it was being written.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: io::Error,
     },
 
     #[error("cannot read `{path}` to copy it in: {source}; check that it exists and that you may read it")]
+    /// A host file to pack cannot be read.
     Source {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: io::Error,
     },
 
     #[error("`{path}` has no file name to use as the top-level entry; name a file or directory, not `/`")]
-    SourceName { path: PathBuf },
+    /// The path to pack has no file name (`/`, `..`).
+    SourceName {
+        /// The path.
+        path: PathBuf,
+    },
 
     #[error("`{path}` changed size while it was being read ({expected} bytes when listed, {got} read); retry when nothing is writing to it")]
+    /// A host file changed size while it was packed.
     SourceChanged {
+        /// The file.
         path: PathBuf,
+        /// Its size when listed.
         expected: u64,
+        /// The bytes read.
         got: u64,
     },
 
     #[error("cannot write the tar stream while sending `{path}`: {source}; the appliance stopped reading it (see its console log)")]
+    /// The tar stream could not be written (the reader went away).
     Stream {
+        /// The file being sent.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: io::Error,
     },

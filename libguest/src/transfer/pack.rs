@@ -19,8 +19,11 @@ use super::TransferError;
 /// What [`pack`] stored.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PackSummary {
+    /// Regular files.
     pub files: u64,
+    /// Directories.
     pub dirs: u64,
+    /// Symbolic links.
     pub symlinks: u64,
     /// Sockets, FIFOs and devices, which are not stored.
     pub skipped_special: u64,

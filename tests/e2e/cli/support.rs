@@ -19,7 +19,7 @@ pub const BIN_ENV: &str = "LIBGUEST_CLI_BIN";
 pub const UUID: &str = "4c475354-0000-4000-8000-00000000c11e";
 
 /// target/<profile>/libguest beside this test's target/<profile>/deps/.
-/// `cargo test -p libguest-tests` builds only libguest's library, so the
+/// `cargo test -p libguest-tests` does not build the CLI crate, so the
 /// binary is built here (a no-op when it is fresh).
 /// `LIBGUEST_CLI_BIN` names it instead (inside the e2e test host).
 pub fn bin() -> &'static Path {
@@ -35,20 +35,17 @@ pub fn bin() -> &'static Path {
             .expect("target/<profile>/deps/<test>");
         if let Some(cargo) = std::env::var_os("CARGO") {
             let mut build = Command::new(cargo);
-            build.args(["build", "-q", "-p", "libguest", "--bin", "libguest"]);
+            build.args(["build", "-q", "-p", "libguest-cli", "--bin", "libguest"]);
             if profile_dir.ends_with("release") {
                 build.arg("--release");
             }
             let status = build.status().expect("run cargo build");
-            assert!(
-                status.success(),
-                "cargo build -p libguest --bin libguest failed"
-            );
+            assert!(status.success(), "cargo build -p libguest-cli failed");
         }
         let bin = profile_dir.join("libguest");
         assert!(
             bin.exists(),
-            "{} is missing: cargo build -p libguest --bins",
+            "{} is missing: cargo build -p libguest-cli",
             bin.display()
         );
         bin

@@ -1,7 +1,7 @@
 //! copy-in, copy-out, edit, and upload/download/tar-in/tar-out with a
 //! progress bar. With stderr not a terminal, copy-in/out call the
 //! library's `copy_in`/`copy_out` and the streaming commands go through
-//! `commands::run`: the bar-less path has no wrapper at all.
+//! `api::run`: the bar-less path has no wrapper at all.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -10,12 +10,12 @@ use std::path::Path;
 use std::process::Command;
 
 use indicatif::ProgressBar;
-use libguest::commands::Words;
 use libguest::{calls, transfer, CopyOutOptions, Guest, Pathname};
 
 use crate::error::{CliError, Result};
 use crate::progress;
 use crate::session::Session;
+use crate::words::Words;
 
 fn host_error(what: String, e: std::io::Error) -> CliError {
     CliError::msg(format!("{what}: {e}"))
@@ -215,7 +215,7 @@ pub fn shows_progress(s: &Session, name: &str, args: &[String]) -> bool {
 }
 
 /// upload, download, tar-in, tar-out with a bar; same words as the API
-/// commands (`commands::help`).
+/// commands (`api::usage`).
 pub fn streamed(s: &mut Session, name: &str, args: &[String]) -> Result<()> {
     match name {
         "upload" | "tar-in" => {

@@ -1,60 +1,13 @@
-//! `-i` (inspect and mount the OS, as guestfish) and `inspect [--json]`
-//! (virt-inspector).
+//! `inspect [--json]` (virt-inspector).
 
 use clap::Parser;
 use libguest::Guest;
 use serde_json::{json, Value};
 
-use crate::error::{one_line, CliError, Result};
-use crate::fs::{parse, pretty};
+use super::fs::{parse, pretty};
+use crate::error::{one_line, Result};
+use crate::mount::mount_root;
 use crate::session::Session;
-
-/// `-i`: the one OS's filesystems mounted where its fstab says.
-pub fn mount_os(g: &mut Guest, ro: bool) -> Result<()> {
-    let roots = g.inspect_os()?;
-    match roots.as_slice() {
-        [] => Err(CliError::msg(
-            "-i: no operating system found in the disk images; mount a filesystem with -m DEV instead ('filesystems' lists them)",
-        )),
-        [root] => mount_root(g, root, ro),
-        many => Err(CliError::msg(format!(
-            "-i: {} operating systems found ({}); choose one with -m DEV[:MOUNTPOINT] instead",
-            many.len(),
-            many.join(", ")
-        ))),
-    }
-}
-
-/// Mounts an inspected root's filesystems, shortest mountpoint first so
-/// that / is there before /boot. Only / failing is an error: a guest whose
-/// fstab names a missing disk still opens, as with guestfish.
-fn mount_root(g: &mut Guest, root: &str, ro: bool) -> Result<()> {
-    let mut mountpoints = g.inspect_get_mountpoints(root)?;
-    if !mountpoints.iter().any(|m| m.mountpoint == "/") {
-        mountpoints.push(libguest::MountEntry {
-            device: root.to_string(),
-            mountpoint: "/".into(),
-        });
-    }
-    mountpoints.sort_by_key(|m| m.mountpoint.len());
-    for m in &mountpoints {
-        let (dev, mp) = (m.device.as_str(), m.mountpoint.as_str());
-        let mounted = if ro {
-            g.mount_ro(dev, mp)
-        } else {
-            g.mount(dev, mp)
-        };
-        match mounted {
-            Ok(()) => {}
-            Err(e) if mp == "/" => return Err(e.into()),
-            Err(e) => errln!(
-                "libguest: warning: cannot mount {dev} on {mp}: {}",
-                one_line(&e.to_string())
-            ),
-        }
-    }
-    Ok(())
-}
 
 #[derive(Parser)]
 #[command(disable_help_flag = true)]

@@ -5,14 +5,14 @@
 //! `errln!`, command results, `-` downloads, error reports, the console
 //! with -v), so text a guest chose (file names, inspection fields, the
 //! paths quoted in daemon errors, file contents) cannot drive the user's
-//! terminal. What is escaped, and why: [`libguest::commands::TerminalEscaper`].
+//! terminal. What is escaped, and why: [`crate::escape::TerminalEscaper`].
 //! Progress bars and the shell's line editor write their own control
 //! sequences; the text they show is ours or escaped before it reaches them.
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::OnceLock;
 
-use libguest::commands::{escape_for_terminal, TerminalEscaper};
+use crate::escape::{escape_for_terminal, TerminalEscaper};
 
 /// A standard stream, raw or escaped.
 pub enum Output<W: Write> {

@@ -1,66 +1,7 @@
 //! Command words to typed arguments, guestfish style: required arguments
 //! by position, then optional ones as `name:value`.
 
-use protocol::types::{Compression, Device, Pathname};
-
-/// A type that can be given as one command word.
-pub trait FromWord: Sized {
-    fn from_word(word: &str) -> Result<Self, String>;
-}
-
-impl FromWord for String {
-    fn from_word(word: &str) -> Result<Self, String> {
-        Ok(word.to_owned())
-    }
-}
-
-impl FromWord for Vec<u8> {
-    fn from_word(word: &str) -> Result<Self, String> {
-        Ok(word.as_bytes().to_vec())
-    }
-}
-
-/// A list is one word, its items separated by spaces (quote it).
-impl FromWord for Vec<String> {
-    fn from_word(word: &str) -> Result<Self, String> {
-        Ok(word.split_whitespace().map(str::to_owned).collect())
-    }
-}
-
-impl FromWord for i64 {
-    fn from_word(word: &str) -> Result<Self, String> {
-        let parsed = if let Some(hex) = word.strip_prefix("0x") {
-            i64::from_str_radix(hex, 16)
-        } else if word.len() > 1 && word.starts_with('0') {
-            // guestfish reads a leading 0 as octal: chmod 0755 /x.
-            i64::from_str_radix(&word[1..], 8)
-        } else {
-            word.parse()
-        };
-        parsed.map_err(|_| format!("{word:?} is not an integer"))
-    }
-}
-
-impl FromWord for bool {
-    fn from_word(word: &str) -> Result<Self, String> {
-        match word.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" | "1" => Ok(true),
-            "false" | "no" | "off" | "0" => Ok(false),
-            _ => Err(format!("{word:?} is not a boolean (true or false)")),
-        }
-    }
-}
-
-macro_rules! from_str_words {
-    ($($ty:ty),*) => {$(
-        impl FromWord for $ty {
-            fn from_word(word: &str) -> Result<Self, String> {
-                word.parse().map_err(|e: protocol::types::ArgError| e.to_string())
-            }
-        }
-    )*};
-}
-from_str_words!(Device, Pathname, Compression);
+use protocol::{ArgSource, FromWord};
 
 /// The words of one command, checked against the call's arguments.
 pub struct Words<'a> {
@@ -129,6 +70,17 @@ impl<'a> Words<'a> {
     }
 }
 
+/// A call's arguments from the words: usage errors as text.
+impl ArgSource for Words<'_> {
+    type Error = String;
+    fn required<T: FromWord>(&mut self, name: &'static str) -> Result<T, String> {
+        self.next(name)
+    }
+    fn optional<T: FromWord>(&mut self, name: &'static str) -> Result<Option<T>, String> {
+        self.opt(name)
+    }
+}
+
 fn is_opt(word: &str, opts: &[&str]) -> bool {
     word.split_once(':')
         .is_some_and(|(name, _)| opts.contains(&name))
@@ -137,6 +89,7 @@ fn is_opt(word: &str, opts: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::types::{Compression, Pathname};
 
     fn words(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
@@ -178,8 +131,9 @@ mod tests {
             .next::<Pathname>("directory")
             .unwrap_err()
             .contains("absolute"));
-        assert_eq!(i64::from_word("0755").unwrap(), 0o755);
-        assert_eq!(i64::from_word("0").unwrap(), 0);
-        assert!(bool::from_word("maybe").is_err());
+        let w = words(&["0755", "/x"]);
+        let mut p = Words::new("chmod", &w, &["mode", "path"], &[], None).unwrap();
+        assert_eq!(p.required::<i64>("mode").unwrap(), 0o755);
+        assert_eq!(p.required::<Pathname>("path").unwrap().as_str(), "/x");
     }
 }

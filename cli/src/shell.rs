@@ -14,8 +14,9 @@ use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
 use crate::error::{CliError, Result};
-use crate::session::{Flow, Session};
-use crate::{help, split};
+use crate::registry::{self, Flow};
+use crate::session::Session;
+use crate::split;
 
 /// Runs the commands of `script` (`-` is standard input), stopping at the
 /// first error, which names the line.
@@ -39,12 +40,10 @@ pub fn run_script(session: &mut Session, script: &Path) -> Result<()> {
         let words = split::split(trimmed)
             .map_err(|e| CliError::msg(format!("{name}:{}: {e}", number + 1)))?;
         // A script file's errors say where; standard input's need not.
-        let flow = session
-            .run(&words)
-            .map_err(|e| match script == Path::new("-") {
-                true => e,
-                false => e.context(format!("{name}:{}", number + 1)),
-            })?;
+        let flow = registry::run(session, &words).map_err(|e| match script == Path::new("-") {
+            true => e,
+            false => e.context(format!("{name}:{}", number + 1)),
+        })?;
         if flow == Flow::Quit {
             break;
         }
@@ -113,7 +112,7 @@ pub fn interactive(session: &mut Session) -> Result<()> {
     let mut editor: Editor<ShellHelper, DefaultHistory> =
         Editor::with_config(config).map_err(|e| CliError::msg(format!("shell: {e}")))?;
     editor.set_helper(Some(ShellHelper {
-        names: help::names(),
+        names: registry::names(),
     }));
     let history = history_path();
     if let Some(path) = &history {
@@ -141,7 +140,7 @@ pub fn interactive(session: &mut Session) -> Result<()> {
                 continue;
             }
         };
-        match session.run(&words) {
+        match registry::run(session, &words) {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
             Err(e) => e.report(session.config.verbose),

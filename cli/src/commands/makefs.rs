@@ -16,9 +16,9 @@ use std::process::{Command, Stdio};
 use clap::Parser;
 use libguest::{calls, Compression, DriveFormat, DriveOptions, Guest};
 
-use crate::copy::copy_in_with;
+use super::copy::copy_in_with;
+use super::fs::parse;
 use crate::error::{CliError, Result};
-use crate::fs::parse;
 use crate::progress;
 use crate::session::Config;
 

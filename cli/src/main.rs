@@ -38,18 +38,20 @@ macro_rules! errprint {
     }};
 }
 
-mod copy;
+mod api;
+mod commands;
 mod error;
-mod fs;
-mod help;
-mod inspect;
+mod escape;
 mod interrupt;
-mod makefs;
+mod mount;
+mod print;
 mod progress;
+mod registry;
 mod session;
 mod shell;
 mod split;
 mod terminal;
+mod words;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -59,7 +61,8 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use libguest::{Backend, DriveFormat, DriveOptions};
 
 use error::{CliError, Result};
-use session::{Config, MountSpec, Session};
+use mount::MountSpec;
+use session::{Config, Session};
 
 #[derive(Parser)]
 #[command(
@@ -175,7 +178,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         }
         shell::run_script(&mut session, script)
     } else if !cli.command.is_empty() {
-        session.run_line_words(&cli.command)
+        registry::run_line(&mut session, &cli.command)
     } else if std::io::stdin().is_terminal() {
         shell::interactive(&mut session)
     } else {

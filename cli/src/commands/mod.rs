@@ -1,0 +1,8 @@
+//! The compound commands: what the CLI adds on top of the API calls, one
+//! file each, each with its row in [`crate::registry`].
+
+pub mod copy;
+pub mod fs;
+pub mod inspect;
+pub mod launch;
+pub mod makefs;

@@ -1,0 +1,121 @@
+//! One CLI session: the handle with its drives, launched before the first
+//! command that needs the appliance (guestfish's `run`). The commands
+//! that run on it are in [`crate::registry`].
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use libguest::{Backend, DriveOptions, Guest};
+
+use crate::error::{CliError, Result};
+use crate::mount::{self, MountSpec};
+
+/// What the options asked for.
+pub struct Config {
+    pub drives: Vec<(PathBuf, DriveOptions)>,
+    pub ro: bool,
+    pub inspector: bool,
+    pub mounts: Vec<MountSpec>,
+    pub verbose: bool,
+    pub echo: bool,
+    pub progress_bars: bool,
+    pub backend: Option<Backend>,
+    pub kernel: Option<PathBuf>,
+    pub memsize: u64,
+    pub timeout: u64,
+}
+
+impl Config {
+    /// A handle set up as the options say, without drives (make-fs uses
+    /// one of its own).
+    pub fn new_guest(&self) -> Result<Guest> {
+        let mut g = Guest::new()?;
+        g.set_verbose(self.verbose);
+        g.set_memsize(self.memsize)?;
+        g.set_launch_timeout(Duration::from_secs(self.timeout));
+        if let Some(backend) = self.backend {
+            g.set_backend(backend)?;
+        }
+        if let Some(kernel) = &self.kernel {
+            g.set_kernel(kernel)?;
+        }
+        Ok(g)
+    }
+}
+
+enum Launch {
+    NotYet,
+    Running,
+    Failed,
+}
+
+pub struct Session {
+    pub config: Config,
+    guest: Guest,
+    launch: Launch,
+    /// Progress bars on stderr: only when it is a terminal.
+    pub progress: bool,
+}
+
+impl Session {
+    /// Adds the drives at once: a missing or unreadable image is reported
+    /// before anything boots.
+    pub fn new(config: Config) -> Result<Session> {
+        let mut guest = config.new_guest()?;
+        for (path, options) in &config.drives {
+            guest.add_drive_opts(path, options.clone())?;
+        }
+        Ok(Session {
+            guest,
+            launch: Launch::NotYet,
+            progress: config.progress_bars && std::io::stderr().is_terminal(),
+            config,
+        })
+    }
+
+    /// The running handle, launched (and -i / -m mounted) on first use.
+    pub fn guest(&mut self) -> Result<&mut Guest> {
+        match self.launch {
+            Launch::Running => {}
+            Launch::Failed => {
+                return Err(CliError::msg(
+                    "the appliance failed earlier in this session; start libguest again",
+                ))
+            }
+            Launch::NotYet => {
+                self.launch = Launch::Failed;
+                let result = self.guest.launch();
+                if self.config.verbose {
+                    errprint!("{}", self.guest.console_log());
+                }
+                result?;
+                self.launch = Launch::Running;
+                crate::interrupt::set(self.guest.cancel_handle());
+                self.mount_requested()?;
+            }
+        }
+        Ok(&mut self.guest)
+    }
+
+    fn mount_requested(&mut self) -> Result<()> {
+        let ro = self.config.ro;
+        if self.config.inspector {
+            mount::mount_os(&mut self.guest, ro)?;
+        }
+        // Parents before children, whatever the order on the command line.
+        let mut mounts = self.config.mounts.clone();
+        mounts.sort_by_key(|m| m.mountpoint.len());
+        for m in &mounts {
+            m.mount(&mut self.guest, ro)?;
+        }
+        Ok(())
+    }
+
+    /// Shuts the appliance down (unmount, sync, power off, flush).
+    pub fn close(&mut self) -> Result<()> {
+        crate::interrupt::set(None);
+        self.guest.shutdown()?;
+        Ok(())
+    }
+}
