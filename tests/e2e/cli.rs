@@ -3,8 +3,7 @@
 //! `LIBGUEST_CLI_BACKEND=kvm` picks KVM where it can run Linux). Every
 //! launch costs seconds: the checks are grouped into few runs.
 
-#[path = "cli/support.rs"]
-mod support;
+use libguest_tests::cli as support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

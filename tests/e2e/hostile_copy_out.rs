@@ -8,8 +8,7 @@
 //! the CLI on the qemu TCG backend.
 
 #[allow(dead_code)]
-#[path = "cli/support.rs"]
-mod support;
+use libguest_tests::cli as support;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -6,8 +6,7 @@
 //! unchanged.
 
 #[allow(dead_code)]
-#[path = "cli/support.rs"]
-mod support;
+use libguest_tests::cli as support;
 
 use std::path::Path;
 

@@ -7,8 +7,10 @@
 //! whose nested /dev/kvm works, and runs the same test binary inside it.
 //! qemu is only ever a test tool here, never on the product's path.
 
+pub mod cli;
 pub mod images;
 pub mod testhost;
+pub mod testhost_init;
 
 use std::path::{Path, PathBuf};
 

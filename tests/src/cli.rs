@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use libguest_tests::images::partitioned_ext4;
+use crate::images::partitioned_ext4;
 
 /// The CLI binary to run, where it is not beside the test binary.
 pub const BIN_ENV: &str = "LIBGUEST_CLI_BIN";
@@ -61,7 +61,7 @@ pub fn launch_options() -> String {
 /// The options for a launching run on `backend` (`kvm` or `tcg`).
 pub fn launch_options_for(backend: &str) -> String {
     static KERNEL: OnceLock<PathBuf> = OnceLock::new();
-    let kernel = KERNEL.get_or_init(libguest_tests::appliance_kernel);
+    let kernel = KERNEL.get_or_init(crate::appliance_kernel);
     format!("--backend {backend} --kernel {}", kernel.display())
 }
 
