@@ -3,38 +3,42 @@
 //! recorded with its exit reason and console tail (issue 10, item 11).
 //!
 //! Cells: our VMM and its peer, qemu microvm `-accel kvm`, on the same KVM
-//! (inside one e2e test host where /dev/kvm cannot run Linux), each idle
+//! (inside the e2e test host where /dev/kvm cannot run Linux), each idle
 //! and with a CPU hog (one spinning thread per CPU of the host the
-//! appliance runs on). An appliance that dies is relaunched and the cell
-//! goes on; the death counts, it is never retried away.
+//! appliance runs on). The two backends of a load run side by side,
+//! iteration by iteration, so that they share the test host's moments. An
+//! appliance that dies is relaunched and the cell goes on; the death
+//! counts, it is never retried away. A test host that resets (the emulated
+//! machine around both backends) is counted against the backend that was
+//! running, and a new test host resumes the run where it stopped.
 //!
 //!     cargo bench -p libguest-benches --bench soak
 //!
 //! LIBGUEST_SOAK_ITERS: iterations per cell, each one upload + one download
-//! (default 60); LIBGUEST_SOAK_BACKENDS=kvm or peer for one backend;
+//! (default 100); LIBGUEST_SOAK_BACKENDS=kvm or peer for one backend;
 //! LIBGUEST_SOAK_LOADS=idle or hog for one load; LIBGUEST_SOAK_BUDGET_S:
-//! wall-clock budget of all cells together (default 780 s), shared equally,
-//! after which a cell stops and says so; LIBGUEST_SOAK_CALL_TIMEOUT_S: the
+//! wall-clock budget of the whole run (default 2400 s), shared by the
+//! loads, after which a cell stops and says so; LIBGUEST_SOAK_CALL_TIMEOUT_S: the
 //! per-call timeout (default 60 s) that turns a hang into a counted death.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libguest::{Backend, Error, Guest};
-use libguest_benches::soak::{classify, report, tail, Cell, Death, TAIL_LINES};
+use libguest_benches::soak::record::{at_line, last_at, IterRecord, Transfer};
+use libguest_benches::soak::{classify, report, tail, Cell, Death, DeathKind, TAIL_LINES};
 use libguest_tests::images::partitioned_ext4;
 use libguest_tests::testhost::{self, TestHost};
 use libguest_tests::Mode;
 use sha2::{Digest, Sha256};
 
 const FILE_BYTES: usize = 16 << 20;
-const DEFAULT_ITERS: usize = 60;
+const DEFAULT_ITERS: usize = 100;
 // Measured 2026-12-03 in the test host: about 4.6 s per iteration on our
-// VMM and 2.8 s on the peer, idle, so the 780 s budget (195 s a cell)
-// usually ends a cell first, at about 40-60 iterations.
-const DEFAULT_BUDGET_S: u64 = 780;
+// VMM and 2.8 s on the peer, idle, about twice that with the hog.
+const DEFAULT_BUDGET_S: u64 = 2400;
 /// Launch failures in a row after which a cell gives up.
 const MAX_LAUNCH_FAILURES: u32 = 3;
 /// Set once any appliance ran in this process (this test host's KVM works).
@@ -62,18 +66,43 @@ fn main() {
     }
 }
 
+/// Boots at most this many test hosts in one run: one that resets is
+/// replaced and the run resumes where it stopped.
+const MAX_BOOTS: u32 = 8;
+
 fn in_test_host() {
-    let budget = env_u64("LIBGUEST_SOAK_BUDGET_S", DEFAULT_BUDGET_S);
-    if std::env::var_os("LIBGUEST_TESTHOST_TIMEOUT").is_none() {
-        // The budget, the launches and a cell's last calls.
-        std::env::set_var("LIBGUEST_TESTHOST_TIMEOUT", (budget + 300).to_string());
-    }
+    let budget = Duration::from_secs(env_u64("LIBGUEST_SOAK_BUDGET_S", DEFAULT_BUDGET_S));
+    let iters = env_u64("LIBGUEST_SOAK_ITERS", DEFAULT_ITERS as u64) as usize;
     let init = Path::new(env!("CARGO_BIN_EXE_bench-testhost-init"));
     let started = Instant::now();
-    // A test host whose nested KVM never runs a guest is replaced, as the
-    // e2e harness does (at most three tries). Deaths of the appliance
-    // inside are the soak's result and are never retried.
-    for attempt in 1..=3 {
+    let mut cells = plan()
+        .into_iter()
+        .map(|(backend, load)| new_cell(backend, load))
+        .collect::<Vec<_>>();
+    let mut boots = 0;
+    let mut never_ran = 0;
+    let mut ended = "every cell ran its iterations".to_string();
+    while cells.iter().any(|c| c.iterations < iters) {
+        let Some(left) = budget.checked_sub(started.elapsed()) else {
+            ended = format!("the budget ({} s) ran out", budget.as_secs());
+            break;
+        };
+        if boots == MAX_BOOTS {
+            ended = format!("{MAX_BOOTS} test hosts booted");
+            break;
+        }
+        boots += 1;
+        let resume = cells
+            .iter()
+            .map(|c| format!("{}-{}:{}", c.key, load_name(c.load), c.iterations))
+            .collect::<Vec<_>>()
+            .join(",");
+        // The budget, the launches and a cell's last calls (read by
+        // TestHost::new).
+        std::env::set_var(
+            "LIBGUEST_TESTHOST_TIMEOUT",
+            (left.as_secs() + 300).to_string(),
+        );
         let result = TestHost::new(init).and_then(|mut host| {
             host.add_appliance_kernel(&libguest_tests::appliance_kernel())?;
             libguest_benches::add_qemu(&mut host)?;
@@ -85,39 +114,103 @@ fn in_test_host() {
                     host.set_env(&k, &v);
                 }
             }
+            host.set_env("LIBGUEST_SOAK_BUDGET_S", &left.as_secs().max(1).to_string());
+            host.set_env(RESUME_ENV, &resume);
             let exe =
                 std::env::current_exe().map_err(|e| testhost::TestHostError(e.to_string()))?;
             host.run(&exe, &[])
         });
-        match result {
-            Ok(o) if o.exit_code == Some(0) => {
-                println!(
-                    "soak: test host wall {:.0} s (boot included)",
-                    started.elapsed().as_secs_f64()
-                );
-                return;
-            }
-            Ok(o) if attempt < 3 && o.output.contains(libguest_tests::NEVER_RAN_PHRASE) => {
-                eprintln!("soak bench: the test host's KVM never ran the appliance; booting a new test host");
-            }
-            Ok(_) => std::process::exit(1),
+        let outcome = match result {
+            Ok(o) => o,
             Err(e) => {
                 eprintln!("soak bench: {e}");
                 std::process::exit(1);
             }
+        };
+        let mut counted = 0;
+        for r in outcome.output.lines().filter_map(IterRecord::parse) {
+            if let Some(c) = cells
+                .iter_mut()
+                .find(|c| c.key == r.backend && c.load == r.load)
+            {
+                c.apply(&r);
+                counted += 1;
+            }
         }
+        println!(
+            "soak: test host {boots}: {counted} iterations counted, exit {:?}, {:.0} s into the run",
+            outcome.exit_code,
+            started.elapsed().as_secs_f64()
+        );
+        for line in outcome.output.lines().filter(|l| l.contains("soak:")) {
+            println!("  | {line}");
+        }
+        match outcome.exit_code {
+            Some(0) => {}
+            _ if counted == 0 && outcome.output.contains(libguest_tests::NEVER_RAN_PHRASE) => {
+                // This test host's nested KVM never ran a guest: replaced,
+                // as the e2e harness does, and not counted as a reset.
+                never_ran += 1;
+                if never_ran == 3 {
+                    ended = "three test hosts in a row never ran a guest".into();
+                    break;
+                }
+            }
+            code => {
+                // The test host died (or its program failed) under one
+                // backend's iteration: the last SOAK-AT line says whose.
+                never_ran = 0;
+                let at = last_at(&outcome.output);
+                let cell = at.as_ref().and_then(|(key, load)| {
+                    cells.iter_mut().find(|c| &c.key == key && c.load == *load)
+                });
+                let tail = tail(&outcome.output, 6);
+                match cell {
+                    Some(c) => {
+                        c.host_resets += 1;
+                        println!(
+                            "soak: test host {boots} ended (exit {code:?}) during {} / {}; its console ended:\n{tail}",
+                            c.backend,
+                            load_name(c.load)
+                        );
+                    }
+                    None => {
+                        println!("soak: test host {boots} ended (exit {code:?}) before any iteration; its console ended:\n{tail}");
+                    }
+                }
+            }
+        }
+    }
+    for c in &mut cells {
+        // The cells ran interleaved: each one's wall is the whole run's.
+        c.wall = started.elapsed();
+    }
+    println!(
+        "\nSoak, our VMM and qemu -accel kvm interleaved inside the e2e test host (nested KVM under qemu TCG), {boots} test-host boots, {:.0} s; stopped because {ended}:\n{}",
+        started.elapsed().as_secs_f64(),
+        report(&cells, FILE_BYTES as u64, PEER)
+    );
+}
+
+/// `ours-idle:12,peer-idle:11,...`: the next iteration of each cell, for a
+/// test host that resumes a run.
+const RESUME_ENV: &str = "LIBGUEST_SOAK_RESUME";
+
+fn load_name(load: bool) -> &'static str {
+    if load {
+        "hog"
+    } else {
+        "idle"
     }
 }
 
-fn soak(place: &str) {
-    let iters = env_u64("LIBGUEST_SOAK_ITERS", DEFAULT_ITERS as u64) as usize;
-    let budget = Duration::from_secs(env_u64("LIBGUEST_SOAK_BUDGET_S", DEFAULT_BUDGET_S));
-    let call_timeout = Duration::from_secs(env_u64("LIBGUEST_SOAK_CALL_TIMEOUT_S", 60));
+/// The cells asked for: (backend, load).
+fn plan() -> Vec<(&'static str, bool)> {
     let backends = std::env::var("LIBGUEST_SOAK_BACKENDS").unwrap_or_else(|_| "kvm,peer".into());
     let loads = std::env::var("LIBGUEST_SOAK_LOADS").unwrap_or_else(|_| "idle,hog".into());
     let mut plan = Vec::new();
     for load in [false, true] {
-        if !loads.contains(if load { "hog" } else { "idle" }) {
+        if !loads.contains(load_name(load)) {
             continue;
         }
         if backends.contains("kvm") {
@@ -127,7 +220,43 @@ fn soak(place: &str) {
             plan.push((PEER, load));
         }
     }
-    let share = budget / plan.len().max(1) as u32;
+    plan
+}
+
+fn new_cell(backend: &str, load: bool) -> Cell {
+    Cell {
+        backend: backend.into(),
+        key: if backend == OURS { "ours" } else { "peer" }.into(),
+        load,
+        ..Cell::default()
+    }
+}
+
+/// The next iteration of (key, load) according to [`RESUME_ENV`].
+fn resume_at(key: &str, load: bool) -> usize {
+    let want = format!("{key}-{}", load_name(load));
+    std::env::var(RESUME_ENV)
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|e| e.split_once(':'))
+        .find(|(k, _)| *k == want)
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Both backends of a load side by side: iteration i runs on one, then
+/// the other (alternating which goes first), so that they share the same
+/// moments of the test host's life, and a reset of the test host falls on
+/// one of them by chance alone.
+fn soak(place: &str) {
+    let iters = env_u64("LIBGUEST_SOAK_ITERS", DEFAULT_ITERS as u64) as usize;
+    let budget = Duration::from_secs(env_u64("LIBGUEST_SOAK_BUDGET_S", DEFAULT_BUDGET_S));
+    let call_timeout = Duration::from_secs(env_u64("LIBGUEST_SOAK_CALL_TIMEOUT_S", 60));
+    let plan = plan();
+    let loads: Vec<bool> = [false, true]
+        .into_iter()
+        .filter(|l| plan.iter().any(|p| p.1 == *l))
+        .collect();
     let dir = tempfile::tempdir().expect("temp dir");
     println!(
         "soak: write guard {} (debug assertions {})",
@@ -143,23 +272,80 @@ fn soak(place: &str) {
         plan.len(),
         budget.as_secs()
     );
+    let started = Instant::now();
     let mut cells = Vec::new();
-    for (i, &(backend, load)) in plan.iter().enumerate() {
-        let image = dir.path().join(format!("soak{i}.img"));
-        let uuid = format!("4c475354-0000-4000-8000-0000000050a{i}");
-        partitioned_ext4(&image, 96, "soak", &uuid);
+    for (n, &load) in loads.iter().enumerate() {
+        // The budget left, shared by the loads still to run.
+        let phase_end =
+            started + budget.saturating_sub(started.elapsed()) / (loads.len() - n) as u32;
+        let mut runners: Vec<Runner> = plan
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.1 == load)
+            .map(|(i, &(backend, load))| {
+                let image = dir.path().join(format!("soak{i}.img"));
+                let uuid = format!("4c475354-0000-4000-8000-0000000050a{i}");
+                partitioned_ext4(&image, 96, "soak", &uuid);
+                let cell = new_cell(backend, load);
+                Runner {
+                    next: resume_at(&cell.key, load),
+                    cell,
+                    image,
+                    guest: None,
+                    launch_failures: 0,
+                    seed: i as u64,
+                    down: Vec::with_capacity(FILE_BYTES),
+                }
+            })
+            .collect();
         let hog = load.then(Hog::start);
-        let cell = run_cell(backend, load, &image, iters, share, call_timeout, i as u64);
+        let phase_started = Instant::now();
+        let first = runners.iter().map(|r| r.next).min().unwrap_or(iters);
+        'phase: for i in first..iters {
+            let order: Vec<usize> = if i % 2 == 0 {
+                (0..runners.len()).collect()
+            } else {
+                (0..runners.len()).rev().collect()
+            };
+            for k in order {
+                if Instant::now() > phase_end {
+                    for r in &mut runners {
+                        r.cell.cut_short = Some(format!(
+                            "the phase's share of the budget ran out at iteration {i} of {iters}"
+                        ));
+                    }
+                    break 'phase;
+                }
+                let r = &mut runners[k];
+                if r.next > i || r.cell.cut_short.is_some() {
+                    continue;
+                }
+                println!("{}", at_line(&r.cell.key, load, i));
+                let record = r.iterate(i, call_timeout);
+                println!("{}", record.line());
+                r.cell.apply(&record);
+                r.next = i + 1;
+            }
+        }
         drop(hog);
-        std::fs::remove_file(&image).expect("remove image");
-        println!(
-            "soak: {backend} / {}: {} iterations, {} deaths, {:.0} s",
-            if load { "CPU hog" } else { "idle" },
-            cell.iterations,
-            cell.deaths.len(),
-            cell.wall.as_secs_f64()
-        );
-        cells.push(cell);
+        for mut r in runners {
+            if let Some(mut g) = r.guest.take() {
+                if let Err(e) = g.shutdown() {
+                    eprintln!("soak: {}: shutdown: {e}", r.cell.backend);
+                }
+            }
+            std::fs::remove_file(&r.image).expect("remove image");
+            r.cell.wall = phase_started.elapsed();
+            println!(
+                "soak: {} / {}: {} iterations, {} deaths, {:.0} s",
+                r.cell.backend,
+                load_name(load),
+                r.cell.iterations,
+                r.cell.death_kinds.len(),
+                r.cell.wall.as_secs_f64()
+            );
+            cells.push(r.cell);
+        }
     }
     println!(
         "\nSoak, {place}:\n{}",
@@ -246,83 +432,73 @@ enum Step {
     Corrupt(String),
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_cell(
-    backend: &str,
-    load: bool,
-    image: &Path,
-    iters: usize,
-    budget: Duration,
-    call_timeout: Duration,
+/// One backend's appliance through a load phase.
+struct Runner {
+    cell: Cell,
+    image: PathBuf,
+    guest: Option<Guest>,
+    /// The next iteration this runner has to run.
+    next: usize,
+    launch_failures: u32,
     seed: u64,
-) -> Cell {
-    let started = Instant::now();
-    let mut cell = Cell {
-        backend: backend.into(),
-        load,
-        ..Cell::default()
-    };
-    let guard_at_start = vmm::guard_violations();
-    let mut guest: Option<Guest> = None;
-    let mut launch_failures = 0;
-    let mut down = Vec::with_capacity(FILE_BYTES);
-    for i in 0..iters {
-        if started.elapsed() > budget {
-            cell.cut_short = Some(format!(
-                "the cell's share of the budget ({} s) ran out after {i} of {iters} iterations",
-                budget.as_secs()
-            ));
-            break;
-        }
-        let g = match guest.as_mut() {
-            Some(g) => g,
-            None => {
-                cell.launches += 1;
-                match launch(backend, image, call_timeout) {
-                    Ok(g) => {
-                        LAUNCHED_ONCE.store(true, Ordering::SeqCst);
-                        launch_failures = 0;
-                        guest.insert(g)
+    down: Vec<u8>,
+}
+
+impl Runner {
+    /// Iteration `i`: launch if needed, upload a fresh pattern, check its
+    /// sha256 in the guest, download it and check it here.
+    fn iterate(&mut self, i: usize, call_timeout: Duration) -> IterRecord {
+        let guard_before = vmm::guard_violations();
+        let mut record = IterRecord {
+            backend: self.cell.key.clone(),
+            load: self.cell.load,
+            iteration: i,
+            up: Transfer::Failed,
+            up_time: None,
+            down: Transfer::Failed,
+            down_time: None,
+            launches: 0,
+            death: None,
+            guard: 0,
+        };
+        let backend = self.cell.backend.clone();
+        if self.guest.is_none() {
+            record.launches = 1;
+            match launch(&backend, &self.image, call_timeout) {
+                Ok(g) => {
+                    LAUNCHED_ONCE.store(true, Ordering::SeqCst);
+                    self.launch_failures = 0;
+                    self.guest = Some(g);
+                }
+                Err(b)
+                    if !LAUNCHED_ONCE.load(Ordering::SeqCst)
+                        && b.0.to_string().contains(libguest_tests::NEVER_RAN_PHRASE) =>
+                {
+                    // This test host's nested KVM runs nothing: not an
+                    // appliance death. Exit non-zero so that the bench
+                    // outside boots another test host.
+                    eprintln!("soak: {backend}: first launch in this test host: {}", b.0);
+                    std::process::exit(1);
+                }
+                Err(b) => {
+                    let (e, console_tail) = *b;
+                    let kind = classify(&e, &console_tail, vmm::guard_violations() > guard_before);
+                    self.death(i, "launch", kind, e.to_string(), console_tail);
+                    record.death = Some(kind);
+                    self.launch_failures += 1;
+                    if self.launch_failures >= MAX_LAUNCH_FAILURES {
+                        self.cell.cut_short =
+                            Some(format!("{} launches failed in a row", self.launch_failures));
                     }
-                    Err(b)
-                        if !LAUNCHED_ONCE.load(Ordering::SeqCst)
-                            && b.0.to_string().contains(libguest_tests::NEVER_RAN_PHRASE) =>
-                    {
-                        // This test host's nested KVM runs nothing: not an
-                        // appliance death. Exit non-zero so that the bench
-                        // outside boots another test host.
-                        eprintln!("soak: {backend}: first launch in this test host: {}", b.0);
-                        std::process::exit(1);
-                    }
-                    Err(b) => {
-                        let (e, console_tail) = *b;
-                        cell.deaths.push(Death {
-                            iteration: i,
-                            during: "launch",
-                            kind: classify(
-                                &e,
-                                &console_tail,
-                                vmm::guard_violations() > guard_at_start,
-                            ),
-                            error: e.to_string(),
-                            console_tail,
-                        });
-                        cell.up_failed += 1;
-                        cell.down_failed += 1;
-                        launch_failures += 1;
-                        if launch_failures >= MAX_LAUNCH_FAILURES {
-                            cell.cut_short =
-                                Some(format!("{launch_failures} launches failed in a row"));
-                            cell.iterations = i + 1;
-                            break;
-                        }
-                        continue;
-                    }
+                    record.guard = vmm::guard_violations() - guard_before;
+                    return record;
                 }
             }
+        }
+        let Some(g) = self.guest.as_mut() else {
+            return record;
         };
-        cell.iterations = i + 1;
-        let data = libguest_tests::pattern(0, FILE_BYTES, (seed << 32) | i as u64);
+        let data = libguest_tests::pattern(0, FILE_BYTES, (self.seed << 32) | i as u64);
         let want = hex(&Sha256::digest(&data));
         let remote = format!("/soak{}.bin", i % 2);
 
@@ -340,141 +516,120 @@ fn run_cell(
                     ))),
                 }
             });
-        let up_err = match up {
+        let failure = match up {
             Ok(elapsed) => {
-                cell.up_ok += 1;
-                cell.up_times.push(elapsed);
-                None
-            }
-            Err(step) => {
-                cell.up_failed += 1;
-                Some(("upload", step))
-            }
-        };
-        let down_err = match up_err {
-            Some(e) => {
-                cell.down_failed += 1; // nothing sound to download
-                Some(e)
-            }
-            None => {
-                down.clear();
+                record.up = Transfer::Ok;
+                record.up_time = Some(elapsed);
+                self.down.clear();
                 let t = Instant::now();
-                match g.download(&remote, &mut down) {
+                match g.download(&remote, &mut self.down) {
                     Ok(()) => {
                         let elapsed = t.elapsed();
-                        let got = hex(&Sha256::digest(&down));
-                        if got == want && down.len() == FILE_BYTES {
-                            cell.down_ok += 1;
-                            cell.down_times.push(elapsed);
+                        let got = hex(&Sha256::digest(&self.down));
+                        if got == want && self.down.len() == FILE_BYTES {
+                            record.down = Transfer::Ok;
+                            record.down_time = Some(elapsed);
                             None
                         } else {
-                            cell.down_failed += 1;
+                            record.down = Transfer::Corrupt;
                             Some((
                                 "download",
                                 Step::Corrupt(format!(
                                     "downloaded {} bytes, sha256 {got}; uploaded {want}",
-                                    down.len()
+                                    self.down.len()
                                 )),
                             ))
                         }
                     }
-                    Err(e) => {
-                        cell.down_failed += 1;
-                        Some(("download", Step::Failed(e)))
-                    }
+                    Err(e) => Some(("download", Step::Failed(e))),
                 }
             }
-        };
-        // One line per iteration: if the whole test host resets (its
-        // console then stops), the last line says where.
-        println!(
-            "soak: {backend} / {} iteration {i}: up {:.0} ms, down {:.0} ms, {}",
-            if load { "hog" } else { "idle" },
-            cell.up_times
-                .last()
-                .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
-            cell.down_times
-                .last()
-                .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
-            if down_err.is_some() { "FAILED" } else { "ok" }
-        );
-        let Some((during, step)) = down_err else {
-            if i % 8 == 7 {
-                if let Err(e) = g.sync() {
-                    record_failure(
-                        &mut cell,
-                        &mut guest,
-                        i,
-                        "sync",
-                        Step::Failed(e),
-                        guard_at_start,
-                    );
+            Err(step) => {
+                // Nothing sound to download: the download counts as failed.
+                if matches!(step, Step::Corrupt(_)) {
+                    record.up = Transfer::Corrupt;
                 }
+                Some(("upload", step))
             }
-            continue;
         };
-        record_failure(&mut cell, &mut guest, i, during, step, guard_at_start);
-    }
-    if let Some(mut g) = guest.take() {
-        if let Err(e) = g.shutdown() {
-            eprintln!("soak: {backend}: shutdown: {e}");
+        let failure = match failure {
+            None if i % 8 == 7 => g.sync().err().map(|e| ("sync", Step::Failed(e))),
+            other => other,
+        };
+        if let Some((during, step)) = failure {
+            record.death = self.failed(i, during, step, guard_before);
         }
+        record.guard = vmm::guard_violations() - guard_before;
+        record
     }
-    cell.wall = started.elapsed();
-    cell.guard_violations = vmm::guard_violations() - guard_at_start;
-    cell
-}
 
-/// A failed step: a corrupt transfer is counted and the appliance kept;
-/// a failed call whose appliance no longer answers is a death, and the
-/// appliance is dropped so that the next iteration launches another.
-fn record_failure(
-    cell: &mut Cell,
-    guest: &mut Option<Guest>,
-    iteration: usize,
-    during: &'static str,
-    step: Step,
-    guard_before: u64,
-) {
-    let e = match step {
-        Step::Corrupt(what) => {
-            cell.corrupt += 1;
+    /// A failed step: a corrupt transfer is reported and the appliance
+    /// kept; a failed call whose appliance no longer answers is a death,
+    /// and the appliance is dropped so that the next iteration launches
+    /// another.
+    fn failed(
+        &mut self,
+        iteration: usize,
+        during: &'static str,
+        step: Step,
+        guard_before: u64,
+    ) -> Option<DeathKind> {
+        let e = match step {
+            Step::Corrupt(what) => {
+                eprintln!(
+                    "soak: {} iteration {iteration}: {during} corrupt: {what}",
+                    self.cell.backend
+                );
+                return None;
+            }
+            Step::Failed(e) => e,
+        };
+        let g = self.guest.as_mut()?;
+        if g.ping_daemon().is_ok() {
             eprintln!(
-                "soak: {} iteration {iteration}: {during} corrupt: {what}",
-                cell.backend
+                "soak: {} iteration {iteration}: {during} failed, appliance alive: {e}",
+                self.cell.backend
             );
-            return;
+            return None;
         }
-        Step::Failed(e) => e,
-    };
-    let Some(g) = guest.as_mut() else { return };
-    if g.ping_daemon().is_ok() {
-        eprintln!(
-            "soak: {} iteration {iteration}: {during} failed, appliance alive: {e}",
-            cell.backend
-        );
-        return;
+        let console_tail = match &e {
+            Error::GuestDied { console_tail, .. } | Error::KernelPanic { console_tail } => {
+                tail(console_tail, TAIL_LINES)
+            }
+            _ => tail(&g.console_log(), TAIL_LINES),
+        };
+        let kind = classify(&e, &console_tail, vmm::guard_violations() > guard_before);
+        self.death(iteration, during, kind, e.to_string(), console_tail);
+        if let Some(mut g) = self.guest.take() {
+            let _ = g.shutdown();
+        }
+        Some(kind)
     }
-    let console_tail = match &e {
-        Error::GuestDied { console_tail, .. } | Error::KernelPanic { console_tail } => {
-            tail(console_tail, TAIL_LINES)
-        }
-        _ => tail(&g.console_log(), TAIL_LINES),
-    };
-    let kind = classify(&e, &console_tail, vmm::guard_violations() > guard_before);
-    eprintln!(
-        "soak: {} iteration {iteration}: appliance died during {during}: {}: {e}",
-        cell.backend,
-        kind.label()
-    );
-    cell.deaths.push(Death {
-        iteration,
-        during,
-        kind,
-        error: e.to_string(),
-        console_tail,
-    });
-    if let Some(mut g) = guest.take() {
-        let _ = g.shutdown();
+
+    fn death(
+        &mut self,
+        iteration: usize,
+        during: &'static str,
+        kind: DeathKind,
+        error: String,
+        console_tail: String,
+    ) {
+        eprintln!(
+            "soak: {} iteration {iteration}: appliance died during {during}: {}: {error}\n{}",
+            self.cell.backend,
+            kind.label(),
+            console_tail
+                .lines()
+                .map(|l| format!("soak:   | {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        self.cell.deaths.push(Death {
+            iteration,
+            during,
+            kind,
+            error,
+            console_tail,
+        });
     }
 }

@@ -32,6 +32,34 @@ pub enum DeathKind {
 }
 
 impl DeathKind {
+    const ALL: [DeathKind; 7] = [
+        DeathKind::TripleFault,
+        DeathKind::QemuResetSilent,
+        DeathKind::KernelReboot,
+        DeathKind::GuardViolation,
+        DeathKind::KernelPanic,
+        DeathKind::Timeout,
+        DeathKind::Other,
+    ];
+
+    /// One word, for [`record::IterRecord`] lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeathKind::TripleFault => "triple-fault",
+            DeathKind::QemuResetSilent => "qemu-reset-silent",
+            DeathKind::KernelReboot => "kernel-reboot",
+            DeathKind::GuardViolation => "guard-violation",
+            DeathKind::KernelPanic => "kernel-panic",
+            DeathKind::Timeout => "timeout",
+            DeathKind::Other => "other",
+        }
+    }
+
+    /// The kind [`DeathKind::name`] names.
+    pub fn from_name(name: &str) -> Option<DeathKind> {
+        DeathKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             DeathKind::TripleFault => "triple fault (KVM shutdown exit)",
@@ -94,6 +122,8 @@ pub struct Death {
 #[derive(Debug, Default)]
 pub struct Cell {
     pub backend: String,
+    /// Short key in record lines (`ours`, `peer`).
+    pub key: String,
     pub load: bool,
     pub launches: u32,
     pub up_ok: u32,
@@ -105,7 +135,14 @@ pub struct Cell {
     pub corrupt: u32,
     /// Write-guard violations counted while the cell ran.
     pub guard_violations: u64,
+    /// Every death's kind (the count in the table).
+    pub death_kinds: Vec<DeathKind>,
+    /// Details of the deaths seen in this process (inside the test host
+    /// only: the bench outside has the kinds from the record lines).
     pub deaths: Vec<Death>,
+    /// Times the whole test host reset while this cell's backend ran (the
+    /// TCG-emulated machine around both backends, not the appliance).
+    pub host_resets: u32,
     pub up_times: Vec<Duration>,
     pub down_times: Vec<Duration>,
     pub iterations: usize,
@@ -136,9 +173,12 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
     let mib = bytes >> 20;
     let _ = writeln!(
         out,
-        "| backend | load | iterations | launches | uploads ok / failed | downloads ok / failed | corrupt | guard violations | deaths | upload MiB/s (median) | download MiB/s (median) | ratio to peer (up / down) | wall |"
+        "| backend | load | iterations | launches | uploads ok / failed | downloads ok / failed | corrupt | guard violations | appliance deaths | test-host resets | upload MiB/s (median) | download MiB/s (median) | ratio to peer (up / down) | wall |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for c in cells {
         let up = median_mib_s(bytes, &c.up_times);
         let down = median_mib_s(bytes, &c.down_times);
@@ -154,7 +194,7 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {}{} | {} | {} / {} | {} / {} | {} | {} | {} | {:.1} | {:.1} | {} | {:.0} s |",
+            "| {} | {} | {}{} | {} | {} / {} | {} / {} | {} | {} | {} | {} | {:.1} | {:.1} | {} | {:.0} s |",
             c.backend,
             if c.load { "CPU hog" } else { "idle" },
             c.iterations,
@@ -166,7 +206,8 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
             c.down_failed,
             c.corrupt,
             c.guard_violations,
-            c.deaths.len(),
+            c.death_kinds.len(),
+            c.host_resets,
             up,
             down,
             ratios,
@@ -178,6 +219,18 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
         "({mib} MiB per transfer; each checked by sha256 in the guest and on the host)"
     );
     for c in cells {
+        for kind in DeathKind::ALL {
+            let n = c.death_kinds.iter().filter(|&&k| k == kind).count();
+            if n > 0 {
+                let _ = writeln!(
+                    out,
+                    "{} / {}: {n} x {}",
+                    c.backend,
+                    if c.load { "CPU hog" } else { "idle" },
+                    kind.label()
+                );
+            }
+        }
         if let Some(why) = &c.cut_short {
             let _ = writeln!(out, "{} / load {}: cut short: {why}", c.backend, c.load);
         }
@@ -201,6 +254,8 @@ pub fn report(cells: &[Cell], bytes: u64, peer: &str) -> String {
 fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    | {l}\n")).collect()
 }
+
+pub mod record;
 
 #[cfg(test)]
 mod tests;

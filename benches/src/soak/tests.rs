@@ -98,3 +98,82 @@ fn report_has_one_row_per_cell_and_ratios_to_the_peer() {
     assert!(r.contains("DEATH ours / idle at iteration 1 during upload: triple fault"));
     assert!(r.contains("    | guest-init: ready"), "{r}");
 }
+
+mod records {
+    use std::time::Duration;
+
+    use super::super::record::{at_line, last_at, IterRecord, Transfer};
+    use super::super::{Cell, DeathKind};
+
+    fn record() -> IterRecord {
+        IterRecord {
+            backend: "ours".into(),
+            load: true,
+            iteration: 41,
+            up: Transfer::Ok,
+            up_time: Some(Duration::from_micros(1_234_500)),
+            down: Transfer::Corrupt,
+            down_time: None,
+            launches: 1,
+            death: Some(DeathKind::QemuResetSilent),
+            guard: 2,
+        }
+    }
+
+    #[test]
+    fn a_record_line_parses_back_even_after_console_noise() {
+        let r = record();
+        let line = format!("[   12.3] random: crng {}", r.line());
+        assert_eq!(IterRecord::parse(&line), Some(r));
+    }
+
+    #[test]
+    fn damaged_record_lines_are_skipped() {
+        let line = record().line();
+        for bad in [
+            &line[..line.len() - 8],
+            &line.replace("up=ok", "up=maybe"),
+            &line.replace("iter=41", "iter=-1"),
+            &line.replace("up_ms=1234.5", "up_ms=NaN"),
+            &format!("{line} extra=1"),
+            "SOAK-ITER",
+            "SOAK-ITER backend",
+        ] {
+            assert_eq!(IterRecord::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_last_at_line_names_the_running_backend() {
+        let out = format!(
+            "{}\n{}\nSOAK-ITER junk\n{}\n",
+            at_line("ours", false, 3),
+            at_line("peer", false, 3),
+            at_line("peer", true, 0)
+        );
+        assert_eq!(last_at(&out), Some(("peer".into(), true)));
+        assert_eq!(last_at("no lines\n"), None);
+    }
+
+    #[test]
+    fn records_add_up_in_a_cell() {
+        let mut cell = Cell::default();
+        cell.apply(&record());
+        let mut ok = record();
+        ok.iteration = 42;
+        ok.down = Transfer::Ok;
+        ok.down_time = Some(Duration::from_millis(900));
+        ok.death = None;
+        ok.launches = 0;
+        ok.guard = 0;
+        cell.apply(&ok);
+        assert_eq!(cell.iterations, 43);
+        assert_eq!((cell.up_ok, cell.up_failed), (2, 0));
+        assert_eq!((cell.down_ok, cell.down_failed, cell.corrupt), (1, 1, 1));
+        assert_eq!(cell.launches, 1);
+        assert_eq!(cell.guard_violations, 2);
+        assert_eq!(cell.death_kinds, vec![DeathKind::QemuResetSilent]);
+        assert_eq!(cell.up_times.len(), 2);
+        assert_eq!(cell.down_times, vec![Duration::from_millis(900)]);
+    }
+}
