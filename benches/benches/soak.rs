@@ -104,6 +104,10 @@ fn in_test_host() {
             (left.as_secs() + 300).to_string(),
         );
         let result = TestHost::new(init).and_then(|mut host| {
+            // A reset is counted here and resumed, never retried from the
+            // start; an oops of the test-host kernel reaches the console.
+            host.set_retry_resets(false);
+            host.set_kernel_loglevel(4);
             host.add_appliance_kernel(&libguest_tests::appliance_kernel())?;
             libguest_benches::add_qemu(&mut host)?;
             if let Some(path) = testhost::which("mke2fs") {

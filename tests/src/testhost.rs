@@ -59,6 +59,10 @@ pub struct TestHost {
     mem_mib: u32,
     timeout: Duration,
     echo: bool,
+    /// Whether a boot that ends in a silent reset is retried.
+    retry_resets: bool,
+    /// The test-host kernel's console loglevel.
+    loglevel: u8,
     /// Disk images on this machine attached as virtio-blk devices, in
     /// order: /dev/vda, /dev/vdb...
     disks: Vec<Disk>,
@@ -111,11 +115,27 @@ impl TestHost {
             mem_mib: 3072,
             timeout: Duration::from_secs(timeout),
             echo: true,
+            retry_resets: true,
+            loglevel: 1,
             disks: Vec::new(),
             stripped: Vec::new(),
         };
         host.add_program(testhost_init, "/init")?;
         Ok(host)
+    }
+
+    /// Whether a boot that ends in a silent reset of the emulated host is
+    /// booted again (default true). Without retries such a boot returns an
+    /// [`Outcome`] with no exit code and the console up to the reset: for
+    /// a bench that counts resets and resumes.
+    pub fn set_retry_resets(&mut self, retry: bool) {
+        self.retry_resets = retry;
+    }
+
+    /// The test-host kernel's `loglevel=` (default 1: only emergencies
+    /// reach the console; 7 shows every oops).
+    pub fn set_kernel_loglevel(&mut self, level: u8) {
+        self.loglevel = level.min(8);
     }
 
     pub fn set_env(&mut self, key: &str, value: &str) {
@@ -214,6 +234,12 @@ impl TestHost {
         let mut attempt = 1;
         loop {
             match self.boot(initramfs.path()) {
+                Err(Boot::Reset(msg)) if !self.retry_resets => {
+                    return Ok(Outcome {
+                        exit_code: None,
+                        output: msg,
+                    })
+                }
                 Err(Boot::Reset(msg)) if attempt < BOOT_ATTEMPTS => {
                     eprintln!("test host: attempt {attempt} ended in a reset of the emulated host; retrying\n{msg}");
                     attempt += 1;
@@ -292,7 +318,10 @@ impl TestHost {
                 // tsc=reliable: without it the clocksource watchdog
                 // drops TCG's TSC for 4 ms jiffies, and every timing
                 // taken in the test host is rounded to 4 ms.
-                "console=ttyS0 reboot=t panic=-1 loglevel=1 8250.nr_uarts=1 tsc=reliable",
+                &format!(
+                    "console=ttyS0 reboot=t panic=-1 loglevel={} 8250.nr_uarts=1 tsc=reliable",
+                    self.loglevel
+                ),
             ))
             .args(self.disk_args()?)
             .stdin(Stdio::null())
