@@ -304,6 +304,7 @@ fn soak(place: &str) {
                     image,
                     guest: None,
                     launch_failures: 0,
+                    described: false,
                     seed: i as u64,
                     down: Vec::with_capacity(FILE_BYTES),
                 }
@@ -435,6 +436,28 @@ fn launch(
     Ok(g)
 }
 
+/// Prints the appliance's boot log and CPU flags once per cell, so that
+/// the two backends' guests can be compared line by line (CPUID as the
+/// guest sees it, clocksource, paravirt features).
+fn describe(backend: &str, g: &mut Guest) {
+    let flags = g.debug("proc", &["cpuinfo"]).map(|c| {
+        c.lines()
+            .find(|l| l.starts_with("flags"))
+            .unwrap_or("flags: (none)")
+            .to_string()
+    });
+    for (what, text) in [("dmesg", g.debug("dmesg", &[])), ("cpu", flags)] {
+        match text {
+            Ok(text) => {
+                for line in text.lines() {
+                    println!("soak: {backend} {what} | {line}");
+                }
+            }
+            Err(e) => println!("soak: {backend} {what}: {e}"),
+        }
+    }
+}
+
 fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -455,6 +478,8 @@ struct Runner {
     /// The next iteration this runner has to run.
     next: usize,
     launch_failures: u32,
+    /// Whether the appliance's kernel log and CPU flags were printed.
+    described: bool,
     seed: u64,
     down: Vec<u8>,
 }
@@ -480,9 +505,13 @@ impl Runner {
         if self.guest.is_none() {
             record.launches = 1;
             match launch(&backend, &self.image, call_timeout) {
-                Ok(g) => {
+                Ok(mut g) => {
                     LAUNCHED_ONCE.store(true, Ordering::SeqCst);
                     self.launch_failures = 0;
+                    if !self.described {
+                        self.described = true;
+                        describe(&backend, &mut g);
+                    }
                     self.guest = Some(g);
                 }
                 Err(b)

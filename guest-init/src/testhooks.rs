@@ -95,6 +95,8 @@ pub(crate) fn run(cmd: &str, args: &[&str]) -> Option<Result<String, String>> {
         "fill" | "verify" => pattern(cmd == "fill", args),
         "write-probe" => write_probe(args),
         "discard" => discard(args),
+        "dmesg" => dmesg(),
+        "proc" => proc_file(args),
         "readbench" | "writebench" => bench(cmd == "writebench", args),
         // PID 1 exiting panics the kernel: how the host sees a daemon die.
         "exit-init" => {
@@ -103,6 +105,34 @@ pub(crate) fn run(cmd: &str, args: &[&str]) -> Option<Result<String, String>> {
         }
         _ => return None,
     })
+}
+
+/// The kernel's log buffer, as `dmesg` prints it (raw records): what a
+/// bench compares between backends (clocksource, PV features, errors).
+fn dmesg() -> Result<String, String> {
+    const SYSLOG_ACTION_READ_ALL: i32 = 3;
+    const SYSLOG_ACTION_SIZE_BUFFER: i32 = 10;
+    // SAFETY: SIZE_BUFFER takes no buffer (null, length 0).
+    let size = unsafe { libc::klogctl(SYSLOG_ACTION_SIZE_BUFFER, std::ptr::null_mut(), 0) };
+    let size = usize::try_from(size).map_err(|_| "klogctl(SIZE_BUFFER) failed".to_string())?;
+    let mut buf = vec![0u8; size.clamp(4096, 1 << 20)];
+    let len = i32::try_from(buf.len()).unwrap_or(i32::MAX);
+    // SAFETY: buf is valid for writes of len bytes for the whole call.
+    let n = unsafe { libc::klogctl(SYSLOG_ACTION_READ_ALL, buf.as_mut_ptr().cast(), len) };
+    let n = usize::try_from(n)
+        .map_err(|_| format!("klogctl(READ_ALL): {}", std::io::Error::last_os_error()))?;
+    buf.truncate(n);
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// One of a few /proc files of the appliance itself.
+fn proc_file(args: &[&str]) -> Result<String, String> {
+    const ALLOWED: [&str; 5] = ["cpuinfo", "interrupts", "meminfo", "vmstat", "cmdline"];
+    let name = args.first().copied().unwrap_or("");
+    if !ALLOWED.contains(&name) {
+        return Err(format!("proc: one of {ALLOWED:?}, not {name:?}"));
+    }
+    std::fs::read_to_string(format!("/proc/{name}")).map_err(|e| format!("/proc/{name}: {e}"))
 }
 
 fn blockdevs() -> String {
