@@ -51,41 +51,85 @@ pub type Sha256Digest = [u8; 32];
 /// Why the cache (or a file in it) is not trusted or not usable.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
+    /// A directory or file in the cache belongs to another user.
     #[error("libguest cache {path} belongs to uid {owner}, not to you (uid {uid}): another user could plant an appliance there; if it is yours, `chown -R {uid} {path}`, else remove it or set LIBGUEST_CACHE_DIR to a directory of your own")]
-    NotOwned { path: PathBuf, owner: u32, uid: u32 },
-    #[error("libguest cache {path} is writable by group or others (mode {mode:o}): another user could plant an appliance there; `chmod go-w {path}`, or set LIBGUEST_CACHE_DIR to a directory of your own")]
-    Writable { path: PathBuf, mode: u32 },
-    #[error("{path}, on the way to the libguest cache {root}, {why}, so another user could replace the cache; set LIBGUEST_CACHE_DIR to a directory under ones only you (or root) can write")]
-    UnsafeAncestor {
+    NotOwned {
+        /// The directory or file refused.
         path: PathBuf,
+        /// Its owner's uid.
+        owner: u32,
+        /// The current (effective) uid.
+        uid: u32,
+    },
+    /// A directory or file in the cache is writable by group or others.
+    #[error("libguest cache {path} is writable by group or others (mode {mode:o}): another user could plant an appliance there; `chmod go-w {path}`, or set LIBGUEST_CACHE_DIR to a directory of your own")]
+    Writable {
+        /// The directory or file refused.
+        path: PathBuf,
+        /// Its permission bits (`st_mode & 0o7777`).
+        mode: u32,
+    },
+    #[error("{path}, on the way to the libguest cache {root}, {why}, so another user could replace the cache; set LIBGUEST_CACHE_DIR to a directory under ones only you (or root) can write")]
+    /// A directory or symbolic link above the cache root belongs to someone
+    /// other than root or the current user, or is writable by group or
+    /// others without the sticky bit.
+    UnsafeAncestor {
+        /// The directory or link refused.
+        path: PathBuf,
+        /// The cache directory being opened.
         root: PathBuf,
+        /// What is wrong with it, phrased to follow the path ("is ...").
         why: String,
     },
+    /// Something at or below the cache root is a symbolic link.
     #[error("libguest cache {path} is a symbolic link: nothing inside the cache may be one (libguest creates what it needs); remove it")]
-    Symlink { path: PathBuf },
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// A path in the cache is not the kind of thing expected (a file where
+    /// a directory should be, a FIFO, a name with `/` in it).
     #[error("libguest cache {path} is not a {expected}; remove it")]
     WrongType {
+        /// The path refused.
         path: PathBuf,
+        /// What it should have been, e.g. "regular file" or "directory".
         expected: &'static str,
     },
     #[error("libguest cache {path} is {size} bytes, over the {max} a {what} may be")]
+    /// A cached file is bigger than the caller's limit, so it is not read.
     TooLarge {
+        /// The file.
         path: PathBuf,
+        /// What kind of file, for the message (e.g. "cached file").
         what: &'static str,
+        /// Its size in bytes.
         size: u64,
+        /// The limit in bytes.
         max: u64,
     },
     #[error("libguest cache {path} does not match the SHA-256 recorded for it (expected {expected}, found {found}): it changed after it was written; {remedy}")]
+    /// A cached file's SHA-256 differs from the one recorded when it was
+    /// written: it was changed or corrupted, and is not used.
     Tampered {
+        /// The file.
         path: PathBuf,
+        /// The recorded SHA-256, in hex.
         expected: String,
+        /// The SHA-256 of the bytes read, in hex.
         found: String,
+        /// What the user should do, from the caller (e.g. rebuild it).
         remedy: &'static str,
     },
     #[error("libguest cache {path}: {what}: {source}")]
+    /// A system call on the cache failed, or a file that must exist is
+    /// missing (`NotFound`).
     Io {
+        /// The directory or file.
         path: PathBuf,
+        /// What was being done, e.g. "opening" or "renaming into place".
         what: &'static str,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },
@@ -183,6 +227,8 @@ fn plain_name<'a>(dir: &Path, name: &'a OsStr) -> Result<&'a OsStr> {
 }
 
 impl TrustedDir {
+    /// The directory's path, as it was opened (for messages; the
+    /// descriptor is what is used).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -387,10 +433,12 @@ impl TrustedDir {
     }
 }
 
+/// The SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> Sha256Digest {
     Sha256::digest(bytes).into()
 }
 
+/// `bytes` as lowercase hex, two digits each (as `sha256sum` prints).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

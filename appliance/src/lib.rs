@@ -11,6 +11,7 @@
 //! from the guest-init embedded in this library. [`BootImages::load`]
 //! reads each once; the VMM boots those bytes and the TCG backend hands
 //! qemu sealed in-memory copies of them.
+#![warn(missing_docs)]
 
 pub mod cache;
 pub mod cpio;

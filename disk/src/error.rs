@@ -8,22 +8,40 @@ use std::path::PathBuf;
 pub enum DiskError {
     /// The path does not exist.
     #[error("disk image {path} does not exist")]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The image as the caller named it.
+        path: PathBuf,
+    },
 
     /// Read-write access was refused by permissions or a read-only filesystem.
     #[error(
         "cannot open {path} read-write: {source}; add the drive read-only \
          (or as a copy-on-write overlay) to inspect it without writing"
     )]
-    PermissionDenied { path: PathBuf, source: io::Error },
+    PermissionDenied {
+        /// The image as the caller named it.
+        path: PathBuf,
+        /// EACCES, EPERM or EROFS.
+        source: io::Error,
+    },
 
     /// Any other failure to open the image.
     #[error("cannot open disk image {path}: {source}")]
-    Open { path: PathBuf, source: io::Error },
+    Open {
+        /// The image as the caller named it.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
 
     /// A directory, FIFO, socket, character device, ...
     #[error("{path} is {what}: only regular files and block devices can be disks")]
-    NotADisk { path: PathBuf, what: &'static str },
+    NotADisk {
+        /// The image as the caller named it.
+        path: PathBuf,
+        /// What it is instead, e.g. "a FIFO".
+        what: &'static str,
+    },
 
     /// A backing file that is not a regular file or block device.
     #[error(
@@ -31,8 +49,11 @@ pub enum DiskError {
          regular files and block devices"
     )]
     BackingNotADisk {
+        /// The image whose header names the backing file.
         path: PathBuf,
+        /// The backing file, resolved against the directory of `path`.
         backing: PathBuf,
+        /// What the backing file is instead, e.g. "a FIFO".
         what: &'static str,
     },
 
@@ -44,7 +65,12 @@ pub enum DiskError {
          and write. If you trust the image, make a self-contained copy on a host you trust \
          (qemu-img convert -O qcow2 IMAGE COPY.qcow2) and add the copy"
     )]
-    ExternalDataFile { path: PathBuf, data_file: String },
+    ExternalDataFile {
+        /// The image (top or backing) with the external data file.
+        path: PathBuf,
+        /// The data file's resolved path, or "the header names none".
+        data_file: String,
+    },
 
     /// The format was detected, not given, and the image names a backing file.
     #[error(
@@ -54,7 +80,12 @@ pub enum DiskError {
          this image and its backing chain, give the format qcow2 explicitly; if it is a raw disk, \
          give the format raw"
     )]
-    ProbedBacking { path: PathBuf, backing: PathBuf },
+    ProbedBacking {
+        /// The image as the caller named it.
+        path: PathBuf,
+        /// The backing file, resolved against the directory of `path`.
+        backing: PathBuf,
+    },
 
     /// A backing file whose format the header does not record.
     #[error(
@@ -64,7 +95,9 @@ pub enum DiskError {
          for a qcow2 backing file)"
     )]
     BackingFormatMissing {
+        /// The image whose header names the backing file.
         path: PathBuf,
+        /// The backing file, resolved against the directory of `path`.
         backing: PathBuf,
         /// The backing file name as the header spells it.
         name: String,
@@ -72,14 +105,24 @@ pub enum DiskError {
 
     /// A backing chain that comes back to an image already in it, or is absurdly deep.
     #[error("the backing chain of {path} {reason}")]
-    BackingChain { path: PathBuf, reason: String },
+    BackingChain {
+        /// The top image of the chain.
+        path: PathBuf,
+        /// What is wrong, phrased to follow "the backing chain of PATH".
+        reason: String,
+    },
 
     /// No temporary file could be made for an overlay or scratch disk.
     #[error(
         "cannot create a temporary file in {dir}: {source}; point LIBGUEST_TMPDIR (or \
          Guest::set_tmpdir) at a writable directory with room for the overlay or scratch disk"
     )]
-    TempFile { dir: PathBuf, source: io::Error },
+    TempFile {
+        /// The directory the temporary file was to go in.
+        dir: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
 
     /// A format name that this crate does not know.
     #[error("unknown disk format {0:?}: use \"raw\" or \"qcow2\"")]
@@ -87,19 +130,34 @@ pub enum DiskError {
 
     /// The qcow2 header or metadata is corrupt or uses unsupported features.
     #[error("{path}: corrupt or unsupported qcow2 image: {reason}")]
-    Qcow2 { path: PathBuf, reason: String },
+    Qcow2 {
+        /// The image (top or backing) at fault.
+        path: PathBuf,
+        /// What is corrupt or unsupported, from our header check or imago.
+        reason: String,
+    },
 
     /// The backing file named in a qcow2 header cannot be opened.
     #[error("backing file {backing} of {path} cannot be opened: {source}")]
     Backing {
+        /// The image whose header names the backing file.
         path: PathBuf,
+        /// The backing file, resolved against the directory of `path`.
         backing: PathBuf,
+        /// The OS error.
         source: io::Error,
     },
 
     /// A request outside the disk; the guest sent a bad LBA or length.
     #[error("request of {len} bytes at offset {offset} is outside the {size}-byte disk")]
-    OutOfRange { offset: u64, len: u64, size: u64 },
+    OutOfRange {
+        /// Start of the request, in bytes.
+        offset: u64,
+        /// Length of the request, in bytes.
+        len: u64,
+        /// The disk's virtual size, in bytes.
+        size: u64,
+    },
 
     /// A write or discard to a drive added read-only.
     #[error("the disk is read-only")]
@@ -107,7 +165,12 @@ pub enum DiskError {
 
     /// An I/O error while serving a request.
     #[error("disk {op} failed: {source}")]
-    Io { op: &'static str, source: io::Error },
+    Io {
+        /// What was being done: "read", "write", "flush", "discard", ...
+        op: &'static str,
+        /// The OS error.
+        source: io::Error,
+    },
 
     /// The backend cannot do this operation.
     #[error("unsupported disk operation: {0}")]

@@ -10,6 +10,7 @@
 //! FIFOs, character devices and external data files are refused, read-only and overlay drives
 //! open nothing for writing, and temporary data goes only where the caller said. The details are
 //! in the `chain` module, which does all of the opening.
+#![warn(missing_docs)]
 
 mod chain;
 mod error;
@@ -32,7 +33,9 @@ pub use vm_memory::VolatileSlice;
 /// On-disk image format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// The bytes as they are: the guest sees the file or device itself.
     Raw,
+    /// QEMU's qcow2 (version 2 or 3), read and written through imago.
     Qcow2,
 }
 
@@ -77,6 +80,7 @@ pub struct OpenOptions {
 /// An opened drive: the backend the VMM serves, and the files it was opened from.
 #[derive(Debug)]
 pub struct Disk {
+    /// What the guest reads and writes: the image, or an overlay on it.
     pub backend: Box<dyn BlockBackend>,
     /// Top image first, then each backing file; for a scratch disk, its temporary file.
     pub chain: Vec<ChainNode>,

@@ -30,6 +30,7 @@ pub struct ConsoleSnapshot {
 }
 
 impl ConsoleLog {
+    /// The retained console text and how much was dropped before it.
     pub fn snapshot(&self) -> ConsoleSnapshot {
         let st = self.shared.lock();
         ConsoleSnapshot {
@@ -119,6 +120,7 @@ impl ConsoleRecorder {
         }
     }
 
+    /// Records console bytes from the guest (and copies them to the file).
     pub fn append(&self, data: &[u8]) {
         self.shared.append_console(data);
     }
@@ -133,6 +135,7 @@ impl ConsoleRecorder {
         self.shared.on_exit(hook);
     }
 
+    /// A read handle on what was recorded; it stays valid after the run.
     pub fn log(&self) -> ConsoleLog {
         ConsoleLog {
             shared: self.shared.clone(),

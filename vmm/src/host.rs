@@ -15,7 +15,10 @@ pub enum KvmStatus {
     NoPermission,
     /// /dev/kvm opens but its module cannot run an ordinary Linux guest
     /// (kvm_pvm runs only PVM-built kernels and emulates everything else).
-    CannotRunLinux { module: String },
+    CannotRunLinux {
+        /// The loaded module, e.g. `kvm_pvm`.
+        module: String,
+    },
 }
 
 impl KvmStatus {
@@ -40,6 +43,7 @@ impl KvmStatus {
         KvmStatus::Usable
     }
 
+    /// True for [`KvmStatus::Usable`]: [`crate::Vm::start`] can boot here.
     pub fn is_usable(&self) -> bool {
         *self == KvmStatus::Usable
     }

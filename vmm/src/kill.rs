@@ -56,6 +56,8 @@ impl KillSwitch {
         }
     }
 
+    /// Stops the VM now and returns without waiting for the guest (it
+    /// kicks the vCPUs for at most 200 ms); see [`KillSwitch`].
     pub fn kill(&self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(channel) = &self.channel {

@@ -5,6 +5,7 @@
 //! are added by later layers (virtio-mmio). Everything the guest can write
 //! (port I/O, MMIO, console bytes) is treated as hostile: it is mapped to
 //! errors or ignored, never to a panic of the host process.
+#![warn(missing_docs)]
 
 mod boot;
 mod console;

@@ -26,7 +26,9 @@ pub enum ExitReason {
 pub enum LineWait {
     /// Found: the console offset just past the line, and the line.
     Found(u64, String),
+    /// The appliance stopped, for this reason, before such a line came.
     Exited(ExitReason),
+    /// The deadline passed first; the appliance is still running.
     TimedOut,
 }
 

@@ -46,8 +46,12 @@ pub struct VmConfig {
     /// The initramfs as bytes, as `kernel_image` is for the kernel
     /// (`initramfs` then only names it).
     pub initramfs_image: Option<Arc<[u8]>>,
+    /// Kernel command line; the VMM appends a `virtio_mmio.device=` entry
+    /// per device. At most 4095 bytes in all.
     pub cmdline: String,
+    /// Guest RAM in MiB, 64 to 65536 (default 512).
     pub mem_mib: u64,
+    /// Number of vCPUs, 1 to 16 (default 1).
     pub vcpus: u8,
     /// How many bytes of console output the in-memory log keeps.
     pub console_capacity: usize,
@@ -66,12 +70,14 @@ pub enum Device {
     /// /dev/sd(a+i).
     Scsi(Vec<Arc<dyn disk::BlockBackend>>),
     /// A virtio-console port of this name (the guest's
-    /// /dev/virtio-ports/<name>) that carries the API channel; its host
+    /// `/dev/virtio-ports/<name>`) that carries the API channel; its host
     /// end is [`Vm::channel`]. At most one.
     Channel(String),
 }
 
 impl VmConfig {
+    /// Boots `kernel` with `cmdline`, no initramfs, 512 MiB, one vCPU, a
+    /// 256 KiB console log and no console file.
     pub fn new(kernel: PathBuf, cmdline: impl Into<String>) -> VmConfig {
         VmConfig {
             kernel,
@@ -88,6 +94,8 @@ impl VmConfig {
     }
 }
 
+/// A running VM. Dropping it (or [`Vm::stop`]) stops the vCPUs and joins
+/// their threads.
 pub struct Vm {
     // Field order matters on drop: threads are joined in `Drop` before the
     // memory mapping (owned by `_memory`) goes away.

@@ -61,6 +61,7 @@ impl ConsoleFile {
         })
     }
 
+    /// The file's path, as given to [`ConsoleFile::open`].
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -75,6 +76,8 @@ impl ConsoleFile {
         }
     }
 
+    /// Writes out buffered bytes now (also done at each newline); errors
+    /// are handled as in [`ConsoleFile::write`].
     pub fn flush(&mut self) {
         if self.pending.is_empty() {
             return;

@@ -27,6 +27,8 @@ pub struct ScsiModel {
 }
 
 impl ScsiModel {
+    /// A device serving `backend` as its only target, with its queue set up
+    /// and ready for requests.
     pub fn new(backend: Arc<dyn BlockBackend>) -> ScsiModel {
         let harness = Harness::new();
         let worker = {

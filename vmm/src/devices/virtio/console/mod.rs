@@ -2,7 +2,7 @@
 //! channel between the host and the guest's init.
 //!
 //! Why this device: a named non-console port appears in the guest as a plain
-//! character device (/dev/vport0p1, symlinked /dev/virtio-ports/<name>)
+//! character device (/dev/vport0p1, symlinked `/dev/virtio-ports/<name>`)
 //! with no tty line discipline, so binary frames pass untouched; the host
 //! end is just rings in guest memory read and written by this process (no
 //! vsock connection/credit protocol, no socket layer).

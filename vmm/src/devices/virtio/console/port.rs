@@ -13,10 +13,16 @@ use crate::devices::virtio::guard::{Chain, GuardedQueue, Owner, Pass};
 use crate::devices::virtio::slices;
 use crate::devices::virtio::Interrupt;
 
+/// Why a read, write or wait on the API channel ([`ChannelHost`]) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ChannelError {
+    /// The deadline passed before the guest sent data, took the bytes or
+    /// opened the port. The channel itself is still usable.
     #[error("timed out waiting for the guest")]
     TimedOut,
+    /// The channel was closed for good ([`ChannelHost::close`], the VM
+    /// stopped or was killed), or the guest reset the device while the call
+    /// was under way. No more data will come on this connection.
     #[error("the channel is closed (VM stopped or device reset)")]
     Closed,
     /// The guest's rings themselves are unusable (e.g. the used ring lies

@@ -34,6 +34,9 @@ pub struct MemDisk {
 }
 
 impl MemDisk {
+    /// A zero-filled disk of `size` bytes. With `read_only` it reports
+    /// itself read-only and panics if a write still reaches it (the device
+    /// must refuse those).
     pub fn new(size: usize, read_only: bool) -> Arc<MemDisk> {
         Arc::new(MemDisk {
             bytes: Mutex::new(vec![0; size]),
