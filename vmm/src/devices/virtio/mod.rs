@@ -7,6 +7,7 @@ pub(crate) mod console;
 pub(crate) mod guard;
 pub(crate) mod mmio;
 #[cfg(any(test, feature = "test-utils"))]
+#[cfg(any(test, feature = "test-utils"))]
 pub(crate) mod rings;
 pub(crate) mod scsi;
 pub(crate) mod slices;
