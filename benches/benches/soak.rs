@@ -489,18 +489,7 @@ impl Runner {
     /// sha256 in the guest, download it and check it here.
     fn iterate(&mut self, i: usize, call_timeout: Duration) -> IterRecord {
         let guard_before = vmm::guard_violations();
-        let mut record = IterRecord {
-            backend: self.cell.key.clone(),
-            load: self.cell.load,
-            iteration: i,
-            up: Transfer::Failed,
-            up_time: None,
-            down: Transfer::Failed,
-            down_time: None,
-            launches: 0,
-            death: None,
-            guard: 0,
-        };
+        let mut record = IterRecord::failed(self.cell.key.clone(), self.cell.load, i);
         let backend = self.cell.backend.clone();
         if self.guest.is_none() {
             record.launches = 1;

@@ -82,6 +82,22 @@ fn parse_ms(s: &str) -> Option<Option<Duration>> {
 }
 
 impl IterRecord {
+    /// An iteration in which nothing has succeeded yet.
+    pub fn failed(backend: String, load: bool, iteration: usize) -> IterRecord {
+        IterRecord {
+            backend,
+            load,
+            iteration,
+            up: Transfer::Failed,
+            up_time: None,
+            down: Transfer::Failed,
+            down_time: None,
+            launches: 0,
+            death: None,
+            guard: 0,
+        }
+    }
+
     /// The console line.
     pub fn line(&self) -> String {
         format!(
@@ -103,18 +119,7 @@ impl IterRecord {
     /// starts in it.
     pub fn parse(line: &str) -> Option<IterRecord> {
         let rest = &line[line.find(ITER_TAG)? + ITER_TAG.len()..];
-        let mut r = IterRecord {
-            backend: String::new(),
-            load: false,
-            iteration: 0,
-            up: Transfer::Failed,
-            up_time: None,
-            down: Transfer::Failed,
-            down_time: None,
-            launches: 0,
-            death: None,
-            guard: 0,
-        };
+        let mut r = IterRecord::failed(String::new(), false, 0);
         let mut seen = 0u32;
         for field in rest.split_whitespace() {
             let (k, v) = field.split_once('=')?;
