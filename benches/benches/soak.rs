@@ -21,7 +21,9 @@
 //! loads, after which a cell stops and says so; LIBGUEST_SOAK_CALL_TIMEOUT_S: the
 //! per-call timeout (default 60 s) that turns a hang into a counted death;
 //! LIBGUEST_SOAK_BOOT_S: the most one test host works before the next one
-//! resumes the run (default 600 s).
+//! resumes the run (default 600 s); LIBGUEST_SOAK_PEER_IRQCHIP=on|split|off:
+//! the peer's `kernel-irqchip` (microvm's default is split; `on` gives it
+//! our VMM's full in-kernel irqchip).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -413,6 +415,9 @@ fn launch(
         Backend::Kvm
     } else {
         std::env::set_var("LIBGUEST_QEMU_ACCEL", "kvm");
+        if let Ok(mode) = std::env::var("LIBGUEST_SOAK_PEER_IRQCHIP") {
+            std::env::set_var("LIBGUEST_QEMU_KERNEL_IRQCHIP", mode);
+        }
         Backend::Tcg
     };
     let tail_of = |g: &Guest| tail(&g.console_log(), TAIL_LINES);

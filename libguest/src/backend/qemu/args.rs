@@ -228,11 +228,21 @@ pub(super) fn command_line(m: &Machine<'_>) -> Vec<OsString> {
     // benchmark peer for our own VMM, never chosen by libguest itself.
     let accel = std::env::var("LIBGUEST_QEMU_ACCEL").unwrap_or_else(|_| "tcg".into());
     let accel = if accel == "kvm" { "kvm" } else { "tcg" };
+    // The peer's interrupt controller, for comparing it with our VMM's
+    // full in-kernel irqchip: microvm defaults to a split irqchip (its
+    // IOAPIC in qemu); LIBGUEST_QEMU_KERNEL_IRQCHIP=on|off|split overrides.
+    let irqchip = std::env::var("LIBGUEST_QEMU_KERNEL_IRQCHIP").ok();
+    let accel_opts = match irqchip.as_deref() {
+        Some(mode @ ("on" | "off" | "split")) if accel == "kvm" => {
+            format!("kvm,kernel-irqchip={mode}")
+        }
+        _ => accel.to_string(),
+    };
     push(&[
         "-M",
         "microvm,acpi=off,x-option-roms=off",
         "-accel",
-        accel,
+        &accel_opts,
         "-cpu",
         if accel == "kvm" { "host" } else { "max" },
     ]);
