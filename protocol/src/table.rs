@@ -259,6 +259,41 @@ macro_rules! for_each_call {
             321 call copy_file_to_device(src: Pathname, dest: Device) [srcoffset: i64, destoffset: i64, size: i64, sparse: bool, append: bool] -> () [needs_root];
             /// Copies blocks from a file to a file (not for copying files: see cp). See copy_device_to_device.
             322 call copy_file_to_file(src: Pathname, dest: Pathname) [srcoffset: i64, destoffset: i64, size: i64, sparse: bool, append: bool] -> () [needs_root];
+
+            /// The MBR type byte (ID byte) of a partition; msdos tables only.
+            330 call part_get_mbr_id(device: Device, partnum: i64) [] -> i64 [];
+            /// Sets the MBR type byte (ID byte) of a partition; msdos tables only.
+            331 call part_set_mbr_id(device: Device, partnum: i64, idbyte: i64) [] -> () [];
+            /// The kind of an MBR partition: primary, logical or extended (primary on GPT).
+            332 call part_get_mbr_part_type(device: Device, partnum: i64) [] -> String [];
+            /// The type GUID of a GPT partition (for MBR, the GUID matching its type byte).
+            333 call part_get_gpt_type(device: Device, partnum: i64) [] -> String [];
+            /// The unique GUID of a GPT partition.
+            334 call part_get_gpt_guid(device: Device, partnum: i64) [] -> String [];
+            /// Sets the unique GUID of a GPT partition.
+            335 call part_set_gpt_guid(device: Device, partnum: i64, guid: String) [] -> () [];
+            /// The 64 attribute bits of a GPT partition.
+            336 call part_get_gpt_attributes(device: Device, partnum: i64) [] -> i64 [];
+            /// Sets the 64 attribute bits of a GPT partition.
+            337 call part_set_gpt_attributes(device: Device, partnum: i64, attributes: i64) [] -> () [];
+            /// The name of a GPT partition.
+            338 call part_get_name(device: Device, partnum: i64) [] -> String [];
+            /// Whether a partition is bootable (the MBR boot flag; legacy BIOS bootable on GPT).
+            339 call part_get_bootable(device: Device, partnum: i64) [] -> bool [];
+            /// The whole disk of a partition: /dev/sda for /dev/sda1.
+            340 call part_to_dev(partition: Device) [] -> String [];
+            /// The number of a partition: 1 for /dev/sda1.
+            341 call part_to_partnum(partition: Device) [] -> i64 [];
+            /// The disk GUID of a GPT disk.
+            342 call part_get_disk_guid(device: Device) [] -> String [];
+            /// Sets the disk GUID of a GPT disk.
+            343 call part_set_disk_guid(device: Device, guid: String) [] -> () [];
+            /// Sets the disk GUID of a GPT disk to a new random one.
+            344 call part_set_disk_guid_random(device: Device) [] -> () [];
+            /// Moves the backup GPT header to the end of the disk (after the disk grew), like sgdisk -e.
+            345 call part_expand_gpt(device: Device) [] -> () [];
+            /// Moves the end of a partition to endsect (negative counts from the disk's end); its filesystem is not resized.
+            346 call part_resize(device: Device, partnum: i64, endsect: i64) [] -> () [];
         }
     };
 }
