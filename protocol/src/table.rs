@@ -294,6 +294,25 @@ macro_rules! for_each_call {
             345 call part_expand_gpt(device: Device) [] -> () [];
             /// Moves the end of a partition to endsect (negative counts from the disk's end); its filesystem is not resized.
             346 call part_resize(device: Device, partnum: i64, endsect: i64) [] -> () [];
+
+            /// The extended attributes of a file (following symlinks), names and values.
+            350 call getxattrs(path: Pathname) [] -> Vec<XAttr> [needs_root];
+            /// The extended attributes of a file, of a symlink itself rather than its target.
+            351 call lgetxattrs(path: Pathname) [] -> Vec<XAttr> [needs_root];
+            /// The value of one extended attribute of a file (following symlinks).
+            352 call getxattr(path: Pathname, name: String) [] -> Vec<u8> [needs_root];
+            /// The value of one extended attribute, of a symlink itself rather than its target.
+            353 call lgetxattr(path: Pathname, name: String) [] -> Vec<u8> [needs_root];
+            /// Sets extended attribute xattr to the first vallen bytes of val (following symlinks).
+            354 call setxattr(xattr: String, val: String, vallen: i64, path: Pathname) [] -> () [needs_root];
+            /// Sets an extended attribute of a symlink itself rather than its target.
+            355 call lsetxattr(xattr: String, val: String, vallen: i64, path: Pathname) [] -> () [needs_root];
+            /// Removes an extended attribute of a file (following symlinks).
+            356 call removexattr(xattr: String, path: Pathname) [] -> () [needs_root];
+            /// Removes an extended attribute of a symlink itself rather than its target.
+            357 call lremovexattr(xattr: String, path: Pathname) [] -> () [needs_root];
+            /// The extended attributes of the files named in directory path (not following symlinks), as a flat list: for each file an entry with an empty attrname whose attrval is the count of entries that follow (empty when reading failed), then those entries.
+            358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root];
         }
     };
 }
