@@ -88,6 +88,22 @@ impl Print for MountEntry {
     }
 }
 
+/// guestfish's form: printable bytes as they are, others as `\xNN`.
+impl Print for XAttr {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "attrname: {}", self.attrname)?;
+        write!(out, "attrval: ")?;
+        for &b in &self.attrval {
+            if b.is_ascii_graphic() || b == b' ' {
+                out.write_all(&[b])?;
+            } else {
+                write!(out, "\\x{b:02x}")?;
+            }
+        }
+        writeln!(out)
+    }
+}
+
 impl Print for Dirent {
     fn print(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{} {} {}", self.ino, self.ftyp, self.name)
@@ -128,4 +144,30 @@ macro_rules! print_blocks {
         }
     )*};
 }
-print_blocks!(Partition, Application);
+print_blocks!(Partition, Application, XAttr);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xattr_lists_print_as_guestfish_blocks() {
+        let list = vec![
+            XAttr {
+                attrname: "user.a".into(),
+                attrval: b"hi there".to_vec(),
+            },
+            XAttr {
+                attrname: "security.x".into(),
+                attrval: vec![0, b'a', 0xff, b'\n'],
+            },
+        ];
+        let mut out = Vec::new();
+        list.print(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[0] = {\n  attrname: user.a\n  attrval: hi there\n}\n\
+             [1] = {\n  attrname: security.x\n  attrval: \\x00a\\xff\\x0a\n}\n"
+        );
+    }
+}

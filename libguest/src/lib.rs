@@ -14,6 +14,7 @@
 //! ```
 
 #![warn(missing_docs)]
+#![recursion_limit = "512"]
 
 mod api;
 mod backend;

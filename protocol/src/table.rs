@@ -212,6 +212,107 @@ macro_rules! for_each_call {
             136 call fstrim(mountpoint: Pathname) [] -> () [needs_root];
             /// Loads the tools layer (a cpio stream) into the appliance; done by the library on first need.
             137 file_in internal_load_tools() [] -> () [internal];
+
+            /// The logical sector size of a device in bytes (BLKSSZGET), usually 512.
+            300 call blockdev_getss(device: Device) [] -> i64 [];
+            /// The kernel's block size for a device (BLKBSZGET); not the filesystem's block size.
+            301 call blockdev_getbsz(device: Device) [] -> i64 [];
+            /// The size of a device in 512-byte sectors, whatever its sector size.
+            302 call blockdev_getsz(device: Device) [] -> i64 [];
+            /// Whether a device is read-only (BLKROGET).
+            303 call blockdev_getro(device: Device) [] -> bool [];
+            /// Makes a device read-only (BLKROSET).
+            304 call blockdev_setro(device: Device) [] -> () [];
+            /// Makes a device read-write (BLKROSET).
+            305 call blockdev_setrw(device: Device) [] -> () [];
+            /// Flushes a device's buffers (BLKFLSBUF).
+            306 call blockdev_flushbufs(device: Device) [] -> () [];
+            /// Has the kernel re-read the partition table of a device (BLKRRPART).
+            307 call blockdev_rereadpt(device: Device) [] -> () [];
+            /// Sets a device's readahead, in 512-byte sectors (BLKRASET).
+            308 call blockdev_setra(device: Device, sectors: i64) [] -> () [];
+            /// The index of a device in list_devices, from 0; an error if it is not there.
+            309 call device_index(device: Device) [] -> i64 [];
+            /// The number of whole block devices (the length of list_devices).
+            310 call nr_devices() [] -> i64 [];
+            /// Up to count bytes of a device from offset (at most 4 MiB).
+            311 call pread_device(device: Device, count: i64, offset: i64) [] -> Vec<u8> [];
+            /// Writes content into a device at offset; returns the bytes written.
+            312 call pwrite_device(device: Device, content: Vec<u8>, offset: i64) [] -> i64 [];
+            /// Zeroes the first few blocks of a device (enough to remove partition tables and superblocks); blocks already zero are not written.
+            313 call zero(device: Device) [] -> () [];
+            /// Zeroes a whole device; blocks already zero are not written.
+            314 call zero_device(device: Device) [] -> () [];
+            /// Whether a device reads as zeroes only.
+            315 call is_zero_device(device: Device) [] -> bool [];
+            /// Discards every block of a device (BLKDISCARD); the disk must have been added with discard.
+            316 call blkdiscard(device: Device) [] -> () [];
+            /// Whether discarded blocks of a device read back as zeroes (BLKDISCARDZEROES).
+            317 call blkdiscardzeroes(device: Device) [] -> bool [];
+            /// The checksum of a device's contents in hex: md5, sha1, sha224, sha256, sha384 or sha512.
+            318 call checksum_device(csumtype: String, device: Device) [] -> String [];
+            /// Copies from a device to a device: srcoffset, destoffset and size in bytes (size defaults to the rest of the source); sparse skips blocks of zeroes; append is refused for devices.
+            319 call copy_device_to_device(src: Device, dest: Device) [srcoffset: i64, destoffset: i64, size: i64, sparse: bool, append: bool] -> () [];
+            /// Copies from a device to a file (created if needed; truncated unless append). See copy_device_to_device.
+            320 call copy_device_to_file(src: Device, dest: Pathname) [srcoffset: i64, destoffset: i64, size: i64, sparse: bool, append: bool] -> () [needs_root];
+            /// Copies from a file to a device. See copy_device_to_device.
+            321 call copy_file_to_device(src: Pathname, dest: Device) [srcoffset: i64, destoffset: i64, size: i64, sparse: bool, append: bool] -> () [needs_root];
+            /// Copies blocks from a file to a file (not for copying files: see cp). See copy_device_to_device.
+            322 call copy_file_to_file(src: Pathname, dest: Pathname) [srcoffset: i64, destoffset: i64, size: i64, sparse: bool, append: bool] -> () [needs_root];
+
+            /// The MBR type byte (ID byte) of a partition; msdos tables only.
+            330 call part_get_mbr_id(device: Device, partnum: i64) [] -> i64 [];
+            /// Sets the MBR type byte (ID byte) of a partition; msdos tables only.
+            331 call part_set_mbr_id(device: Device, partnum: i64, idbyte: i64) [] -> () [];
+            /// The kind of an MBR partition: primary, logical or extended (primary on GPT).
+            332 call part_get_mbr_part_type(device: Device, partnum: i64) [] -> String [];
+            /// The type GUID of a GPT partition (for MBR, the GUID matching its type byte).
+            333 call part_get_gpt_type(device: Device, partnum: i64) [] -> String [];
+            /// The unique GUID of a GPT partition.
+            334 call part_get_gpt_guid(device: Device, partnum: i64) [] -> String [];
+            /// Sets the unique GUID of a GPT partition.
+            335 call part_set_gpt_guid(device: Device, partnum: i64, guid: String) [] -> () [];
+            /// The 64 attribute bits of a GPT partition.
+            336 call part_get_gpt_attributes(device: Device, partnum: i64) [] -> i64 [];
+            /// Sets the 64 attribute bits of a GPT partition.
+            337 call part_set_gpt_attributes(device: Device, partnum: i64, attributes: i64) [] -> () [];
+            /// The name of a GPT partition.
+            338 call part_get_name(device: Device, partnum: i64) [] -> String [];
+            /// Whether a partition is bootable (the MBR boot flag; legacy BIOS bootable on GPT).
+            339 call part_get_bootable(device: Device, partnum: i64) [] -> bool [];
+            /// The whole disk of a partition: /dev/sda for /dev/sda1.
+            340 call part_to_dev(partition: Device) [] -> String [];
+            /// The number of a partition: 1 for /dev/sda1.
+            341 call part_to_partnum(partition: Device) [] -> i64 [];
+            /// The disk GUID of a GPT disk.
+            342 call part_get_disk_guid(device: Device) [] -> String [];
+            /// Sets the disk GUID of a GPT disk.
+            343 call part_set_disk_guid(device: Device, guid: String) [] -> () [];
+            /// Sets the disk GUID of a GPT disk to a new random one.
+            344 call part_set_disk_guid_random(device: Device) [] -> () [];
+            /// Moves the backup GPT header to the end of the disk (after the disk grew), like sgdisk -e.
+            345 call part_expand_gpt(device: Device) [] -> () [];
+            /// Moves the end of a partition to endsect (negative counts from the disk's end); its filesystem is not resized.
+            346 call part_resize(device: Device, partnum: i64, endsect: i64) [] -> () [];
+
+            /// The extended attributes of a file (following symlinks), names and values.
+            350 call getxattrs(path: Pathname) [] -> Vec<XAttr> [needs_root];
+            /// The extended attributes of a file, of a symlink itself rather than its target.
+            351 call lgetxattrs(path: Pathname) [] -> Vec<XAttr> [needs_root];
+            /// The value of one extended attribute of a file (following symlinks).
+            352 call getxattr(path: Pathname, name: String) [] -> Vec<u8> [needs_root];
+            /// The value of one extended attribute, of a symlink itself rather than its target.
+            353 call lgetxattr(path: Pathname, name: String) [] -> Vec<u8> [needs_root];
+            /// Sets extended attribute xattr to the first vallen bytes of val (following symlinks).
+            354 call setxattr(xattr: String, val: String, vallen: i64, path: Pathname) [] -> () [needs_root];
+            /// Sets an extended attribute of a symlink itself rather than its target.
+            355 call lsetxattr(xattr: String, val: String, vallen: i64, path: Pathname) [] -> () [needs_root];
+            /// Removes an extended attribute of a file (following symlinks).
+            356 call removexattr(xattr: String, path: Pathname) [] -> () [needs_root];
+            /// Removes an extended attribute of a symlink itself rather than its target.
+            357 call lremovexattr(xattr: String, path: Pathname) [] -> () [needs_root];
+            /// The extended attributes of the files named in directory path (not following symlinks), as a flat list: for each file an entry with an empty attrname whose attrval is the count of entries that follow (empty when reading failed), then those entries.
+            358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root];
         }
     };
 }

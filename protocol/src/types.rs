@@ -249,6 +249,15 @@ pub struct FsEntry {
     pub fstype: String,
 }
 
+/// One extended attribute (`getxattrs`, `lxattrlist`…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XAttr {
+    /// Its name, with its namespace (`user.comment`, `security.selinux`).
+    pub attrname: String,
+    /// Its value, as bytes.
+    pub attrval: Vec<u8>,
+}
+
 /// One mounted filesystem (`mountpoints`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountEntry {

@@ -46,7 +46,11 @@ pub(super) fn open_read(
 /// Opens a guest file for writing (following symlinks inside the root).
 /// O_NONBLOCK makes a FIFO without a reader fail (ENXIO) instead of
 /// blocking; it does nothing to regular files.
-fn open_write(d: &GuestDaemon, path: &Pathname, flags: OFlags) -> Result<File, ErrorReply> {
+pub(super) fn open_write(
+    d: &GuestDaemon,
+    path: &Pathname,
+    flags: OFlags,
+) -> Result<File, ErrorReply> {
     let mode = if flags.contains(OFlags::CREATE) {
         Mode::from_raw_mode(NEW_FILE_MODE)
     } else {

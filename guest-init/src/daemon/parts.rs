@@ -8,8 +8,11 @@
 //! an error, never a panic.
 
 mod disk;
+mod fields;
+mod gpt_fields;
 mod gpt_table;
 mod mbr_check;
+mod mbr_fields;
 mod mbr_table;
 #[cfg(test)]
 mod tests;
@@ -19,6 +22,12 @@ use protocol::{calls, CallIo, ErrorReply};
 use super::state::GuestDaemon;
 use super::util::invalid;
 use disk::{Disk, Kind, Prlogex};
+pub(super) use fields::{
+    part_expand_gpt, part_get_bootable, part_get_disk_guid, part_get_gpt_attributes,
+    part_get_gpt_guid, part_get_gpt_type, part_get_mbr_id, part_get_mbr_part_type, part_get_name,
+    part_resize, part_set_disk_guid, part_set_disk_guid_random, part_set_gpt_attributes,
+    part_set_gpt_guid, part_set_mbr_id, part_to_dev, part_to_partnum,
+};
 
 type Reply<T> = Result<T, ErrorReply>;
 

@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io::Read;
 
-use protocol::types::Pathname;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 use sha2::Digest;
 
@@ -23,12 +22,12 @@ const MAX_PATTERN: usize = 64 << 10;
 const REGEX_SIZE_LIMIT: usize = 4 << 20;
 
 /// Reads the next piece; 0 at the end. EINTR retried.
-fn read_chunk(file: &mut File, buf: &mut [u8], path: &Pathname) -> Result<usize, ErrorReply> {
+fn read_chunk(file: &mut File, buf: &mut [u8], path: &str) -> Result<usize, ErrorReply> {
     loop {
         match file.read(buf) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(errno_reply("read", path.as_str(), e)),
+            Err(e) => return Err(errno_reply("read", path, e)),
         }
     }
 }
@@ -36,7 +35,7 @@ fn read_chunk(file: &mut File, buf: &mut [u8], path: &Pathname) -> Result<usize,
 fn hex_digest<D: Digest>(
     io: &dyn CallIo,
     file: &mut File,
-    path: &Pathname,
+    path: &str,
 ) -> Result<String, ErrorReply> {
     let mut hasher = D::new();
     let mut buf = vec![0u8; CHUNK];
@@ -55,15 +54,13 @@ fn hex_digest<D: Digest>(
         .collect())
 }
 
-/// The checksum in lowercase hex, like md5sum and friends. The type is
-/// matched without regard to case, as libguestfs does.
-pub(super) fn checksum(
-    d: &mut GuestDaemon,
-    io: &mut dyn CallIo,
-    args: calls::checksum::Args,
-) -> Result<calls::checksum::Ret, ErrorReply> {
-    type Hasher = fn(&dyn CallIo, &mut File, &Pathname) -> Result<String, ErrorReply>;
-    let hasher: Hasher = match args.csumtype.to_ascii_lowercase().as_str() {
+type Hasher = fn(&dyn CallIo, &mut File, &str) -> Result<String, ErrorReply>;
+
+/// The hasher for a checksum type, matched without regard to case, as
+/// libguestfs does; hashing is in lowercase hex, like md5sum and friends.
+/// Shared with checksum_device.
+pub(super) fn hasher(call: &str, csumtype: &str) -> Result<Hasher, ErrorReply> {
+    Ok(match csumtype.to_ascii_lowercase().as_str() {
         "md5" => hex_digest::<md5::Md5>,
         "sha1" => hex_digest::<sha1::Sha1>,
         "sha224" => hex_digest::<sha2::Sha224>,
@@ -72,13 +69,21 @@ pub(super) fn checksum(
         "sha512" => hex_digest::<sha2::Sha512>,
         _ => {
             return Err(invalid(format!(
-                "checksum: unknown checksum type {:?}; use {CHECKSUMS}",
-                args.csumtype.chars().take(100).collect::<String>()
+                "{call}: unknown checksum type {:?}; use {CHECKSUMS}",
+                csumtype.chars().take(100).collect::<String>()
             )))
         }
-    };
+    })
+}
+
+pub(super) fn checksum(
+    d: &mut GuestDaemon,
+    io: &mut dyn CallIo,
+    args: calls::checksum::Args,
+) -> Result<calls::checksum::Ret, ErrorReply> {
+    let hasher = hasher("checksum", &args.csumtype)?;
     let (mut file, _) = open_read(d, &args.path)?;
-    hasher(io, &mut file, &args.path)
+    hasher(io, &mut file, args.path.as_str())
 }
 
 fn build_regex(args: &calls::grep::Args) -> Result<regex::bytes::Regex, ErrorReply> {
@@ -144,7 +149,7 @@ pub(super) fn grep(
     let mut line: Vec<u8> = Vec::new();
     loop {
         check_cancel(io)?;
-        let n = read_chunk(&mut file, &mut buf, path)?;
+        let n = read_chunk(&mut file, &mut buf, path.as_str())?;
         if n == 0 {
             break;
         }

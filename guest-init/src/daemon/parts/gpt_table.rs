@@ -35,9 +35,13 @@ pub(crate) struct Gpt<'a> {
     table: GptDisk<&'a File>,
     lb: LogicalBlockSize,
     /// The used partitions, by number (entry slot + 1).
-    parts: BTreeMap<u32, Partition>,
+    pub(super) parts: BTreeMap<u32, Partition>,
     /// A new table: write a protective MBR too.
     fresh: bool,
+    /// A disk GUID to write instead of the one read.
+    pub(super) disk_guid: Option<uuid::Uuid>,
+    /// Write the backup header at the disk's last sector (part_expand_gpt).
+    pub(super) expand: bool,
 }
 
 fn block_size(disk: &Disk) -> Result<LogicalBlockSize, ErrorReply> {
@@ -68,6 +72,8 @@ pub(crate) fn open(disk: &Disk) -> Result<Gpt<'_>, ErrorReply> {
         lb,
         parts,
         fresh: false,
+        disk_guid: None,
+        expand: false,
     };
     let (first, last) = gpt.usable(disk)?;
     for (n, p) in &gpt.parts {
@@ -93,6 +99,8 @@ pub(crate) fn create(disk: &Disk) -> Result<Gpt<'_>, ErrorReply> {
         lb,
         parts: BTreeMap::new(),
         fresh: true,
+        disk_guid: None,
+        expand: false,
     })
 }
 
@@ -165,7 +173,7 @@ fn le64(h: &[u8; 92], at: usize) -> u64 {
 
 impl Gpt<'_> {
     /// The header in use: the primary, else the backup.
-    fn header(&self, disk: &Disk) -> Result<Header, ErrorReply> {
+    pub(super) fn header(&self, disk: &Disk) -> Result<Header, ErrorReply> {
         self.table
             .primary_header()
             .or_else(|_| self.table.backup_header())
@@ -222,7 +230,7 @@ impl Gpt<'_> {
             .ok_or_else(|| disk.bad_arg(format!("there is no partition {n}")))
     }
 
-    fn get_mut(&mut self, disk: &Disk, n: u32) -> Result<&mut Partition, ErrorReply> {
+    pub(super) fn get_mut(&mut self, disk: &Disk, n: u32) -> Result<&mut Partition, ErrorReply> {
         self.parts
             .get_mut(&n)
             .ok_or_else(|| disk.bad_arg(format!("there is no partition {n}")))
@@ -273,7 +281,15 @@ impl Gpt<'_> {
     pub(crate) fn write(&self, disk: &Disk) -> Result<(), ErrorReply> {
         let source = self.header(disk)?;
         let build = |primary: bool| {
-            HeaderBuilder::from_header(&source)
+            let mut builder = HeaderBuilder::from_header(&source);
+            if let Some(guid) = self.disk_guid {
+                builder.disk_guid(guid);
+            }
+            if self.expand {
+                // The crate then moves the last usable sector up too.
+                builder.backup_lba(disk.sectors.saturating_sub(1));
+            }
+            builder
                 .primary(primary)
                 .build(self.lb)
                 .map_err(|e| disk.bad_table(format!("cannot build the GPT headers: {e}")))
@@ -312,7 +328,7 @@ impl Gpt<'_> {
 
 /// The canonical GUID form, 8-4-4-4-12 hex digits (libguestfs accepts
 /// only that; the crate would take other spellings too).
-fn is_guid(s: &str) -> bool {
+pub(super) fn is_guid(s: &str) -> bool {
     s.len() == 36
         && s.char_indices().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',

@@ -15,7 +15,7 @@ const LINUX: u8 = 0x83;
 const EXTENDED: u8 = 0x05;
 
 pub(crate) struct Mbr {
-    table: MBR,
+    pub(super) table: MBR,
 }
 
 /// Reads the MBR on the disk.
@@ -53,7 +53,7 @@ fn sector_size(disk: &Disk) -> Result<u32, ErrorReply> {
 
 /// The CHS address of a sector (255 heads, 63 sectors), or the largest
 /// one past what CHS can address, as fdisk and parted write.
-fn chs(lba: u32) -> CHS {
+pub(super) fn chs(lba: u32) -> CHS {
     CHS::from_lba_exact(lba, 1023, 255, 63).unwrap_or(CHS::new(1023, 254, 63))
 }
 
@@ -69,13 +69,13 @@ fn new_entry(sys: u8, start: u32, end: u32) -> MBRPartitionEntry {
 }
 
 /// The last sector of an entry, which `check_extent` or `add` bounded.
-fn end_of(p: &MBRPartitionEntry) -> u32 {
+pub(super) fn end_of(p: &MBRPartitionEntry) -> u32 {
     p.starting_lba.saturating_add(p.sectors.saturating_sub(1))
 }
 
 impl Mbr {
     /// The extended partition: number, first and last sector.
-    fn extended(&self) -> Option<(usize, u32, u32)> {
+    pub(super) fn extended(&self) -> Option<(usize, u32, u32)> {
         self.table
             .header
             .iter()

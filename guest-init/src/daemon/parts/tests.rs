@@ -6,6 +6,7 @@
 
 mod corrupt;
 mod errors;
+mod fields;
 mod gpt;
 mod mbr;
 
