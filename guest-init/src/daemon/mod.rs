@@ -7,6 +7,7 @@
 //! reply helpers (`util`); none of those imports a call module.
 
 mod archive;
+mod contents;
 mod devices;
 mod dirs;
 mod files;
@@ -16,6 +17,7 @@ mod mkfs;
 pub(crate) mod mount;
 mod ops;
 mod parts;
+mod paths;
 pub(crate) mod root;
 mod search;
 mod state;
@@ -59,5 +61,7 @@ route! {
     archive: [tar_in, tar_out]
     inspect: [inspect_os, inspect_get_type, inspect_get_distro, inspect_get_product_name, inspect_get_major_version, inspect_get_minor_version, inspect_get_arch, inspect_get_hostname, inspect_get_package_format, inspect_get_package_management, inspect_get_mountpoints, inspect_get_filesystems, inspect_list_applications2]
     parts: [part_init, part_add, part_del, part_disk, part_list, part_get_parttype, part_set_name, part_set_gpt_type, part_set_bootable]
+    paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
+    contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }
