@@ -313,6 +313,32 @@ macro_rules! for_each_call {
             357 call lremovexattr(xattr: String, path: Pathname) [] -> () [needs_root];
             /// The extended attributes of the files named in directory path (not following symlinks), as a flat list: for each file an entry with an empty attrname whose attrval is the count of entries that follow (empty when reading failed), then those entries.
             358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root];
+            /// The true case of a path on a case-insensitive filesystem (ntfs-3g, vfat); the last element may not exist.
+            200 call case_sensitive_path(path: Pathname) [] -> String [needs_root];
+            /// The canonical absolute path: symlinks, . and .. resolved inside the guest.
+            201 call realpath(path: Pathname) [] -> String [needs_root];
+            /// The paths matching a shell wildcard pattern (with {a,b}); directories end in / unless directoryslash is false.
+            202 call glob_expand(pattern: String) [directoryslash: bool] -> Vec<String> [needs_root];
+            /// Every path under a directory, relative to it, each ending in a NUL byte, unsorted, to a host file (or stream).
+            203 file_out find0(directory: Pathname) [] -> () [needs_root];
+            /// The size of a file in bytes.
+            204 call filesize(file: Pathname) [] -> i64 [needs_root];
+            /// The disk space used by a file or tree in KiB, like du -s.
+            205 call du(path: Pathname) [] -> i64 [needs_root];
+            /// The first 10 lines of a file.
+            206 call head(path: Pathname) [] -> Vec<String> [needs_root];
+            /// The first nrlines lines; negative: all but the last -nrlines lines.
+            207 call head_n(nrlines: i64, path: Pathname) [] -> Vec<String> [needs_root];
+            /// The last 10 lines of a file.
+            208 call tail(path: Pathname) [] -> Vec<String> [needs_root];
+            /// The last nrlines lines; negative: the lines from the -nrlines'th on.
+            209 call tail_n(nrlines: i64, path: Pathname) [] -> Vec<String> [needs_root];
+            /// The number of lines in a file, as wc -l.
+            210 call wc_l(path: Pathname) [] -> i64 [needs_root];
+            /// The number of words in a file, as wc -w.
+            211 call wc_w(path: Pathname) [] -> i64 [needs_root];
+            /// The number of bytes in a file, as wc -c.
+            212 call wc_c(path: Pathname) [] -> i64 [needs_root];
         }
     };
 }

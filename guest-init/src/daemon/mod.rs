@@ -8,6 +8,7 @@
 
 mod archive;
 mod blockdev;
+mod contents;
 mod devices;
 mod dirs;
 mod files;
@@ -17,6 +18,7 @@ mod mkfs;
 pub(crate) mod mount;
 mod ops;
 mod parts;
+mod paths;
 pub(crate) mod root;
 mod search;
 mod state;
@@ -63,5 +65,7 @@ route! {
     parts: [part_init, part_add, part_del, part_disk, part_list, part_get_parttype, part_set_name, part_set_gpt_type, part_set_bootable, part_get_mbr_id, part_set_mbr_id, part_get_mbr_part_type, part_get_gpt_type, part_get_gpt_guid, part_set_gpt_guid, part_get_gpt_attributes, part_set_gpt_attributes, part_get_name, part_get_bootable, part_to_dev, part_to_partnum, part_get_disk_guid, part_set_disk_guid, part_set_disk_guid_random, part_expand_gpt, part_resize]
     blockdev: [blockdev_getss, blockdev_getbsz, blockdev_getsz, blockdev_getro, blockdev_setro, blockdev_setrw, blockdev_flushbufs, blockdev_rereadpt, blockdev_setra, device_index, nr_devices, pread_device, pwrite_device, zero, zero_device, is_zero_device, blkdiscard, blkdiscardzeroes, checksum_device, copy_device_to_device, copy_device_to_file, copy_file_to_device, copy_file_to_file]
     xattrs: [getxattrs, lgetxattrs, getxattr, lgetxattr, setxattr, lsetxattr, removexattr, lremovexattr, lxattrlist]
+    paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
+    contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }
