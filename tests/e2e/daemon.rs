@@ -80,6 +80,9 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "touch",
         "fsck",
         "tar",
+        "blockdev",
+        "sha256sum",
+        "sgdisk",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {
