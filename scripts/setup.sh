@@ -17,6 +17,13 @@ done
 # so qemu-img is there afterwards whichever qemu-utils the machine had.
 # A backported qemu-utils is only in dpkg's status, so apt will not replace
 # it by itself: ask for the version qemu-system-x86 will come in.
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+# Fresh lists first: the version asked for below must be one the mirror
+# still has (an image's lists can be older than the mirror's last update).
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then
+  $sudo apt-get update -qq
+fi
 allow=()
 for i in "${!missing[@]}"; do
   if [ "${missing[$i]}" = qemu-system-x86 ]; then
@@ -36,10 +43,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: missing ${missing[*]} and no apt-get; install the equivalents and set LIBGUEST_KERNEL_SRC to a kernel source tree" >&2
     exit 1
   fi
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "setup: installing ${missing[*]}" >&2
-  $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${allow[@]}" "${missing[@]}" >/dev/null
 fi
 
