@@ -451,7 +451,11 @@ fn describe(backend: &str, g: &mut Guest) {
             .unwrap_or("flags: (none)")
             .to_string()
     });
-    for (what, text) in [("dmesg", g.debug("dmesg", &[])), ("cpu", flags)] {
+    for (what, text) in [
+        ("dmesg", g.debug("dmesg", &[])),
+        ("cpu", flags),
+        ("cpuid", g.debug("cpuid", &[])),
+    ] {
         match text {
             Ok(text) => {
                 for line in text.lines() {

@@ -97,6 +97,7 @@ pub(crate) fn run(cmd: &str, args: &[&str]) -> Option<Result<String, String>> {
         "discard" => discard(args),
         "dmesg" => dmesg(),
         "proc" => proc_file(args),
+        "cpuid" => Ok(cpuid_dump()),
         "readbench" | "writebench" => bench(cmd == "writebench", args),
         // PID 1 exiting panics the kernel: how the host sees a daemon die.
         "exit-init" => {
@@ -123,6 +124,43 @@ fn dmesg() -> Result<String, String> {
         .map_err(|_| format!("klogctl(READ_ALL): {}", std::io::Error::last_os_error()))?;
     buf.truncate(n);
     Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Every CPUID leaf the vCPU reports (basic, hypervisor and extended
+/// ranges, with the subleaves of 4, 7, 0xb, 0xd, 0x1f and 0x8000001d), one
+/// `leaf.subleaf: eax ebx ecx edx` line each: what a bench diffs between
+/// two VMMs' guests on the same KVM.
+fn cpuid_dump() -> String {
+    use std::arch::x86_64::__cpuid_count;
+    let mut out = String::new();
+    for base in [0u32, 0x4000_0000, 0x8000_0000] {
+        // A safe intrinsic on this toolchain: CPUID exists on every x86_64.
+        let max = __cpuid_count(base, 0).eax;
+        // Bounded: a hypervisor range may report anything.
+        let last = max.clamp(base, base + 0x40);
+        for leaf in base..=last {
+            // Leaves whose subleaf list ends at the first empty one, and
+            // leaves with a fixed range of subleaves (0xd has gaps).
+            let (subleaves, stop_at_empty) = match leaf {
+                4 | 0xb | 0x1f | 0x8000_001d => (0..64, true),
+                7 => (0..3, false),
+                0xd => (0..20, false),
+                _ => (0..1, false),
+            };
+            for sub in subleaves {
+                let r = __cpuid_count(leaf, sub);
+                let empty = (r.eax | r.ebx | r.ecx | r.edx) == 0;
+                if sub > 0 && empty && stop_at_empty {
+                    break;
+                }
+                out.push_str(&format!(
+                    "{leaf:#010x}.{sub:<2}: {:08x} {:08x} {:08x} {:08x}\n",
+                    r.eax, r.ebx, r.ecx, r.edx
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// One of a few /proc files of the appliance itself.
