@@ -72,6 +72,21 @@ print_fields!(Statns: st_dev, st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev
 print_fields!(StatVfs: bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax);
 print_fields!(Version: major, minor, release, extra);
 print_fields!(Partition: part_num, part_start, part_end, part_size);
+print_fields!(XfsInfo: xfs_mntpoint, xfs_inodesize, xfs_agcount, xfs_agsize, xfs_sectsize,
+    xfs_attr, xfs_blocksize, xfs_datablocks, xfs_imaxpct, xfs_sunit, xfs_swidth,
+    xfs_dirversion, xfs_dirblocksize, xfs_cimode, xfs_logname, xfs_logblocksize,
+    xfs_logblocks, xfs_logversion, xfs_logsectsize, xfs_logsunit, xfs_lazycount,
+    xfs_rtname, xfs_rtextsize, xfs_rtblocks, xfs_rtextents);
+
+/// Hashtables (blkid, tune2fs_l), as guestfish prints them: `key: value`.
+impl Print for Vec<(String, String)> {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        for (key, value) in self {
+            writeln!(out, "{key}: {value}")?;
+        }
+        Ok(())
+    }
+}
 print_fields!(Application: app2_name, app2_display_name, app2_epoch, app2_version,
     app2_release, app2_arch, app2_install_path, app2_publisher, app2_url,
     app2_source_package, app2_summary, app2_description);

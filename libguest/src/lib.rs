@@ -44,6 +44,7 @@ pub use guest::{Guest, KillHandle};
 pub use protocol::calls;
 pub use protocol::types::{
     ArgError, Compression, Device, Dirent, FsEntry, MountEntry, Pathname, StatVfs, Statns, Version,
+    XfsInfo,
 };
 pub use vmm::KvmStatus;
 

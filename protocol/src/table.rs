@@ -196,8 +196,8 @@ macro_rules! for_each_call {
             /// Sets or clears the bootable flag of an MBR partition (legacy BIOS bootable on GPT).
             128 call part_set_bootable(device: Device, partnum: i64, bootable: bool) [] -> () [];
 
-            /// Makes a filesystem: ext2, ext3, ext4, xfs, vfat or btrfs.
-            130 call mkfs(fstype: String, device: Device) [blocksize: i64, label: String] -> () [needs_tools];
+            /// Makes a filesystem: ext2, ext3, ext4, xfs, vfat or btrfs. features: mke2fs/mkfs.btrfs -O; inode: the ext inode size (-I); sectorsize: the xfs sector size (-s size=).
+            130 call mkfs(fstype: String, device: Device) [blocksize: i64, label: String, features: String, inode: i64, sectorsize: i64] -> () [needs_tools];
             /// Checks an ext2/3/4 filesystem (e2fsck -f); correct repairs it.
             131 call e2fsck(device: Device) [correct: bool, forceall: bool] -> () [needs_tools];
             /// Checks a filesystem; returns fsck's exit status (0 clean, 1 errors corrected, …).
@@ -313,6 +313,68 @@ macro_rules! for_each_call {
             357 call lremovexattr(xattr: String, path: Pathname) [] -> () [needs_root];
             /// The extended attributes of the files named in directory path (not following symlinks), as a flat list: for each file an entry with an empty attrname whose attrval is the count of entries that follow (empty when reading failed), then those entries.
             358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root];
+            /// Makes a Linux swap area on a device (mkswap -f), with an optional label and UUID.
+            500 call mkswap(device: Device) [label: String, uuid: String] -> () [needs_tools];
+            /// Makes a swap area in an existing file (create it first, e.g. with fallocate, without holes).
+            503 call mkswap_file(path: Pathname) [] -> () [needs_root, needs_tools];
+            /// Enables swapping on a device (swapon(2)).
+            504 call swapon_device(device: Device) [] -> () [];
+            /// Disables swapping on a device (swapoff(2)).
+            505 call swapoff_device(device: Device) [] -> () [];
+            /// Enables swapping on a file made with mkswap_file.
+            506 call swapon_file(file: Pathname) [] -> () [needs_root];
+            /// Disables swapping on a file.
+            507 call swapoff_file(file: Pathname) [] -> () [needs_root];
+            /// Enables swapping on the swap area with this label.
+            508 call swapon_label(label: String) [] -> () [];
+            /// Disables swapping on the swap area with this label.
+            509 call swapoff_label(label: String) [] -> () [];
+            /// Enables swapping on the swap area with this UUID.
+            510 call swapon_uuid(uuid: String) [] -> () [];
+            /// Disables swapping on the swap area with this UUID.
+            511 call swapoff_uuid(uuid: String) [] -> () [];
+            /// What blkid -p -i -o export says of a device: TYPE, UUID, LABEL, USAGE, PART_ENTRY_*…, as key/value pairs in blkid's order.
+            512 call blkid(device: Device) [] -> Vec<(String, String)> [needs_tools];
+            /// The device holding the filesystem (or swap area) with this label.
+            513 call findfs_label(label: String) [] -> String [];
+            /// The device holding the filesystem (or swap area) with this UUID.
+            514 call findfs_uuid(uuid: String) [] -> String [];
+            /// Erases the filesystem, RAID and partition-table signatures of a device (wipefs -a).
+            515 call wipefs(device: Device) [] -> () [needs_tools];
+            /// Zeroes the unused blocks of an unmounted ext2/3/4 filesystem (zerofree).
+            516 call zerofree(device: Device) [] -> () [needs_tools];
+            /// Makes an ext2/3/4 filesystem with mke2fs's options (see libguestfs's mke2fs; blockscount goes after the device).
+            517 call mke2fs(device: Device) [blockscount: i64, blocksize: i64, fragsize: i64, blockspergroup: i64, numberofgroups: i64, bytesperinode: i64, inodesize: i64, journalsize: i64, numberofinodes: i64, stridesize: i64, stripewidth: i64, maxonlineresize: i64, reservedblockspercentage: i64, mmpupdateinterval: i64, journaldevice: String, label: String, lastmounteddir: String, creatoros: String, fstype: String, usagetype: String, uuid: String, forcecreate: bool, writesbandgrouponly: bool, lazyitableinit: bool, lazyjournalinit: bool, testfs: bool, discard: bool, quotatype: bool, extent: bool, filetype: bool, flexbg: bool, hasjournal: bool, journaldev: bool, largefile: bool, quota: bool, resizeinode: bool, sparsesuper: bool, uninitbg: bool] -> () [needs_tools];
+            /// Changes ext2/3/4 parameters (tune2fs): mount counts, error behaviour, reserved blocks, check interval (seconds)…
+            518 call tune2fs(device: Device) [force: bool, maxmountcount: i64, mountcount: i64, errorbehavior: String, group: i64, intervalbetweenchecks: i64, reservedblockspercentage: i64, lastmounteddirectory: String, reservedblockscount: i64, user: i64] -> () [needs_tools];
+            /// The ext2/3/4 superblock as tune2fs -l lists it, as key/value pairs ("<none>" as "").
+            519 call tune2fs_l(device: Device) [] -> Vec<(String, String)> [needs_tools];
+            /// A file's ext2-style attribute letters (as lsattr shows them), sorted.
+            520 call get_e2attrs(file: Pathname) [] -> String [needs_root];
+            /// Sets (or with clear, clears) a file's ext2-style attributes, given as chattr letters.
+            521 call set_e2attrs(file: Pathname, attrs: String) [clear: bool] -> () [needs_root];
+            /// A file's inode generation number.
+            522 call get_e2generation(file: Pathname) [] -> i64 [needs_root];
+            /// Sets a file's inode generation number (0 to 4294967295).
+            523 call set_e2generation(file: Pathname, generation: i64) [] -> () [needs_root];
+            /// The smallest size in bytes the filesystem can be shrunk to: ext2/3/4 (resize2fs -P), ntfs (ntfsresize), btrfs (mounted; device min-size); xfs cannot shrink.
+            524 call vfs_minimum_size(mountable: Device) [] -> i64 [needs_tools];
+            /// The geometry of an xfs filesystem (a mountpoint in the guest or a device), as xfs_info prints it.
+            525 call xfs_info(pathordevice: String) [] -> XfsInfo [needs_tools];
+            /// Grows a mounted xfs filesystem (xfs_growfs): datasec/logsec/rtsec pick sections, sizes in filesystem blocks.
+            526 call xfs_growfs(path: Pathname) [datasec: bool, logsec: bool, rtsec: bool, datasize: i64, logsize: i64, rtsize: i64, rtextsize: i64, maxpct: i64] -> () [needs_root, needs_tools];
+            /// Changes an unmounted xfs filesystem's parameters (what xfs_admin does): features, label, UUID.
+            527 call xfs_admin(device: Device) [extunwritten: bool, imgfile: bool, v2log: bool, projid32bit: bool, lazycounter: bool, label: String, uuid: String] -> () [needs_tools];
+            /// Checks or repairs an xfs filesystem (xfs_repair); returns 0 clean, 1 corruption found with nomodify.
+            528 call xfs_repair(device: Device) [forcelogzero: bool, nomodify: bool, noprefetch: bool, forcegeometry: bool, maxmem: i64, ihashsize: i64, bhashsize: i64, agstride: i64, logdev: String, rtdev: String] -> i64 [needs_tools];
+            /// Resizes an ntfs filesystem to its device or to size bytes (ntfsresize); force skips the consistency check.
+            529 call ntfsresize(device: Device) [size: i64, force: bool] -> () [needs_tools];
+            /// Fixes common ntfs problems and schedules a Windows chkdsk (ntfsfix); clearbadsectors clears the bad-sector list.
+            530 call ntfsfix(device: Device) [clearbadsectors: bool] -> () [needs_tools];
+            /// Whether ntfs-3g can mount a device (rw: read-write): ntfs-3g.probe's exit status (0 yes, 12 hibernated, 15 unclean…).
+            531 call ntfs_3g_probe(rw: bool, device: Device) [] -> i64 [needs_tools];
+            /// Packs a guest directory into a squashfs image streamed to a host file; compress: gzip, lzo, lz4, xz or zstd; excludes: wildcard patterns.
+            532 file_out mksquashfs(path: Pathname) [compress: String, excludes: Vec<String>] -> () [needs_root, needs_tools];
             /// The true case of a path on a case-insensitive filesystem (ntfs-3g, vfat); the last element may not exist.
             200 call case_sensitive_path(path: Pathname) [] -> String [needs_root];
             /// The canonical absolute path: symlinks, . and .. resolved inside the guest.

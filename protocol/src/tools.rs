@@ -16,6 +16,16 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("fatlabel", "dosfstools"),
     ("mkfs.btrfs", "btrfs-progs"),
     ("btrfs", "btrfs-progs"),
+    ("xfs_growfs", "xfsprogs"),
+    ("xfs_spaceman", "xfsprogs"),
+    ("mkswap", "util-linux"),
+    ("blkid", "util-linux"),
+    ("wipefs", "util-linux"),
+    ("zerofree", "zerofree"),
+    ("ntfsresize", "ntfs-3g"),
+    ("ntfsfix", "ntfs-3g"),
+    ("ntfs-3g.probe", "ntfs-3g"),
+    ("mksquashfs", "squashfs-tools"),
 ];
 
 /// Where tools are looked for on the host and run from in the appliance

@@ -309,6 +309,61 @@ pub struct Partition {
     pub part_size: i64,
 }
 
+/// The geometry of an xfs filesystem (`xfs_info`), libguestfs's fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct XfsInfo {
+    /// The mountpoint or device xfs_info was given.
+    pub xfs_mntpoint: String,
+    /// Inode size in bytes.
+    pub xfs_inodesize: i64,
+    /// Number of allocation groups.
+    pub xfs_agcount: i64,
+    /// Allocation group size in blocks.
+    pub xfs_agsize: i64,
+    /// Sector size in bytes.
+    pub xfs_sectsize: i64,
+    /// Attribute format version.
+    pub xfs_attr: i64,
+    /// Block size in bytes.
+    pub xfs_blocksize: i64,
+    /// Data blocks.
+    pub xfs_datablocks: i64,
+    /// Maximum percentage of space for inodes.
+    pub xfs_imaxpct: i64,
+    /// Stripe unit in blocks.
+    pub xfs_sunit: i64,
+    /// Stripe width in blocks.
+    pub xfs_swidth: i64,
+    /// Directory format version.
+    pub xfs_dirversion: i64,
+    /// Directory block size in bytes.
+    pub xfs_dirblocksize: i64,
+    /// ASCII case-insensitive directories (1) or not (0).
+    pub xfs_cimode: i64,
+    /// The log: "internal" or its device.
+    pub xfs_logname: String,
+    /// Log block size in bytes.
+    pub xfs_logblocksize: i64,
+    /// Log blocks.
+    pub xfs_logblocks: i64,
+    /// Log format version.
+    pub xfs_logversion: i64,
+    /// Log sector size in bytes.
+    pub xfs_logsectsize: i64,
+    /// Log stripe unit in blocks.
+    pub xfs_logsunit: i64,
+    /// Lazy superblock counters (1) or not (0).
+    pub xfs_lazycount: i64,
+    /// The realtime section: "none" or its device.
+    pub xfs_rtname: String,
+    /// Realtime extent size in bytes.
+    pub xfs_rtextsize: i64,
+    /// Realtime blocks.
+    pub xfs_rtblocks: i64,
+    /// Realtime extents.
+    pub xfs_rtextents: i64,
+}
+
 /// What the daemon reports in `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {

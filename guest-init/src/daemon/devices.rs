@@ -121,6 +121,35 @@ fn partitions_of(dir: &Path, disk: &str) -> Vec<(String, u32)> {
     parts
 }
 
+/// The devices findfs and swapon_label search, as blkid would: every
+/// disk and partition (list_devices, then list_partitions order), then
+/// loop devices in use and their partitions.
+pub(super) fn searchable_devices() -> Result<Vec<String>, ErrorReply> {
+    let sys_block = Path::new(SYS_BLOCK);
+    let disks = scan(sys_block)?;
+    let mut out: Vec<String> = disks.iter().map(|d| format!("{DEV}/{}", d.name)).collect();
+    for disk in &disks {
+        out.extend(disk.partitions.iter().map(|(p, _)| format!("{DEV}/{p}")));
+    }
+    let entries = std::fs::read_dir(sys_block)
+        .map_err(|e| errno_reply("read", &sys_block.to_string_lossy(), e))?;
+    let mut loops: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("loop"))
+        .filter(|name| {
+            let size = std::fs::read_to_string(sys_block.join(name).join("size"));
+            size.is_ok_and(|s| s.trim() != "0")
+        })
+        .collect();
+    loops.sort_by(|a, b| natural_cmp(a, b));
+    for name in loops {
+        let parts = partitions_of(&sys_block.join(&name), &name);
+        out.push(format!("{DEV}/{name}"));
+        out.extend(parts.into_iter().map(|(p, _)| format!("{DEV}/{p}")));
+    }
+    Ok(out)
+}
+
 /// What list_filesystems reports, read from `sys_block`, probing the
 /// nodes in `dev_dir`: unpartitioned disks, then partitions, each with
 /// its filesystem type or "unknown". Partitioned disks, extended

@@ -4,7 +4,8 @@
 //! appliance as a layer the library streams in (`internal_load_tools`)
 //! before the first call that needs one; see `run.rs` and `unpack.rs`.
 
-mod run;
+mod options;
+pub(super) mod run;
 mod space;
 #[cfg(test)]
 mod tests;
@@ -75,7 +76,7 @@ fn check_label(call: &str, fstype: &str, family: Family, label: &str) -> Result<
 /// Refuses a device that is mounted: by us (named in the mount table), or
 /// held by the kernel, as a disk whose partition is mounted is
 /// (O_EXCL on a block device fails with EBUSY then).
-fn refuse_mounted(d: &GuestDaemon, call: &str, device: &str) -> Result<(), ErrorReply> {
+pub(super) fn refuse_mounted(d: &GuestDaemon, call: &str, device: &str) -> Result<(), ErrorReply> {
     if let Some(m) = d.mounts.of_device(device) {
         return Err(ErrorReply::errno(
             libc::EBUSY,
@@ -163,6 +164,7 @@ pub(super) fn mkfs(
             "mkfs.btrfs"
         }
     };
+    options::extra_options(fstype, family, &args, &mut argv)?;
     if let Some(label) = &args.label {
         let flag = if family == Family::Fat { "-n" } else { "-L" };
         argv.extend([flag.into(), label.clone()]);

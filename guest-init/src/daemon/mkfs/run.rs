@@ -38,7 +38,7 @@ pub(super) fn set_loaded(library_dirs: Vec<String>) {
 }
 
 /// A tool's path, or an error saying which host package provides it.
-pub(super) fn find(name: &str) -> Result<PathBuf, ErrorReply> {
+pub(crate) fn find(name: &str) -> Result<PathBuf, ErrorReply> {
     use std::os::unix::fs::PermissionsExt;
     for dir in SEARCH_DIRS {
         let path = PathBuf::from(dir).join(name);
@@ -52,7 +52,7 @@ pub(super) fn find(name: &str) -> Result<PathBuf, ErrorReply> {
 }
 
 /// The error for a tool that is not there.
-pub(super) fn not_available(name: &str) -> ErrorReply {
+pub(crate) fn not_available(name: &str) -> ErrorReply {
     let package = TOOLS
         .iter()
         .find(|(tool, _)| *tool == name)
@@ -68,14 +68,14 @@ pub(super) fn not_available(name: &str) -> ErrorReply {
 }
 
 /// How a tool ended and what it printed (stdout and stderr together).
-pub(super) struct Output {
-    pub(super) code: i32,
-    pub(super) text: String,
+pub(crate) struct Output {
+    pub(crate) code: i32,
+    pub(crate) text: String,
 }
 
 impl Output {
     /// The last lines of output, for error messages.
-    pub(super) fn tail(&self) -> String {
+    pub(crate) fn tail(&self) -> String {
         let lines: Vec<&str> = self
             .text
             .lines()
@@ -88,7 +88,7 @@ impl Output {
 }
 
 /// The error for a tool that exited with `code`.
-pub(super) fn failed(call: &str, tool: &str, out: &Output) -> ErrorReply {
+pub(crate) fn failed(call: &str, tool: &str, out: &Output) -> ErrorReply {
     let tail = out.tail();
     let sep = if tail.is_empty() { "" } else { ": " };
     ErrorReply::new(
@@ -102,7 +102,7 @@ pub(super) fn failed(call: &str, tool: &str, out: &Output) -> ErrorReply {
 
 /// Runs a tool to completion; any exit status is returned, a tool killed
 /// by a signal or not started is an error.
-pub(super) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, ErrorReply> {
+pub(crate) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, ErrorReply> {
     let path = find(tool)?;
     let io_err = |what: &str, e: std::io::Error| {
         ErrorReply::new(ErrorKind::Other, format!("{call}: {what} {tool}: {e}"))
@@ -183,7 +183,7 @@ fn wait(child: &mut std::process::Child) -> libc::c_int {
 }
 
 /// Runs a tool and fails unless it exits 0.
-pub(super) fn run_ok(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, ErrorReply> {
+pub(crate) fn run_ok(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, ErrorReply> {
     let out = run(call, tool, args)?;
     if out.code != 0 {
         return Err(failed(call, tool, &out));

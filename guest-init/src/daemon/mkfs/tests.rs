@@ -31,6 +31,9 @@ fn do_mkfs(
         device: dev(device),
         blocksize,
         label: label.map(Into::into),
+        features: None,
+        inode: None,
+        sectorsize: None,
     };
     mkfs(d, &mut TestIo::default(), args)
 }
@@ -324,4 +327,58 @@ fn a_missing_tool_names_its_package() {
         err.message,
         "mkfs.xfs is not available: install xfsprogs on the host (apt-get install xfsprogs) and retry"
     );
+}
+
+#[test]
+fn mkfs_features_inode_and_sectorsize() {
+    let (_root, mut d) = bare();
+    let fs = LoopFs::new("none", 32, "");
+    let mut args = calls::mkfs::Args {
+        fstype: "ext4".into(),
+        device: dev(&fs.device),
+        blocksize: None,
+        label: None,
+        features: Some("^has_journal".into()),
+        inode: Some(512),
+        sectorsize: None,
+    };
+    mkfs(&mut d, &mut TestIo::default(), args.clone()).unwrap();
+    let info = sh("tune2fs", &["-l", &fs.device]);
+    let line = |key: &str| {
+        info.lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("Inode size:").ends_with(" 512"), "{info}");
+    assert!(
+        !line("Filesystem features:").contains("has_journal"),
+        "{info}"
+    );
+    // inode is for ext only, sectorsize for xfs only.
+    args.fstype = "vfat".into();
+    let e = mkfs(&mut d, &mut TestIo::default(), args.clone()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    args.inode = Some(100);
+    args.fstype = "ext4".into();
+    args.features = None;
+    let e = mkfs(&mut d, &mut TestIo::default(), args).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+
+    let big = LoopFs::new("none", 300, "");
+    let args = calls::mkfs::Args {
+        fstype: "xfs".into(),
+        device: dev(&big.device),
+        blocksize: None,
+        label: None,
+        features: None,
+        inode: None,
+        sectorsize: Some(4096),
+    };
+    mkfs(&mut d, &mut TestIo::default(), args).unwrap();
+    let sb = sh(
+        "xfs_db",
+        &["-r", "-c", "sb 0", "-c", "p sectsize", &big.device],
+    );
+    assert_eq!(sb, "sectsize = 4096");
 }
