@@ -68,9 +68,9 @@ pub(super) fn not_available(name: &str) -> ErrorReply {
 }
 
 /// How a tool ended and what it printed (stdout and stderr together).
-pub(super) struct Output {
-    pub(super) code: i32,
-    pub(super) text: String,
+pub(in crate::daemon) struct Output {
+    pub(in crate::daemon) code: i32,
+    pub(in crate::daemon) text: String,
 }
 
 impl Output {
@@ -88,7 +88,7 @@ impl Output {
 }
 
 /// The error for a tool that exited with `code`.
-pub(super) fn failed(call: &str, tool: &str, out: &Output) -> ErrorReply {
+pub(in crate::daemon) fn failed(call: &str, tool: &str, out: &Output) -> ErrorReply {
     let tail = out.tail();
     let sep = if tail.is_empty() { "" } else { ": " };
     ErrorReply::new(
@@ -102,7 +102,11 @@ pub(super) fn failed(call: &str, tool: &str, out: &Output) -> ErrorReply {
 
 /// Runs a tool to completion; any exit status is returned, a tool killed
 /// by a signal or not started is an error.
-pub(super) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, ErrorReply> {
+pub(in crate::daemon) fn run(
+    call: &str,
+    tool: &str,
+    args: &[&OsStr],
+) -> Result<Output, ErrorReply> {
     let path = find(tool)?;
     let io_err = |what: &str, e: std::io::Error| {
         ErrorReply::new(ErrorKind::Other, format!("{call}: {what} {tool}: {e}"))
