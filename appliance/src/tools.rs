@@ -29,13 +29,13 @@ use super::cache::{cache_root, hex, parse_sha256_record, sha256, CacheError, Tru
 use super::cpio::CpioWriter;
 use crate::error::{ApplianceError, Result};
 
-use protocol::tools::SEARCH_DIRS;
 pub use protocol::tools::TOOLS;
+use protocol::tools::{DATA_FILES, SEARCH_DIRS};
 
 use protocol::tools::LAYER_TOP_DIRS as ALLOWED_TOP;
 
 /// Bump when what goes into the layer changes.
-const LAYOUT_VERSION: &str = "tools-v1";
+const LAYOUT_VERSION: &str = "tools-v2";
 /// The largest layer read back from the cache.
 const MAX_LAYER: u64 = 1 << 30;
 
@@ -118,6 +118,20 @@ fn find_tools(dirs: &[PathBuf]) -> BTreeMap<&'static str, HostTool> {
     found
 }
 
+/// The data files of `tool` present on this host (see [`DATA_FILES`]),
+/// with their size and mtime (of the file a symlink leads to).
+fn data_files(tool: &str) -> Vec<(&'static str, u64, i128)> {
+    DATA_FILES
+        .iter()
+        .filter(|(t, _, _)| *t == tool)
+        .filter_map(|(_, path, _)| {
+            let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+            let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+            Some((*path, meta.len(), mtime_ns))
+        })
+        .collect()
+}
+
 fn key_of(tools: &BTreeMap<&'static str, HostTool>) -> String {
     let mut h = Sha256::new();
     h.update(LAYOUT_VERSION);
@@ -128,6 +142,9 @@ fn key_of(tools: &BTreeMap<&'static str, HostTool>) -> String {
             t.size,
             t.mtime_ns
         ));
+        for (path, size, mtime_ns) in data_files(name) {
+            h.update(format!("\0{path}\0{size}\0{mtime_ns}"));
+        }
     }
     h.finalize()[..8]
         .iter()
@@ -213,6 +230,14 @@ fn pack(tools: &BTreeMap<&'static str, HostTool>) -> Result<(Vec<u8>, Vec<&'stat
             Ok((dest, deps)) => {
                 files.insert(dest, tool.source.clone());
                 files.extend(deps);
+                for (path, _, _) in data_files(name) {
+                    match dest_of(Path::new(path)) {
+                        Ok(dest) => {
+                            files.insert(dest, PathBuf::from(path));
+                        }
+                        Err(why) => tracing::warn!("tools layer: leaving out {path}: {why}"),
+                    }
+                }
                 packed.push(*name);
             }
             Err(why) => tracing::warn!("tools layer: leaving out {name}: {why}"),

@@ -159,7 +159,7 @@ macro_rules! print_blocks {
         }
     )*};
 }
-print_blocks!(Partition, Application, XAttr);
+print_blocks!(Partition, Application, XAttr, Statns);
 
 #[cfg(test)]
 mod tests {

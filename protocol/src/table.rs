@@ -401,6 +401,71 @@ macro_rules! for_each_call {
             211 call wc_w(path: Pathname) [] -> i64 [needs_root];
             /// The number of bytes in a file, as wc -c.
             212 call wc_c(path: Pathname) [] -> i64 [needs_root];
+
+            /// Whether a path is a block device.
+            400 call is_blockdev(path: Pathname) [followsymlinks: bool] -> bool [needs_root];
+            /// Whether a path is a character device.
+            401 call is_chardev(path: Pathname) [followsymlinks: bool] -> bool [needs_root];
+            /// Whether a path is a FIFO (named pipe).
+            402 call is_fifo(path: Pathname) [followsymlinks: bool] -> bool [needs_root];
+            /// Whether a path is a Unix domain socket.
+            403 call is_socket(path: Pathname) [followsymlinks: bool] -> bool [needs_root];
+            /// Removes a file (not a directory); a missing file is not an error.
+            404 call rm_f(path: Pathname) [] -> () [needs_root];
+            /// Creates a hard link linkname to target.
+            405 call ln(target: Pathname, linkname: Pathname) [] -> () [needs_root];
+            /// Creates a hard link, replacing an existing linkname.
+            406 call ln_f(target: Pathname, linkname: Pathname) [] -> () [needs_root];
+            /// Creates a symbolic link, replacing an existing linkname.
+            407 call ln_sf(target: String, linkname: Pathname) [] -> () [needs_root];
+            /// Renames a file or directory with rename(2): no copying, no moving into a directory.
+            408 call rename(oldpath: Pathname, newpath: Pathname) [] -> () [needs_root];
+            /// Copies a file or tree recursively (cp -rP): symlinks copied as symlinks, attributes not kept.
+            409 call cp_r(src: Pathname, dest: Pathname) [] -> () [needs_root];
+            /// Copies attributes of src to dest (both followed if symlinks): mode, xattributes, ownership, or all; none unless asked.
+            410 call copy_attributes(src: Pathname, dest: Pathname) [all: bool, mode: bool, xattributes: bool, ownership: bool] -> () [needs_root];
+            /// Creates a new directory from a template ending in XXXXXX; returns its name.
+            411 call mkdtemp(tmpl: Pathname) [] -> String [needs_root];
+            /// Creates a device node or FIFO; mode includes the file type (S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, S_IFREG); less the umask.
+            412 call mknod(mode: i64, devmajor: i64, devminor: i64, path: Pathname) [] -> () [needs_root];
+            /// Creates a block device node; mode holds only permission bits.
+            413 call mknod_b(mode: i64, devmajor: i64, devminor: i64, path: Pathname) [] -> () [needs_root];
+            /// Creates a character device node; mode holds only permission bits.
+            414 call mknod_c(mode: i64, devmajor: i64, devminor: i64, path: Pathname) [] -> () [needs_root];
+            /// Creates a FIFO (named pipe); mode holds only permission bits.
+            415 call mkfifo(mode: i64, path: Pathname) [] -> () [needs_root];
+            /// Changes the owner and group of a path, of a symlink itself rather than its target.
+            416 call lchown(owner: i64, group: i64, path: Pathname) [] -> () [needs_root];
+            /// Sets the daemon's umask (mask & 0777) for files created later; returns the previous one.
+            417 call umask(mask: i64) [] -> i64 [];
+            /// The daemon's current umask.
+            418 call get_umask() [] -> i64 [];
+            /// Creates a directory with a mode (less the umask).
+            419 call mkdir_mode(path: Pathname, mode: i64) [] -> () [needs_root];
+            /// Whether two files have the same contents.
+            420 call equal(file1: Pathname, file2: Pathname) [] -> bool [needs_root];
+            /// Whether a file contains only zero bytes (an empty file does).
+            421 call is_zero(path: Pathname) [] -> bool [needs_root];
+            /// The printable strings of at least 4 characters in a file, as strings(1) -a.
+            422 call strings(path: Pathname) [] -> Vec<String> [needs_root];
+            /// strings with an encoding as strings(1) -e: s (7-bit), S (8-bit), b/l (16-bit big/little endian), B/L (32-bit).
+            423 call strings_e(encoding: String, path: Pathname) [] -> Vec<String> [needs_root];
+            /// A hex dump of a file, exactly as hexdump -C prints it.
+            424 call hexdump(path: Pathname) [] -> String [needs_root];
+            /// Creates or replaces a file with len bytes of the octet c.
+            425 call fill(c: i64, len: i64, path: Pathname) [] -> () [needs_root];
+            /// Creates or replaces a file with len bytes of pattern repeated (the last copy cut short).
+            426 call fill_pattern(pattern: String, len: i64, path: Pathname) [] -> () [needs_root];
+            /// Creates nr empty files named 00000000, 00000001, … in a directory.
+            427 call fill_dir(dir: Pathname, nr: i64) [] -> () [needs_root];
+            /// lstatns of each name in directory path, in order; an entry with st_ino -1 for a name that failed.
+            428 call lstatnslist(path: Pathname, names: Vec<String>) [] -> Vec<Statns> [needs_root];
+            /// readlink of each name in directory path, in order; "" for a name that is not a symlink or failed.
+            429 call readlinklist(path: Pathname, names: Vec<String>) [] -> Vec<String> [needs_root];
+            /// The type of a file as file(1) -zb says for a regular file; "directory", "symbolic link", "block special"… otherwise.
+            430 call file(path: Pathname) [] -> String [needs_root, needs_tools];
+            /// The architecture of a binary (ELF executable, library or kernel module, PE): i386, x86_64, aarch64…
+            431 call file_architecture(filename: Pathname) [] -> String [needs_root];
         }
     };
 }

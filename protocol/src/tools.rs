@@ -26,6 +26,18 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("ntfsfix", "ntfs-3g"),
     ("ntfs-3g.probe", "ntfs-3g"),
     ("mksquashfs", "squashfs-tools"),
+    ("file", "file"),
+];
+
+/// Data files a tool reads at run time: (tool, path, Debian package).
+/// Packed with the tool at the same path (a symlink's target's contents,
+/// as a plain file); one missing on the host is left out, and the tool
+/// then says what it lacks. file(1) opens libmagic's local magic and
+/// compiled database at built-in paths (Debian: /etc/magic, then
+/// /usr/share/misc/magic.mgc, a symlink to /usr/lib/file/magic.mgc).
+pub const DATA_FILES: &[(&str, &str, &str)] = &[
+    ("file", "/etc/magic", "libmagic1"),
+    ("file", "/usr/share/misc/magic.mgc", "libmagic-mgc"),
 ];
 
 /// Where tools are looked for on the host and run from in the appliance

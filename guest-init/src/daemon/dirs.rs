@@ -159,7 +159,7 @@ pub(super) fn find(
 
 // Stat's field types differ between architectures, hence the casts.
 #[allow(clippy::unnecessary_cast)]
-fn to_statns(st: &Stat) -> Statns {
+pub(in crate::daemon) fn to_statns(st: &Stat) -> Statns {
     Statns {
         st_dev: st.st_dev as i64,
         st_ino: st.st_ino as i64,
@@ -221,7 +221,7 @@ pub(super) fn statvfs(
 /// The file type of a path, or None where it does not exist (ENOENT, or
 /// ENOTDIR for a file used as a directory): libguestfs's is_* then answer
 /// false; other errors are errors.
-fn type_if_exists(
+pub(in crate::daemon) fn type_if_exists(
     root: &Root,
     path: &Pathname,
     follow: bool,

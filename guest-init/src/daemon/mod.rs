@@ -11,12 +11,17 @@ mod blockdev;
 mod contents;
 mod devices;
 mod dirs;
+mod dump;
 mod files;
 mod fstools;
+mod fill;
 mod inspect;
+mod lists;
+mod magic;
 mod misc;
 mod mkfs;
 pub(crate) mod mount;
+mod nodes;
 mod ops;
 mod parts;
 mod paths;
@@ -59,7 +64,7 @@ route! {
     mount: [mount, mount_ro, mount_options, umount, umount_all, mounts, mountpoints, sync]
     dirs: [ls, ll, readdir, find, statns, lstatns, statvfs, exists, is_file, is_dir, is_symlink, readlink]
     files: [cat, read_file, read_lines, pread, write, write_append, pwrite, truncate, truncate_size, touch, upload, download]
-    ops: [mkdir, mkdir_p, rmdir, rm, rm_rf, cp, cp_a, mv, ln_s, chmod, chown, utimens]
+    ops: [mkdir, mkdir_p, rmdir, rm, rm_rf, cp, cp_a, mv, ln_s, chmod, chown, utimens, lchown, rm_f, ln, ln_f, ln_sf, rename, cp_r, copy_attributes]
     search: [checksum, grep]
     archive: [tar_in, tar_out]
     inspect: [inspect_os, inspect_get_type, inspect_get_distro, inspect_get_product_name, inspect_get_major_version, inspect_get_minor_version, inspect_get_arch, inspect_get_hostname, inspect_get_package_format, inspect_get_package_management, inspect_get_mountpoints, inspect_get_filesystems, inspect_list_applications2]
@@ -69,5 +74,10 @@ route! {
     paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
     contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
     fstools: [mkswap, mkswap_file, swapon_device, swapoff_device, swapon_file, swapoff_file, swapon_label, swapoff_label, swapon_uuid, swapoff_uuid, blkid, findfs_label, findfs_uuid, wipefs, zerofree, mke2fs, tune2fs, tune2fs_l, get_e2attrs, set_e2attrs, get_e2generation, set_e2generation, vfs_minimum_size, xfs_info, xfs_growfs, xfs_admin, xfs_repair, ntfsresize, ntfsfix, ntfs_3g_probe, mksquashfs]
+    nodes: [is_blockdev, is_chardev, is_fifo, is_socket, mknod, mknod_b, mknod_c, mkfifo, mkdir_mode, mkdtemp, umask, get_umask]
+    dump: [equal, is_zero, strings, strings_e, hexdump]
+    fill: [fill, fill_pattern, fill_dir]
+    lists: [lstatnslist, readlinklist]
+    magic: [file, file_architecture]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }

@@ -10,14 +10,18 @@ use super::root::{fd_path, split_last, Root};
 use super::state::GuestDaemon;
 use super::util::{errno_reply, invalid};
 
+mod attrs;
 mod contents;
 mod copy;
+mod links;
 mod remove;
 #[cfg(test)]
 mod tests;
 mod tree;
 
-pub(super) use copy::{cp, cp_a, mv};
+pub(super) use attrs::copy_attributes;
+pub(super) use copy::{cp, cp_a, cp_r, mv};
+pub(super) use links::{ln, ln_f, ln_sf, rename, rm_f};
 
 /// Mode of new directories, before the umask (0755 with the usual 022),
 /// as mkdir(1).
@@ -167,7 +171,7 @@ pub(super) fn chmod(
 }
 
 /// A numeric id for chown: -1 keeps the current one, as chown(2).
-fn owner_id(what: &str, value: i64) -> Result<Option<u32>, ErrorReply> {
+pub(super) fn owner_id(what: &str, value: i64) -> Result<Option<u32>, ErrorReply> {
     match value {
         -1 => Ok(None),
         0..=0xffff_fffe => Ok(Some(value as u32)),
@@ -192,6 +196,27 @@ pub(super) fn chown(
     let gid = gid.map(Gid::from_raw);
     rustix::fs::chownat(&fd, "", uid, gid, AtFlags::EMPTY_PATH)
         .map_err(|e| errno_reply("chown", args.path.as_str(), e))
+}
+
+/// lchown(2): a symlink's own owner, not its target's.
+pub(super) fn lchown(
+    d: &mut GuestDaemon,
+    _io: &mut dyn CallIo,
+    args: calls::lchown::Args,
+) -> Result<calls::lchown::Ret, ErrorReply> {
+    let uid = owner_id("owner", args.owner)?.map(Uid::from_raw);
+    let gid = owner_id("group", args.group)?.map(Gid::from_raw);
+    let fd = d
+        .root
+        .open(&args.path, OFlags::PATH | OFlags::NOFOLLOW, Mode::empty())?;
+    rustix::fs::chownat(
+        &fd,
+        "",
+        uid,
+        gid,
+        AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .map_err(|e| errno_reply("lchown", args.path.as_str(), e))
 }
 
 /// One timestamp of utimens: nsecs -1 is "now", -2 "leave unchanged"

@@ -21,7 +21,11 @@ use crate::daemon::util::errno_reply;
 
 /// `dest`, or `dest/<basename of src>` when `dest` is a directory
 /// (following symlinks inside the root), as cp and mv do.
-fn target_path(root: &Root, src: &Pathname, dest: &Pathname) -> Result<Pathname, ErrorReply> {
+pub(super) fn target_path(
+    root: &Root,
+    src: &Pathname,
+    dest: &Pathname,
+) -> Result<Pathname, ErrorReply> {
     if root
         .open(dest, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
         .is_err()
@@ -102,6 +106,28 @@ pub(in crate::daemon) fn cp_a(
     )
 }
 
+/// cp -rP: recursive, symlinks copied as symlinks; new files and
+/// directories get the source's permission bits less the umask, owners,
+/// times, xattrs and hard links are not kept.
+pub(in crate::daemon) fn cp_r(
+    d: &mut GuestDaemon,
+    io: &mut dyn CallIo,
+    args: calls::cp_r::Args,
+) -> Result<calls::cp_r::Ret, ErrorReply> {
+    let dest = target_path(&d.root, &args.src, &args.dest)?;
+    let (sdir, sname) = d.root.parent(&args.src)?;
+    let (ddir, dname) = d.root.parent(&dest)?;
+    refuse_into_itself(&d.root, &sdir, &sname, &ddir, &args.src, &dest)?;
+    Copier::plain(io).node(
+        &sdir,
+        &sname,
+        ddir.as_fd(),
+        &dname,
+        args.src.as_str(),
+        dest.as_str(),
+    )
+}
+
 /// mv: rename(2); across filesystems (EXDEV) a cp -a then a removal of
 /// the source, as mv(1). The source is not followed if a symlink.
 pub(in crate::daemon) fn mv(
@@ -131,7 +157,7 @@ pub(in crate::daemon) fn mv(
 }
 
 /// cp -a of a directory into itself or below itself would never end.
-fn refuse_into_itself(
+pub(super) fn refuse_into_itself(
     root: &Root,
     sdir: &OwnedFd,
     sname: &OsStr,

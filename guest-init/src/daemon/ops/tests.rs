@@ -2,6 +2,7 @@
 //! guarantee that symlinks and `..` never take them outside the root (tests/escape.rs).
 
 mod escape;
+mod links;
 
 use std::fs;
 use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};

@@ -30,6 +30,9 @@ pub(super) struct Copier<'a> {
     /// of its copy and how many more links to expect.
     links: HashMap<(u64, u64), (OwnedFd, u64)>,
     depth: usize,
+    /// cp -a keeps owners, modes, times, xattrs and hard links; cp -r
+    /// (false) makes new files with the source's mode less the umask.
+    preserve: bool,
 }
 
 fn join(shown: &str, name: &OsStr) -> String {
@@ -62,6 +65,15 @@ impl<'a> Copier<'a> {
             io,
             links: HashMap::new(),
             depth: 0,
+            preserve: true,
+        }
+    }
+
+    /// A cp -r run: nothing kept but contents, symlinks and node types.
+    pub(super) fn plain(io: &'a dyn CallIo) -> Copier<'a> {
+        Copier {
+            preserve: false,
+            ..Copier::new(io)
         }
     }
 
@@ -124,7 +136,7 @@ impl<'a> Copier<'a> {
                 dshown,
             );
         }
-        if st.st_nlink > 1 && self.link(&st, ddir, dname) {
+        if self.preserve && st.st_nlink > 1 && self.link(&st, ddir, dname) {
             return Ok(());
         }
         match ftype {
@@ -134,6 +146,9 @@ impl<'a> Copier<'a> {
                     .map_err(|e| errno_reply("readlink", sshown, e))?;
                 rustix::fs::symlinkat(target.as_c_str(), ddir, dname)
                     .map_err(|e| errno_reply("symlink", dshown, e))?;
+                if !self.preserve {
+                    return Ok(());
+                }
                 let (uid, gid) = owner_of(&st);
                 rustix::fs::chownat(ddir, dname, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
                     .map_err(|e| errno_reply("lchown", dshown, e))?;
@@ -144,6 +159,9 @@ impl<'a> Copier<'a> {
                 let mode = Mode::from_raw_mode(st.st_mode & 0o7777);
                 rustix::fs::mknodat(ddir, dname, ftype, mode, st.st_rdev as _)
                     .map_err(|e| errno_reply("mknod", dshown, e))?;
+                if !self.preserve {
+                    return Ok(());
+                }
                 let (uid, gid) = owner_of(&st);
                 rustix::fs::chownat(ddir, dname, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
                     .map_err(|e| errno_reply("chown", dshown, e))?;
@@ -154,7 +172,7 @@ impl<'a> Copier<'a> {
                     .map_err(|e| errno_reply("utimens", dshown, e))?;
             }
         }
-        if st.st_nlink > 1 && self.links.len() < MAX_LINK_FDS {
+        if self.preserve && st.st_nlink > 1 && self.links.len() < MAX_LINK_FDS {
             if let Ok(fd) = rustix::fs::openat(
                 ddir,
                 dname,
@@ -166,6 +184,17 @@ impl<'a> Copier<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The mode a new file or directory is made with: `private` until
+    /// finish sets the real one under cp -a; the source's permission
+    /// bits (less the umask, applied by the kernel) under cp -r.
+    fn new_mode(&self, st: &Stat, private: u32) -> u32 {
+        if self.preserve {
+            private
+        } else {
+            st.st_mode & 0o777
+        }
     }
 
     /// Links `dname` to an earlier copy of the same source inode; false
@@ -208,11 +237,14 @@ impl<'a> Copier<'a> {
             ddir,
             dname,
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
+            Mode::from_raw_mode(self.new_mode(st, 0o600)),
         )
         .map_err(|e| errno_reply("open", dshown, e))?;
         let (src, dst) = (File::from(src), File::from(dst));
         copy_data(self.io, &src, &dst, st.st_size.max(0) as u64, dshown)?;
+        if !self.preserve {
+            return Ok(());
+        }
         finish(&src, &dst, st, dshown)
     }
 
@@ -235,7 +267,7 @@ impl<'a> Copier<'a> {
             ));
         }
         if !exists {
-            rustix::fs::mkdirat(ddir, dname, Mode::from_raw_mode(0o700))
+            rustix::fs::mkdirat(ddir, dname, Mode::from_raw_mode(self.new_mode(st, 0o700)))
                 .map_err(|e| errno_reply("mkdir", dshown, e))?;
         }
         let src = open_subdir(sdir, sname).map_err(|e| errno_reply("open", sshown, e))?;
@@ -256,6 +288,9 @@ impl<'a> Copier<'a> {
             )?;
         }
         self.depth -= 1;
+        if !self.preserve {
+            return Ok(());
+        }
         finish(&File::from(src), &File::from(dst), st, dshown)
     }
 }
