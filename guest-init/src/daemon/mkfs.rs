@@ -4,7 +4,7 @@
 //! appliance as a layer the library streams in (`internal_load_tools`)
 //! before the first call that needs one; see `run.rs` and `unpack.rs`.
 
-mod run;
+pub(super) mod run;
 mod space;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@
 
 mod archive;
 mod blockdev;
+mod command;
 mod contents;
 mod devices;
 mod dirs;
@@ -17,6 +18,7 @@ mod misc;
 mod mkfs;
 pub(crate) mod mount;
 mod ops;
+mod outputs;
 mod parts;
 mod paths;
 pub(crate) mod root;
@@ -67,5 +69,7 @@ route! {
     xattrs: [getxattrs, lgetxattrs, getxattr, lgetxattr, setxattr, lsetxattr, removexattr, lremovexattr, lxattrlist]
     paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
     contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
+    command: [command, command_lines, sh, sh_lines]
+    outputs: [cpio_out, base64_in, base64_out, compress_out, compress_device_out, checksums_out]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }
