@@ -202,6 +202,18 @@ pub enum Error {
         /// The size, the limit and the call to use instead.
         message: String,
     },
+    /// A guest program run by `command` or `sh` (and their `_lines`
+    /// forms) exited with a non-zero status or was killed.
+    #[error("{call}: {message}")]
+    CommandFailed {
+        /// The call that failed.
+        call: &'static str,
+        /// The exit status (128 + the signal number when killed).
+        status: i32,
+        /// The status, then the program's stderr and stdout (each cut
+        /// to its last 64 KiB).
+        message: String,
+    },
     /// Any other failure in the appliance; `errno` is 0 when not a
     /// system call's.
     #[error("{call}: {message}")]

@@ -466,6 +466,28 @@ macro_rules! for_each_call {
             430 call file(path: Pathname) [] -> String [needs_root, needs_tools];
             /// The architecture of a binary (ELF executable, library or kernel module, PE): i386, x86_64, aarch64…
             431 call file_architecture(filename: Pathname) [] -> String [needs_root];
+
+            /// Runs a program of the guest, chrooted into the guest tree (with /dev, /dev/pts, /proc and /sys bound in for the run), stdin /dev/null, no network; returns its stdout (at most 4 MiB: redirect more to a file and download it; invalid UTF-8 becomes U+FFFD). A non-zero exit status is an error carrying the status, stderr and stdout.
+            460 call command(arguments: Vec<String>) [] -> String [needs_root];
+            /// Like command, returning stdout split into lines (a final newline ends the last line, no empty line after it).
+            461 call command_lines(arguments: Vec<String>) [] -> Vec<String> [needs_root];
+            /// Runs a shell command in the guest, as command("/bin/sh", "-c", command).
+            462 call sh(command: String) [] -> String [needs_root];
+            /// Like sh, returning stdout split into lines.
+            463 call sh_lines(command: String) [] -> Vec<String> [needs_root];
+
+            /// Packs a guest directory into a cpio archive (names ./…, symlinks not followed); format newc (the default) or crc.
+            470 file_out cpio_out(directory: Pathname) [format: String] -> () [needs_root];
+            /// Decodes base64 from the host and writes it to a guest file (whitespace ignored).
+            471 file_in base64_in(filename: Pathname) [] -> () [needs_root];
+            /// Sends a guest file encoded as base64, in lines of 76 characters, as base64(1).
+            472 file_out base64_out(filename: Pathname) [] -> () [needs_root];
+            /// Sends a guest file compressed with ctype gzip or xz (compress, bzip2 and lzop are not supported), at level 0-9 (default 6).
+            473 file_out compress_out(ctype: String, file: Pathname) [level: i64] -> () [needs_root];
+            /// Sends a device's contents compressed, as compress_out.
+            474 file_out compress_device_out(ctype: String, device: Device) [level: i64] -> () [];
+            /// The checksums of every regular file under a directory, as lines "HASH  ./path" the way md5sum and friends print them (a name holding a backslash or newline is escaped and its line starts with a backslash, as coreutils does); csumtype as checksum.
+            475 file_out checksums_out(csumtype: String, directory: Pathname) [] -> () [needs_root];
         }
     };
 }

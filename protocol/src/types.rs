@@ -395,6 +395,11 @@ pub enum ErrorKind {
     UnknownProcedure,
     /// Anything else (a bug, an unexpected state).
     Other,
+    /// A guest program (`command`, `sh`) exited with a non-zero status
+    /// or was killed: `errno` holds the exit status (128 + the signal
+    /// when killed), the message its stderr and stdout. Last, so the
+    /// earlier variants keep their wire numbers.
+    CommandFailed,
 }
 
 /// A failed call as the daemon reports it.
@@ -403,7 +408,8 @@ pub enum ErrorKind {
 pub struct ErrorReply {
     /// The class of failure.
     pub kind: ErrorKind,
-    /// The guest errno for [`ErrorKind::Errno`], else 0.
+    /// The guest errno for [`ErrorKind::Errno`], the exit status for
+    /// [`ErrorKind::CommandFailed`], else 0.
     pub errno: i32,
     /// What went wrong, for the user.
     pub message: String,

@@ -6,7 +6,7 @@
 //! memory.
 
 mod pack;
-mod stream;
+pub(super) mod stream;
 #[cfg(test)]
 mod tests;
 mod unpack;

@@ -8,6 +8,7 @@
 
 mod archive;
 mod blockdev;
+mod command;
 mod contents;
 mod devices;
 mod dirs;
@@ -23,6 +24,7 @@ mod mkfs;
 pub(crate) mod mount;
 mod nodes;
 mod ops;
+mod outputs;
 mod parts;
 mod paths;
 pub(crate) mod root;
@@ -79,5 +81,7 @@ route! {
     fill: [fill, fill_pattern, fill_dir]
     lists: [lstatnslist, readlinklist]
     magic: [file, file_architecture]
+    command: [command, command_lines, sh, sh_lines]
+    outputs: [cpio_out, base64_in, base64_out, compress_out, compress_device_out, checksums_out]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }

@@ -18,7 +18,7 @@ use super::util::{check_cancel, errno_reply, invalid, CHUNK};
 mod glob;
 #[cfg(test)]
 mod tests;
-mod walk;
+pub(super) mod walk;
 
 pub(super) use glob::glob_expand;
 

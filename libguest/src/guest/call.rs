@@ -228,6 +228,11 @@ fn map_reply(call: &'static str, reply: ErrorReply) -> Error {
         ErrorKind::NotMounted => Error::NotMounted { call, message },
         ErrorKind::Cancelled => Error::Cancelled { call },
         ErrorKind::TooLarge => Error::TooLarge { call, message },
+        ErrorKind::CommandFailed => Error::CommandFailed {
+            call,
+            status: reply.errno,
+            message,
+        },
         ErrorKind::UnknownProcedure | ErrorKind::Other => Error::Guest {
             call,
             errno: 0,

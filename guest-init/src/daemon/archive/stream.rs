@@ -91,16 +91,16 @@ impl Read for ChunkReader<'_> {
 }
 
 /// The host's FileOut stream as a writer.
-pub(super) struct ChunkWriter<'a> {
+pub(in crate::daemon) struct ChunkWriter<'a> {
     io: &'a mut dyn CallIo,
     /// Set after a failure: later writes (a trailer on drop) are dropped.
     pub(super) closed: bool,
     /// The stream's own failure (cancelled, channel closed).
-    pub(super) error: Option<ErrorReply>,
+    pub(in crate::daemon) error: Option<ErrorReply>,
 }
 
 impl<'a> ChunkWriter<'a> {
-    pub(super) fn new(io: &'a mut dyn CallIo) -> ChunkWriter<'a> {
+    pub(in crate::daemon) fn new(io: &'a mut dyn CallIo) -> ChunkWriter<'a> {
         ChunkWriter {
             io,
             closed: false,
@@ -108,7 +108,7 @@ impl<'a> ChunkWriter<'a> {
         }
     }
 
-    fn cancelled(&self) -> bool {
+    pub(in crate::daemon) fn cancelled(&self) -> bool {
         self.io.cancelled()
     }
 }

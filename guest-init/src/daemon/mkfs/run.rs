@@ -169,7 +169,7 @@ pub(crate) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, Err
 
 /// The child's raw wait status. Our waitpid races the PID 1 reaper
 /// thread; when the reaper won (ECHILD), it has kept the status for us.
-fn wait(child: &mut std::process::Child) -> libc::c_int {
+pub(in crate::daemon) fn wait(child: &mut std::process::Child) -> libc::c_int {
     use std::os::unix::process::ExitStatusExt;
     match child.wait() {
         Ok(status) => status.into_raw(),

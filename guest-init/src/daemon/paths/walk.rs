@@ -21,7 +21,7 @@ struct Level {
 /// Calls `visit(parent_dir, entry, relative_path, type)` for each entry
 /// below `dir` (opened on `top`, which is for messages), in directory
 /// order. `visit` checks for cancellation (it holds the call's I/O).
-pub(super) fn walk(
+pub(in crate::daemon) fn walk(
     dir: OwnedFd,
     top: &str,
     mut visit: impl FnMut(&OwnedFd, &Entry, &[u8], FileType) -> Result<(), ErrorReply>,
