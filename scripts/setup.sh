@@ -9,7 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # filesystems on loop devices; util-linux gives losetup and mount. file
 # (with libmagic's database) goes into the tools layer for the file call;
 # the daemon tests compare with bsdextrautils' hexdump and binutils' strings.
-packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils)
+# lzop and ncompress: compress_out's lzop and compress types.
+packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils lzop ncompress)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -482,10 +482,10 @@ macro_rules! for_each_call {
             471 file_in base64_in(filename: Pathname) [] -> () [needs_root];
             /// Sends a guest file encoded as base64, in lines of 76 characters, as base64(1).
             472 file_out base64_out(filename: Pathname) [] -> () [needs_root];
-            /// Sends a guest file compressed with ctype gzip or xz (compress, bzip2 and lzop are not supported), at level 0-9 (default 6).
-            473 file_out compress_out(ctype: String, file: Pathname) [level: i64] -> () [needs_root];
+            /// Sends a guest file compressed with ctype compress, gzip, bzip2, xz or lzop; level as the program takes it (gzip and xz 0-9, default 6; bzip2 1-9, default 9; lzop 1-9, default 3; compress none).
+            473 file_out compress_out(ctype: String, file: Pathname) [level: i64] -> () [needs_root, needs_tools];
             /// Sends a device's contents compressed, as compress_out.
-            474 file_out compress_device_out(ctype: String, device: Device) [level: i64] -> () [];
+            474 file_out compress_device_out(ctype: String, device: Device) [level: i64] -> () [needs_tools];
             /// The checksums of every regular file under a directory, as lines "HASH  ./path" the way md5sum and friends print them (a name holding a backslash or newline is escaped and its line starts with a backslash, as coreutils does); csumtype as checksum.
             475 file_out checksums_out(csumtype: String, directory: Pathname) [] -> () [needs_root];
         }

@@ -27,6 +27,8 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("ntfs-3g.probe", "ntfs-3g"),
     ("mksquashfs", "squashfs-tools"),
     ("file", "file"),
+    ("compress", "ncompress"),
+    ("lzop", "lzop"),
 ];
 
 /// Data files a tool reads at run time: (tool, path, Debian package).

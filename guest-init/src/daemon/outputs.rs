@@ -5,6 +5,7 @@
 //! whole in memory. Guest trees are walked without following symlinks.
 
 mod base64;
+mod compress;
 mod cpio;
 #[cfg(test)]
 mod tests;
@@ -162,111 +163,15 @@ pub(super) fn base64_out(
     }
 }
 
-/// The compressing writer of compress_out and compress_device_out.
-enum Compressor<'a> {
-    Gzip(flate2::write::GzEncoder<Out<'a>>),
-    Xz(xz2::write::XzEncoder<Out<'a>>),
-}
-
-impl<'a> Compressor<'a> {
-    fn new(
-        call: &str,
-        ctype: &str,
-        level: Option<i64>,
-        out: Out<'a>,
-    ) -> Result<Compressor<'a>, ErrorReply> {
-        let level = match level {
-            None => 6,
-            Some(l @ 0..=9) => l as u32,
-            Some(l) => {
-                return Err(invalid(format!(
-                    "{call}: level {l} is out of range (0 to 9)"
-                )))
-            }
-        };
-        match ctype {
-            "gzip" => Ok(Compressor::Gzip(flate2::write::GzEncoder::new(
-                out,
-                flate2::Compression::new(level),
-            ))),
-            "xz" => Ok(Compressor::Xz(xz2::write::XzEncoder::new(out, level))),
-            "compress" | "bzip2" | "lzop" => Err(invalid(format!(
-                "{call}: compression type {ctype} is not supported (use gzip or xz)"
-            ))),
-            other => Err(invalid(format!(
-                "{call}: unknown compression type {:?} (use gzip or xz)",
-                other.chars().take(40).collect::<String>()
-            ))),
-        }
-    }
-
-    fn cancelled(&self) -> bool {
-        match self {
-            Compressor::Gzip(w) => w.get_ref().get_ref().cancelled(),
-            Compressor::Xz(w) => w.get_ref().get_ref().cancelled(),
-        }
-    }
-
-    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
-        match self {
-            Compressor::Gzip(w) => w.write_all(data),
-            Compressor::Xz(w) => w.write_all(data),
-        }
-    }
-
-    fn finish(self) -> std::io::Result<ChunkWriter<'a>> {
-        let out = match self {
-            Compressor::Gzip(w) => w.finish()?,
-            Compressor::Xz(w) => w.finish()?,
-        };
-        out.into_inner().map_err(|e| e.into_error())
-    }
-}
-
-/// Compresses all of `file` onto the call's stream.
-fn compress(
-    io: &mut dyn CallIo,
-    call: &str,
-    ctype: &str,
-    level: Option<i64>,
-    file: &mut File,
-    path: &str,
-) -> Result<(), ErrorReply> {
-    let result = (|| {
-        let out = BufWriter::with_capacity(CHUNK, ChunkWriter::new(&mut *io));
-        let mut z = Compressor::new(call, ctype, level, out)?;
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            if z.cancelled() {
-                return Err(ErrorReply::cancelled());
-            }
-            let n = read_piece(file, &mut buf, call, path)?;
-            if n == 0 {
-                break;
-            }
-            z.write_all(&buf[..n])
-                .map_err(|e| io_error(call, "write", e))?;
-        }
-        let out = z.finish().map_err(|e| io_error(call, "write", e))?;
-        out.error.map_or(Ok(()), Err)
-    })();
-    cancel_wins(io, result)
-}
-
 pub(super) fn compress_out(
     d: &mut GuestDaemon,
     io: &mut dyn CallIo,
     args: calls::compress_out::Args,
 ) -> Result<calls::compress_out::Ret, ErrorReply> {
-    let (mut file, _) = open_read(d, &args.file)?;
-    compress(
-        io,
-        "compress_out",
-        &args.ctype,
-        args.level,
-        &mut file,
-        args.file.as_str(),
-    )
+    let method = compress::Method::parse("compress_out", &args.ctype, args.level)?;
+    let (file, _) = open_read(d, &args.file)?;
+    let result = method.run(io, "compress_out", file, args.file.as_str());
+    cancel_wins(io, result)
 }
 
 pub(super) fn compress_device_out(
@@ -275,15 +180,10 @@ pub(super) fn compress_device_out(
     args: calls::compress_device_out::Args,
 ) -> Result<calls::compress_device_out::Ret, ErrorReply> {
     let call = "compress_device_out";
-    let mut file = open_block(call, &args.device, false)?;
-    compress(
-        io,
-        call,
-        &args.ctype,
-        args.level,
-        &mut file,
-        args.device.as_str(),
-    )
+    let method = compress::Method::parse(call, &args.ctype, args.level)?;
+    let file = open_block(call, &args.device, false)?;
+    let result = method.run(io, call, file, args.device.as_str());
+    cancel_wins(io, result)
 }
 
 /// A name as md5sum and friends print it: `\` and newline escaped, and

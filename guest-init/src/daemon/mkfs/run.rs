@@ -100,10 +100,23 @@ pub(crate) fn failed(call: &str, tool: &str, out: &Output) -> ErrorReply {
     )
 }
 
+/// A tool's command with the environment every tool runs in: only our
+/// search path, the C locale and the layer's library directories.
+pub(crate) fn command(tool: &str) -> Result<Command, ErrorReply> {
+    let mut cmd = Command::new(find(tool)?);
+    cmd.env_clear()
+        .env("PATH", SEARCH_DIRS.join(":"))
+        .env("LC_ALL", "C");
+    let dirs = LIBRARY_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+    if !dirs.is_empty() {
+        cmd.env("LD_LIBRARY_PATH", dirs.join(":"));
+    }
+    Ok(cmd)
+}
+
 /// Runs a tool to completion; any exit status is returned, a tool killed
 /// by a signal or not started is an error.
 pub(crate) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, ErrorReply> {
-    let path = find(tool)?;
     let io_err = |what: &str, e: std::io::Error| {
         ErrorReply::new(ErrorKind::Other, format!("{call}: {what} {tool}: {e}"))
     };
@@ -111,20 +124,11 @@ pub(crate) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, Err
     // shows it.
     let (mut reader, writer) = std::io::pipe().map_err(|e| io_err("pipe for", e))?;
     let writer2 = writer.try_clone().map_err(|e| io_err("pipe for", e))?;
-    let mut cmd = Command::new(&path);
+    let mut cmd = command(tool)?;
     cmd.args(args)
-        .env_clear()
-        .env("PATH", SEARCH_DIRS.join(":"))
-        .env("LC_ALL", "C")
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer2);
-    {
-        let dirs = LIBRARY_DIRS.lock().unwrap_or_else(|e| e.into_inner());
-        if !dirs.is_empty() {
-            cmd.env("LD_LIBRARY_PATH", dirs.join(":"));
-        }
-    }
     let spawned = cmd.spawn();
     // Our copies of the write end must go, or the read never ends.
     drop(cmd);

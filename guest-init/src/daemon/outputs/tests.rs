@@ -182,6 +182,10 @@ fn compress_out_gzip_xz() {
         ("gzip", "gzip", None),
         ("gzip", "gzip", Some(1)),
         ("xz", "xz", Some(9)),
+        ("bzip2", "bzip2", None),
+        ("bzip2", "bzip2", Some(1)),
+        ("lzop", "lzop", Some(9)),
+        ("compress", "uncompress", None),
     ] {
         let mut io = TestIo::default();
         let args = calls::compress_out::Args {
@@ -191,11 +195,17 @@ fn compress_out_gzip_xz() {
         };
         d.compress_out(&mut io, args).unwrap();
         assert!(io.output.len() < want.len() / 2, "{ctype} compresses");
-        let (plain, _) = pipe(tool, &["-dc"], &root, &io.output);
+        let args: &[&str] = if tool == "uncompress" {
+            &["-c"]
+        } else {
+            &["-dc"]
+        };
+        let (plain, _) = pipe(tool, args, &root, &io.output);
         assert_eq!(plain, want, "{ctype} {level:?}");
     }
     for (ctype, level, text) in [
-        ("bzip2", None, "not supported"),
+        ("bzip2", Some(0), "1 to 9"),
+        ("compress", Some(5), "no compression levels"),
         ("zip", None, "unknown"),
         ("gzip", Some(10), "out of range"),
     ] {
