@@ -145,6 +145,8 @@ pub enum Compression {
     Xz,
     /// zstd (`zst`).
     Zstd,
+    /// bzip2 (`bz2`).
+    Bzip2,
 }
 
 impl std::str::FromStr for Compression {
@@ -154,10 +156,11 @@ impl std::str::FromStr for Compression {
             "gzip" | "gz" => Ok(Compression::Gzip),
             "xz" => Ok(Compression::Xz),
             "zstd" | "zst" => Ok(Compression::Zstd),
+            "bzip2" | "bz2" => Ok(Compression::Bzip2),
             _ => Err(arg_error(
                 "compression",
                 s,
-                "is not supported (use gzip, xz or zstd)",
+                "is not a tar compression (use gzip, bzip2, xz or zstd)",
             )),
         }
     }

@@ -62,11 +62,13 @@ fn input_kind(path: &Path) -> Result<Input> {
         (".txz", Some(Compression::Xz)),
         (".tar.zst", Some(Compression::Zstd)),
         (".tzst", Some(Compression::Zstd)),
+        (".tar.bz2", Some(Compression::Bzip2)),
+        (".tbz2", Some(Compression::Bzip2)),
     ];
     match kinds.iter().find(|(ext, _)| name.ends_with(ext)) {
         Some((_, compress)) if meta.is_file() => Ok(Input::Tar(*compress)),
         _ => Err(CliError::msg(format!(
-            "make-fs: {} is neither a directory nor a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
+            "make-fs: {} is neither a directory nor a tarball (.tar, .tar.gz, .tar.bz2, .tar.xz, .tar.zst)",
             path.display()
         ))),
     }
@@ -139,6 +141,7 @@ fn tar_content(path: &Path, compress: Option<Compression>) -> Result<Content> {
         Some(Compression::Gzip) => Some(("gzip", "gzip")),
         Some(Compression::Xz) => Some(("xz", "xz-utils")),
         Some(Compression::Zstd) => Some(("zstd", "zstd")),
+        Some(Compression::Bzip2) => Some(("bzip2", "bzip2")),
     };
     let mut child = None;
     let file = File::open(path).map_err(|e| fail(e.to_string()))?;

@@ -19,4 +19,5 @@ fn booleans_lists_and_validated_types() {
         .unwrap_err()
         .contains("absolute"));
     assert_eq!(Compression::from_word("zst").unwrap(), Compression::Zstd);
+    assert_eq!(Compression::from_word("bzip2").unwrap(), Compression::Bzip2);
 }

@@ -22,6 +22,7 @@ pub(super) fn decompressor<'a>(
         Some(Compression::Zstd) => Box::new(
             zstd::stream::read::Decoder::new(input).map_err(|e| io_error("tar_in", "zstd", e))?,
         ),
+        Some(Compression::Bzip2) => Box::new(bzip2::read::MultiBzDecoder::new(input)),
     })
 }
 
@@ -140,6 +141,7 @@ pub(super) enum Sink<'a> {
     Gzip(flate2::write::GzEncoder<Out<'a>>),
     Xz(xz2::write::XzEncoder<Out<'a>>),
     Zstd(zstd::stream::write::Encoder<'static, Out<'a>>),
+    Bzip2(bzip2::write::BzEncoder<Out<'a>>),
 }
 
 impl<'a> Sink<'a> {
@@ -153,6 +155,10 @@ impl<'a> Sink<'a> {
             )),
             Some(Compression::Xz) => Sink::Xz(xz2::write::XzEncoder::new(out, 6)),
             Some(Compression::Zstd) => Sink::Zstd(zstd::stream::write::Encoder::new(out, 3)?),
+            Some(Compression::Bzip2) => Sink::Bzip2(bzip2::write::BzEncoder::new(
+                out,
+                bzip2::Compression::best(),
+            )),
         })
     }
 
@@ -162,6 +168,7 @@ impl<'a> Sink<'a> {
             Sink::Gzip(w) => w.get_ref().get_ref(),
             Sink::Xz(w) => w.get_ref().get_ref(),
             Sink::Zstd(w) => w.get_ref().get_ref(),
+            Sink::Bzip2(w) => w.get_ref().get_ref(),
         }
     }
 
@@ -171,6 +178,7 @@ impl<'a> Sink<'a> {
             Sink::Gzip(w) => w.get_mut().get_mut(),
             Sink::Xz(w) => w.get_mut().get_mut(),
             Sink::Zstd(w) => w.get_mut().get_mut(),
+            Sink::Bzip2(w) => w.get_mut().get_mut(),
         }
     }
 
@@ -185,6 +193,7 @@ impl<'a> Sink<'a> {
             Sink::Gzip(w) => w.finish()?,
             Sink::Xz(w) => w.finish()?,
             Sink::Zstd(w) => w.finish()?,
+            Sink::Bzip2(w) => w.finish()?,
         };
         out.into_inner().map_err(|e| e.into_error())
     }
@@ -197,6 +206,7 @@ impl Write for Sink<'_> {
             Sink::Gzip(w) => w.write(data),
             Sink::Xz(w) => w.write(data),
             Sink::Zstd(w) => w.write(data),
+            Sink::Bzip2(w) => w.write(data),
         }
     }
 
@@ -206,6 +216,7 @@ impl Write for Sink<'_> {
             Sink::Gzip(w) => w.flush(),
             Sink::Xz(w) => w.flush(),
             Sink::Zstd(w) => w.flush(),
+            Sink::Bzip2(w) => w.flush(),
         }
     }
 }

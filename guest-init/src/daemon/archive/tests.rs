@@ -162,6 +162,7 @@ fn round_trips_keep_everything() {
             (Some(Compression::Gzip), b"\x1f\x8b"),
             (Some(Compression::Xz), b"\xfd7zXZ"),
             (Some(Compression::Zstd), b"\x28\xb5\x2f\xfd"),
+            (Some(Compression::Bzip2), b"BZh9"),
         ] {
             let mut out = TestIo::default();
             tar_out(d, &mut out, out_args("/src", compress, &[])).expect("tar_out");
