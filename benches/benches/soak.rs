@@ -23,7 +23,9 @@
 //! LIBGUEST_SOAK_BOOT_S: the most one test host works before the next one
 //! resumes the run (default 600 s); LIBGUEST_SOAK_PEER_IRQCHIP=on|split|off:
 //! the peer's `kernel-irqchip` (microvm's default is split; `on` gives it
-//! our VMM's full in-kernel irqchip).
+//! our VMM's full in-kernel irqchip). LIBGUEST_VMM_GUARD=1 turns on the
+//! VMM's guest-write guard in this release build (debug builds always
+//! check), so a device write outside its chain is caught and counted.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -123,7 +125,7 @@ fn in_test_host() {
                 host.add_program(&path, &path.to_string_lossy())?;
             }
             for (k, v) in std::env::vars() {
-                if k.starts_with("LIBGUEST_SOAK_") || k == "RUST_LOG" {
+                if k.starts_with("LIBGUEST_SOAK_") || k == "RUST_LOG" || k == "LIBGUEST_VMM_GUARD" {
                     host.set_env(&k, &v);
                 }
             }

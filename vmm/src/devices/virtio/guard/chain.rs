@@ -5,7 +5,7 @@ use std::sync::Arc;
 use virtio_queue::DescriptorChain;
 use vm_memory::{GuestAddress, GuestMemory, GuestMemoryMmap, VolatileSlice};
 
-use super::{Core, Violation, ENABLED};
+use super::{enabled, Core, Violation};
 use crate::devices::virtio::slices::{self, SliceList};
 
 /// Host address ranges (start, length) of a chain's writable descriptors.
@@ -62,7 +62,7 @@ impl Chain {
             ticket,
             core: core.clone(),
         };
-        if ENABLED {
+        if enabled() {
             let mut ranges = HostRanges::new();
             for d in chain.descs.iter().filter(|d| d.writable) {
                 if let Ok(iter) =
@@ -200,7 +200,7 @@ impl<'m> WriteList<'m> {
 
     /// The guard's check of a write of the first `len` bytes.
     fn check(&self, len: usize) -> bool {
-        if !ENABLED {
+        if !enabled() {
             return true;
         }
         let flights = self.core.in_flight();

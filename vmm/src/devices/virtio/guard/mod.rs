@@ -20,7 +20,8 @@
 //! the chain and the lengths, counted ([`violations`]), the write is not
 //! done, and the queue serves nothing more until the device is reset.
 //! In release builds only the checks that cost nothing remain: the pass
-//! budget and the structure (no chain outlives its add_used).
+//! budget and the structure (no chain outlives its add_used), unless
+//! `LIBGUEST_VMM_GUARD=1` ([`GUARD_ENV`]) turns the run-time checks on.
 
 mod chain;
 #[cfg(test)]
@@ -37,8 +38,18 @@ use vm_memory::{GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
 use super::Interrupt;
 pub(crate) use chain::{Chain, WriteList};
 
-/// Whether the run-time checks are on.
-pub(crate) const ENABLED: bool = cfg!(debug_assertions);
+/// The environment variable that turns the run-time checks on in a
+/// release build (`1`), for soaks and benches that hunt a guest-memory
+/// corruption at full speed; debug builds always check.
+pub(crate) const GUARD_ENV: &str = "LIBGUEST_VMM_GUARD";
+
+/// Whether the run-time checks are on (read once per process).
+pub(crate) fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| {
+        cfg!(debug_assertions) || std::env::var_os(GUARD_ENV).is_some_and(|v| v == "1")
+    })
+}
 
 static VIOLATIONS: AtomicU64 = AtomicU64::new(0);
 
@@ -157,7 +168,7 @@ impl GuardedQueue {
             used: false,
             ring: None,
         };
-        if ENABLED {
+        if enabled() {
             pass.enter();
         }
         pass
@@ -275,7 +286,7 @@ impl Pass<'_> {
     /// Gives `chain` back to the guest with `len` bytes written.
     pub(crate) fn add_used(&mut self, chain: Chain, len: u32) -> Result<(), virtio_queue::Error> {
         let mut len = len;
-        if ENABLED {
+        if enabled() {
             let head = chain.head();
             if !Arc::ptr_eq(chain.core(), self.core) {
                 self.core.report(
