@@ -196,7 +196,7 @@ macro_rules! for_each_call {
             /// Sets or clears the bootable flag of an MBR partition (legacy BIOS bootable on GPT).
             128 call part_set_bootable(device: Device, partnum: i64, bootable: bool) [] -> () [];
 
-            /// Makes a filesystem: ext2, ext3, ext4, xfs, vfat or btrfs. features: mke2fs/mkfs.btrfs -O; inode: the ext inode size (-I); sectorsize: the xfs sector size (-s size=).
+            /// Makes a filesystem: ext2, ext3, ext4, xfs, vfat, btrfs or ntfs (a quick format, mkfs.ntfs -Q; blocksize is its cluster size). features: mke2fs/mkfs.btrfs -O; inode: the ext inode size (-I); sectorsize: the xfs sector size (-s size=).
             130 call mkfs(fstype: String, device: Device) [blocksize: i64, label: String, features: String, inode: i64, sectorsize: i64] -> () [needs_tools];
             /// Checks an ext2/3/4 filesystem (e2fsck -f); correct repairs it.
             131 call e2fsck(device: Device) [correct: bool, forceall: bool] -> () [needs_tools];

@@ -24,6 +24,8 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("zerofree", "zerofree"),
     ("ntfsresize", "ntfs-3g"),
     ("ntfsfix", "ntfs-3g"),
+    ("mkfs.ntfs", "ntfs-3g"),
+    ("ntfslabel", "ntfs-3g"),
     ("ntfs-3g.probe", "ntfs-3g"),
     ("mksquashfs", "squashfs-tools"),
     ("file", "file"),

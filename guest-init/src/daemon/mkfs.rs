@@ -31,6 +31,7 @@ enum Family {
     Xfs,
     Fat,
     Btrfs,
+    Ntfs,
 }
 
 impl Family {
@@ -40,6 +41,7 @@ impl Family {
             "xfs" => Some(Family::Xfs),
             "vfat" | "fat" | "msdos" => Some(Family::Fat),
             "btrfs" => Some(Family::Btrfs),
+            "ntfs" => Some(Family::Ntfs),
             _ => None,
         }
     }
@@ -51,6 +53,8 @@ impl Family {
             Family::Xfs => 12,
             Family::Fat => 11,
             Family::Btrfs => 255,
+            // ntfslabel takes 128 UTF-16 units; bytes are a safe bound.
+            Family::Ntfs => 128,
         }
     }
 }
@@ -116,7 +120,7 @@ pub(super) fn mkfs(
     let (fstype, device) = (args.fstype.as_str(), args.device.as_str());
     let family = Family::of(fstype).ok_or_else(|| {
         invalid(format!(
-            "mkfs: unsupported filesystem type {fstype:?} (ext2, ext3, ext4, xfs, vfat or btrfs)"
+            "mkfs: unsupported filesystem type {fstype:?} (ext2, ext3, ext4, xfs, vfat, btrfs or ntfs)"
         ))
     })?;
     if let Some(label) = &args.label {
@@ -162,6 +166,15 @@ pub(super) fn mkfs(
                 argv.extend(["--sectorsize".into(), b.to_string()]);
             }
             "mkfs.btrfs"
+        }
+        Family::Ntfs => {
+            // -Q: quick (no zeroing, as libguestfs does); -F: a whole
+            // disk too, without asking.
+            argv.extend(["-Q".into(), "-F".into()]);
+            if let Some(b) = blocksize {
+                argv.extend(["-c".into(), b.to_string()]);
+            }
+            "mkfs.ntfs"
         }
     };
     options::extra_options(fstype, family, &args, &mut argv)?;
@@ -231,6 +244,11 @@ pub(super) fn fsck(
             1 | 2 => 4,
             _ => 8,
         },
+        // ntfsfix -n checks without writing: non-zero when it would fix.
+        Family::Ntfs => match run("fsck", "ntfsfix", &[OsStr::new("-n"), dev])?.code {
+            0 => 0,
+            _ => 4,
+        },
         Family::Btrfs => {
             let args = [OsStr::new("check"), OsStr::new("--readonly"), dev];
             match run("fsck", "btrfs", &args)?.code {
@@ -267,7 +285,7 @@ pub(super) fn set_label(
     };
     let family = Family::of(fstype).ok_or_else(|| {
         invalid(format!(
-            "set_label {device}: cannot set the label of {fstype} (ext2/3/4, xfs, vfat or btrfs)"
+            "set_label {device}: cannot set the label of {fstype} (ext2/3/4, xfs, vfat, btrfs or ntfs)"
         ))
     })?;
     check_label("set_label", fstype, family, label)?;
@@ -320,6 +338,16 @@ pub(super) fn set_label(
             argv.extend_from_slice(dashes);
             argv.extend([dev, OsStr::new(label)]);
             run_ok("set_label", "btrfs", &argv)?;
+        }
+        // ntfslabel reads a lone device as "print the label" and parses a
+        // leading '-' as options, even after "--".
+        Family::Ntfs if label.is_empty() || label.starts_with('-') => {
+            return Err(invalid(format!(
+                "set_label {device}: ntfslabel cannot set an empty NTFS label or one starting with '-': choose another"
+            )));
+        }
+        Family::Ntfs => {
+            run_ok("set_label", "ntfslabel", &[dev, OsStr::new(label)])?;
         }
     }
     Ok(())

@@ -73,13 +73,14 @@ fn blkid(device: &str, tag: &str) -> String {
 }
 
 /// (type, image size in MiB): xfs needs 300 MiB, btrfs about 110.
-const TYPES: [(&str, u64); 6] = [
+const TYPES: [(&str, u64); 7] = [
     ("ext2", 32),
     ("ext3", 32),
     ("ext4", 32),
     ("xfs", 300),
     ("vfat", 32),
     ("btrfs", 128),
+    ("ntfs", 32),
 ];
 
 #[test]
@@ -248,6 +249,7 @@ fn fsck_returns_status_per_type() {
             "xfs" => "xfs_repair",
             "vfat" => "fsck.fat",
             "btrfs" => "btrfs",
+            "ntfs" => "ntfsfix",
             _ => "e2fsck",
         };
         if run::find(tool).is_err() {
@@ -301,6 +303,11 @@ fn set_label_each_type() {
         let fs = LoopFs::new("none", size, "");
         do_mkfs(&mut d, fstype, &fs.device, Some("before"), None).unwrap();
         for label in ["after", "-dash", ""] {
+            if fstype == "ntfs" && label != "after" {
+                let err = do_set_label(&mut d, &fs.device, label).unwrap_err();
+                assert!(err.message.contains("ntfslabel cannot"), "{}", err.message);
+                continue;
+            }
             do_set_label(&mut d, &fs.device, label)
                 .unwrap_or_else(|e| panic!("{fstype} {label:?}: {e:?}"));
             assert_eq!(blkid(&fs.device, "LABEL"), label, "{fstype}");
