@@ -83,11 +83,57 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "blockdev",
         "sha256sum",
         "sgdisk",
+        // The paths, files, commands, outputs and fstools calls' tests.
+        "bash",
+        "ldd",
+        "ln",
+        "ls",
+        "stat",
+        "find",
+        "cpio",
+        "gzip",
+        "xz",
+        "bzip2",
+        "lzop",
+        "compress",
+        "uncompress",
+        "base64",
+        "file",
+        "strings",
+        "hexdump",
+        "zerofree",
+        "wipefs",
+        "swapon",
+        "swapoff",
+        "swaplabel",
+        "findfs",
+        "lsattr",
+        "chattr",
+        "dumpe2fs",
+        "xfs_info",
+        "xfs_growfs",
+        "xfs_spaceman",
+        "xfs_io",
+        "mksquashfs",
+        "unsquashfs",
+        "ntfsresize",
+        "ntfsfix",
+        "ntfslabel",
+        "mkfs.ntfs",
+        "ntfs-3g.probe",
+        "getfacl",
+        "setfacl",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {
             host.add_program(&path, &path.to_string_lossy())
                 .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    // file(1)'s database, at the paths libmagic opens.
+    for path in protocol::tools::DATA_FILES.iter().map(|(_, p, _)| *p) {
+        if let Ok(real) = std::fs::canonicalize(path) {
+            host.add_file(&real, path, 0o644);
         }
     }
     // Tests copy /bin/true as a guest's ELF binary.

@@ -428,6 +428,14 @@ fn create_memory(vm: &VmFd, mem_bytes: u64) -> Result<GuestMemoryMmap> {
             memory_size: region.len(),
             userspace_addr: host as u64,
         };
+        // Guest RAM stays out of children this process forks (tar, qemu-img,
+        // an embedder's own): without it every fork write-protects all of
+        // it, and each later guest or device write takes a copy-on-write
+        // fault. qemu does the same. Advice only: a failure changes nothing
+        // else, so it is ignored.
+        // SAFETY: madvise on a live mapping of `region.len()` bytes that
+        // `memory` owns; MADV_DONTFORK changes no contents.
+        let _ = unsafe { libc::madvise(host.cast(), region.len() as usize, libc::MADV_DONTFORK) };
         // SAFETY: `host` points at a live mapping of `region.len()` bytes
         // owned by `memory`, which the returned value keeps alive for as long
         // as the VM (the `Vm` joins its vCPUs before dropping it).
