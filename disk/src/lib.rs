@@ -14,6 +14,7 @@
 
 mod chain;
 mod error;
+mod image;
 mod iov;
 mod overlay;
 mod qcow2;
@@ -28,6 +29,7 @@ use std::str::FromStr;
 
 pub use chain::ChainNode;
 pub use error::DiskError;
+pub use image::{create_image, image_info, resolve_backing, CreateOptions, ImageInfo};
 pub use vm_memory::VolatileSlice;
 
 /// On-disk image format.

@@ -35,6 +35,24 @@ pub struct DriveOptions {
     /// file goes to [`crate::Guest::get_tmpdir`] and grows with the
     /// guest's writes, up to the virtual disk size.
     pub overlay: bool,
+    /// libguestfs's drive label (`add_drive_opts label:`): ASCII letters
+    /// and digits, recorded on the drive for the caller; the appliance
+    /// makes no `/dev/disk/guestfs/LABEL` link.
+    pub label: Option<String>,
+}
+
+/// `add_drive_opts(path, DriveOptions { .. })` keeps working: the
+/// options as the table's optional arguments.
+impl From<DriveOptions> for protocol::calls::add_drive_opts::Opts {
+    fn from(o: DriveOptions) -> Self {
+        Self {
+            readonly: Some(o.readonly),
+            format: o.format.map(|f| f.to_string()),
+            label: o.label,
+            blocksize: None,
+            overlay: Some(o.overlay),
+        }
+    }
 }
 
 /// Where a drive's bytes come from.
@@ -166,11 +184,11 @@ mod tests {
         assert_eq!(tmpdir_from(None, None), Path::new("/tmp"));
 
         let mut g = crate::Guest::new().unwrap();
-        assert_eq!(g.get_tmpdir(), default_tmpdir());
+        assert_eq!(g.get_tmpdir().unwrap(), default_tmpdir());
         g.set_tmpdir(Some("/srv/scratch".into())).unwrap();
-        assert_eq!(g.get_tmpdir(), Path::new("/srv/scratch"));
+        assert_eq!(g.get_tmpdir().unwrap(), Path::new("/srv/scratch"));
         g.set_tmpdir(None).unwrap();
-        assert_eq!(g.get_tmpdir(), default_tmpdir());
+        assert_eq!(g.get_tmpdir().unwrap(), default_tmpdir());
     }
 
     #[test]

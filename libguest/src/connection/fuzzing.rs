@@ -87,7 +87,7 @@ pub fn replies(data: &[u8]) {
             false => &mut sink_vec,
         };
         let stream = match info.kind {
-            CallKind::Plain => Stream::None,
+            CallKind::Plain | CallKind::Host => Stream::None,
             CallKind::FileIn => Stream::In(&mut *source),
             CallKind::FileOut => Stream::Out(sink),
         };
