@@ -6,8 +6,11 @@
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use imago::format::PreallocateMode;
 use imago::qcow2::Qcow2;
 use imago::{FormatCreateBuilder, StorageOpenOptions};
 
@@ -20,15 +23,21 @@ use crate::{DiskError, Format};
 pub struct ImageInfo {
     /// raw, or qcow2 by its magic.
     pub format: Format,
-    /// The size the guest would see, in bytes.
+    /// The virtual size in bytes as qemu-img reports it: a qcow2 header's
+    /// size, a raw file's length rounded up to whole 512-byte sectors.
     pub virtual_size: u64,
     /// The backing file the header names (qcow2 only), as written there.
     pub backing_file: Option<String>,
 }
 
 fn open_header(path: &Path) -> Result<File, DiskError> {
-    chain::open_checked(path, false).map_err(|e| match e {
-        CheckedOpenError::Io(e) => DiskError::open(path, false, e),
+    open_checked(path, false)
+}
+
+/// chain's checked open, its errors worded for this file.
+fn open_checked(path: &Path, writable: bool) -> Result<File, DiskError> {
+    chain::open_checked(path, writable).map_err(|e| match e {
+        CheckedOpenError::Io(e) => DiskError::open(path, writable, e),
         CheckedOpenError::NotADisk(what) => DiskError::NotADisk {
             path: path.to_path_buf(),
             what,
@@ -38,13 +47,26 @@ fn open_header(path: &Path) -> Result<File, DiskError> {
 
 /// Reads `path`'s header: format, virtual size and backing file name.
 pub fn image_info(path: &Path) -> Result<ImageInfo, DiskError> {
+    image_info_as(path, None)
+}
+
+/// [`image_info`], reading `path` as `format` when given (a qcow2 header
+/// in a file given as raw is data) instead of detecting it.
+pub fn image_info_as(path: &Path, format: Option<Format>) -> Result<ImageInfo, DiskError> {
     let mut file = open_header(path)?;
-    match chain::probe(path, &file)? {
+    let format = match format {
+        Some(format) => format,
+        None => chain::probe(path, &file)?,
+    };
+    match format {
         Format::Raw => {
-            // A block device's length is where its end is, not its metadata.
+            // A block device's length is where its end is, not its
+            // metadata. qemu (so libguestfs) sees a raw file in whole
+            // sectors, its tail rounded up.
             let size = file
                 .seek(SeekFrom::End(0))
-                .map_err(|e| DiskError::open(path, false, e))?;
+                .map_err(|e| DiskError::open(path, false, e))?
+                .next_multiple_of(512);
             Ok(ImageInfo {
                 format: Format::Raw,
                 virtual_size: size,
@@ -65,6 +87,19 @@ pub fn image_info(path: &Path) -> Result<ImageInfo, DiskError> {
     }
 }
 
+/// What [`create_image`] allocates up front (libguestfs's and qemu-img's
+/// `preallocation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Preallocation {
+    /// Nothing: a sparse file (`off`, `sparse`).
+    #[default]
+    Off,
+    /// qcow2 only: every cluster mapped, no data written (`metadata`).
+    Metadata,
+    /// Every byte allocated on the host (`full`).
+    Full,
+}
+
 /// How [`create_image`] makes an image.
 #[derive(Debug, Clone)]
 pub struct CreateOptions {
@@ -75,32 +110,60 @@ pub struct CreateOptions {
     /// qcow2 only: the backing file to record (relative names are
     /// relative to the new image's directory) and its format.
     pub backing: Option<(String, Format)>,
-    /// raw only: write every byte (zeroes) instead of a sparse file.
-    pub full: bool,
+    /// What to allocate up front; [`Preallocation::Metadata`] is for
+    /// qcow2 only, and a qcow2 with a backing file takes only `Off`.
+    pub preallocation: Preallocation,
     /// qcow2 only: the cluster size (a power of two, 512 B to 2 MiB).
     pub cluster_size: Option<usize>,
 }
 
-/// Creates (or truncates) the regular file `path` as a blank image. qcow2
-/// images are written by imago, as the overlays are; nothing runs
-/// qemu-img.
+const NOT_A_FILE: &str = "not a regular file or block device (disk_create writes \
+     image files, and raw images on block devices)";
+
+/// Creates (or truncates) `path` as a blank image. qcow2 images are
+/// written by imago, as the overlays are; nothing runs qemu-img. A raw
+/// image on a block device keeps the device's size and has its blocks
+/// discarded, as libguestfs does (the device need not support discard);
+/// anything else that is not a regular file (a FIFO, a character device)
+/// is refused before it is opened.
 pub fn create_image(path: &Path, options: &CreateOptions) -> Result<(), DiskError> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.is_file() {
-            return Err(DiskError::NotADisk {
-                path: path.to_path_buf(),
-                what: "not a regular file (disk_create writes image files only)",
-            });
-        }
+    let not_a_file = |what| DiskError::NotADisk {
+        path: path.to_path_buf(),
+        what,
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.file_type().is_block_device() => return blank_device(path, options),
+        Ok(m) if !m.is_file() => return Err(not_a_file(NOT_A_FILE)),
+        _ => {}
     }
-    // Read too: imago reads back what it writes.
+    if options.backing.is_some() && options.preallocation != Preallocation::Off {
+        return Err(DiskError::io(
+            "create the image",
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a qcow2 image with a backing file is created without preallocation",
+            ),
+        ));
+    }
+    // Read too: imago reads back what it writes. O_NONBLOCK: a FIFO
+    // swapped in after the check must not block the open.
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
-        .truncate(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| DiskError::open(path, true, e))?;
+    // The descriptor is what counts; truncate only once it is a file.
+    if !file
+        .metadata()
+        .map_err(|e| DiskError::open(path, true, e))?
+        .is_file()
+    {
+        return Err(not_a_file(NOT_A_FILE));
+    }
+    file.set_len(0)
+        .map_err(|e| DiskError::io("truncate the image", e))?;
     match options.format {
         Format::Raw => create_raw(&file, options),
         Format::Qcow2 => create_qcow2(file, options),
@@ -108,19 +171,65 @@ pub fn create_image(path: &Path, options: &CreateOptions) -> Result<(), DiskErro
     .map_err(|e| DiskError::io("create the image", e))
 }
 
-fn create_raw(mut file: &File, options: &CreateOptions) -> std::io::Result<()> {
-    if options.full {
-        let zeroes = vec![0u8; 1 << 20];
-        let mut left = options.size;
-        while left > 0 {
-            let n = left.min(zeroes.len() as u64) as usize;
-            file.write_all(&zeroes[..n])?;
-            left -= n as u64;
+/// disk_create's raw image on a block device.
+fn blank_device(path: &Path, options: &CreateOptions) -> Result<(), DiskError> {
+    if options.format != Format::Raw {
+        return Err(DiskError::NotADisk {
+            path: path.to_path_buf(),
+            what: "a block device, where libguest makes raw images only \
+                   (create the qcow2 image in a file)",
+        });
+    }
+    let file = open_checked(path, true)?;
+    if !file
+        .metadata()
+        .map_err(|e| DiskError::open(path, true, e))?
+        .file_type()
+        .is_block_device()
+    {
+        return Err(DiskError::NotADisk {
+            path: path.to_path_buf(),
+            what: NOT_A_FILE,
+        });
+    }
+    // As libguestfs: a device that cannot discard is left as it is.
+    let _ = crate::raw::discard_device(&file);
+    Ok(())
+}
+
+fn create_raw(file: &File, options: &CreateOptions) -> std::io::Result<()> {
+    match options.preallocation {
+        Preallocation::Off => file.set_len(options.size)?,
+        Preallocation::Full => allocate(file, options.size)?,
+        Preallocation::Metadata => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a raw image has no metadata to preallocate",
+            ))
         }
-    } else {
-        file.set_len(options.size)?;
     }
     file.sync_all()
+}
+
+/// posix_fallocate as libguestfs uses it; zeroes written where the
+/// filesystem cannot allocate (EOPNOTSUPP).
+fn allocate(mut file: &File, size: u64) -> std::io::Result<()> {
+    let len = libc::off_t::try_from(size)
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: posix_fallocate only acts on our own fd; no memory is passed.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
+        0 => return Ok(()),
+        libc::EOPNOTSUPP | libc::EINVAL => {}
+        err => return Err(std::io::Error::from_raw_os_error(err)),
+    }
+    let zeroes = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(zeroes.len() as u64) as usize;
+        file.write_all(&zeroes[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
 }
 
 fn create_qcow2(file: File, options: &CreateOptions) -> std::io::Result<()> {
@@ -133,6 +242,11 @@ fn create_qcow2(file: File, options: &CreateOptions) -> std::io::Result<()> {
     if let Some(cluster_size) = options.cluster_size {
         builder = builder.cluster_size(cluster_size);
     }
+    builder = builder.preallocate(match options.preallocation {
+        Preallocation::Off => PreallocateMode::None,
+        Preallocation::Metadata => PreallocateMode::FormatAllocate,
+        Preallocation::Full => PreallocateMode::FullAllocate,
+    });
     builder.create()?;
     sync.sync_all()
 }
@@ -141,81 +255,4 @@ fn create_qcow2(file: File, options: &CreateOptions) -> std::io::Result<()> {
 /// it: relative to the image's directory).
 pub fn resolve_backing(image: &Path, name: &str) -> PathBuf {
     chain::resolve(image, name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn created_images_read_back_as_created() {
-        let dir = tempfile::tempdir().unwrap();
-        let raw = dir.path().join("a.raw");
-        let opts = |format, size| CreateOptions {
-            format,
-            size,
-            backing: None,
-            full: false,
-            cluster_size: None,
-        };
-        create_image(&raw, &opts(Format::Raw, 1 << 20)).unwrap();
-        let info = image_info(&raw).unwrap();
-        assert_eq!((info.format, info.virtual_size), (Format::Raw, 1 << 20));
-        let full = dir.path().join("full.raw");
-        create_image(
-            &full,
-            &CreateOptions {
-                full: true,
-                ..opts(Format::Raw, 3 << 19)
-            },
-        )
-        .unwrap();
-        let meta = std::fs::metadata(&full).unwrap();
-        assert_eq!(meta.len(), 3 << 19);
-        assert!(std::os::unix::fs::MetadataExt::blocks(&meta) * 512 >= 3 << 19);
-
-        let top = dir.path().join("top.qcow2");
-        let backed = CreateOptions {
-            backing: Some(("a.raw".into(), Format::Raw)),
-            cluster_size: Some(4096),
-            ..opts(Format::Qcow2, 1 << 20)
-        };
-        create_image(&top, &backed).unwrap();
-        let info = image_info(&top).unwrap();
-        assert_eq!(info.format, Format::Qcow2);
-        assert_eq!(info.virtual_size, 1 << 20);
-        assert_eq!(info.backing_file.as_deref(), Some("a.raw"));
-        assert_eq!(resolve_backing(&top, "a.raw"), raw);
-        // The disk layer opens what it wrote, chain and all.
-        let opened = crate::open_disk(
-            &top,
-            &crate::OpenOptions {
-                format: Some(Format::Qcow2),
-                readonly: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(opened.chain.len(), 2);
-    }
-
-    #[test]
-    fn probing_refuses_what_drives_refuse() {
-        let err = image_info(Path::new("/dev/null")).unwrap_err();
-        assert!(matches!(err, DiskError::NotADisk { .. }), "{err}");
-        let err = image_info(Path::new("/nonexistent.img")).unwrap_err();
-        assert!(matches!(err, DiskError::NotFound { .. }), "{err}");
-        let err = create_image(
-            Path::new("/dev/null"),
-            &CreateOptions {
-                format: Format::Raw,
-                size: 512,
-                backing: None,
-                full: false,
-                cluster_size: None,
-            },
-        )
-        .unwrap_err();
-        assert!(matches!(err, DiskError::NotADisk { .. }), "{err}");
-    }
 }

@@ -29,7 +29,10 @@ use std::str::FromStr;
 
 pub use chain::ChainNode;
 pub use error::DiskError;
-pub use image::{create_image, image_info, resolve_backing, CreateOptions, ImageInfo};
+pub use image::{
+    create_image, image_info, image_info_as, resolve_backing, CreateOptions, ImageInfo,
+    Preallocation,
+};
 pub use vm_memory::VolatileSlice;
 
 /// On-disk image format.
@@ -229,3 +232,5 @@ mod tests_hostile;
 mod tests_hostile_io;
 #[cfg(test)]
 mod tests_hostile_util;
+#[cfg(test)]
+mod tests_image;

@@ -205,11 +205,14 @@ mod tests {
         };
         let err = g.add_drive_opts(&raw, overlay.clone()).unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");
-        let err = g.add_drive_scratch(1 << 20).unwrap_err();
+        let err = g
+            .add_drive_scratch(1 << 20, protocol::calls::add_drive_scratch::Opts::default())
+            .unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");
         g.set_tmpdir(Some(tmp.path().to_path_buf())).unwrap();
         g.add_drive_opts(&raw, overlay).unwrap();
-        g.add_drive_scratch(1 << 20).unwrap();
+        g.add_drive_scratch(1 << 20, protocol::calls::add_drive_scratch::Opts::default())
+            .unwrap();
         assert!(g.drives().iter().all(|d| d.tmpdir == tmp.path()));
     }
 

@@ -57,3 +57,6 @@ pub trait CallIo {
     /// FileOut calls: sends `data` (any length; split into chunks).
     fn write_chunk(&mut self, data: &[u8]) -> Result<(), ErrorReply>;
 }
+
+#[cfg(test)]
+mod tests_host;

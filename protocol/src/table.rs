@@ -44,11 +44,11 @@ macro_rules! for_each_call {
             4 call internal_poweroff() [] -> () [internal];
 
             // Host calls: answered by the handle in the library, never sent.
-            /// Sets the appliance's memory in MiB (default 512, at least 128); before launch.
+            /// Sets the appliance's memory in MiB (default 512; 128 to 65536); before launch.
             0 host set_memsize(memsize: i64) [] -> () [];
             /// The appliance's memory in MiB.
             0 host get_memsize() [] -> i64 [];
-            /// Sets the number of appliance vCPUs (1 to 255, default 1); before launch.
+            /// Sets the number of appliance vCPUs (1 to 16, default 1); before launch.
             0 host set_smp(smp: i64) [] -> () [];
             /// The number of appliance vCPUs.
             0 host get_smp() [] -> i64 [];
@@ -64,7 +64,7 @@ macro_rules! for_each_call {
             0 host set_append(append: Option<String>) [] -> () [];
             /// The extra kernel parameters, if any.
             0 host get_append() [] -> Option<String> [];
-            /// Which hypervisor launch uses: auto (KVM in this process if it can run Linux, else qemu TCG), kvm (also: direct) or tcg (also: qemu); libguestfs's libvirt and uml backends do not exist here. Before launch.
+            /// Which hypervisor launch uses: auto (also ""; KVM in this process if it can run Linux, else qemu TCG), kvm (also: direct) or tcg (also: qemu); libguestfs's libvirt and uml backends do not exist here. Before launch.
             0 host set_backend(backend: String) [] -> () [];
             /// The backend asked for: auto, kvm or tcg (LIBGUEST_BACKEND sets it at creation).
             0 host get_backend() [] -> String [];
@@ -90,9 +90,9 @@ macro_rules! for_each_call {
             0 host get_network() [] -> bool [];
             /// The process id running the appliance: qemu's under tcg, this process's under kvm (the VMM runs in it); an error before launch.
             0 host get_pid() [] -> i64 [];
-            /// The handle's state as libguestfs numbers it: 0 config (also after shutdown, though a handle launches once), 2 ready. Launch and calls hold the handle, so 1 (launching) and 3 (busy) are never seen from it.
+            /// The handle's state as libguestfs numbers it: 0 config (also after shutdown, as in libguestfs, though a libguest handle launches only once), 2 ready. Launch and calls hold the handle, so 1 (launching) and 3 (busy) are never seen from it.
             0 host get_state() [] -> i64 [];
-            /// Whether the handle can still be configured and launched.
+            /// Whether the handle is in the config state (get_state 0): before launch, and after shutdown (when a libguest handle refuses a second launch).
             0 host is_config() [] -> bool [];
             /// Whether launch is under way: never seen, launch holds the handle until it returns.
             0 host is_launching() [] -> bool [];
@@ -104,10 +104,10 @@ macro_rules! for_each_call {
             0 host add_drive(filename: PathBuf) [] -> () [];
             /// Adds a disk image read-only: the appliance sees a write-protected disk and not one byte (nor its mtime) changes.
             0 host add_drive_ro(filename: PathBuf) [] -> () [];
-            /// Adds a disk image. format: raw or qcow2 (default: detected; backing files are followed only with an explicit format). readonly: a write-protected disk. overlay (libguest's): writes allowed but kept in a temporary file under get_tmpdir and dropped at shutdown. label: recorded on the drive (Guest::drives; no /dev/disk/guestfs link is made), ASCII letters only. blocksize: 512 only, the sector size the virtio-scsi device reports.
+            /// Adds a disk image. format: raw or qcow2 (default: detected; backing files are followed only with an explicit format). readonly: a write-protected disk. overlay (libguest's): writes allowed but kept in a temporary file under get_tmpdir and dropped at shutdown. label: recorded on the drive (Guest::drives; no /dev/disk/guestfs link is made), 1 to 20 ASCII letters. blocksize: 0 or 512, the logical sector size of libguest's virtio-scsi disks (libguestfs's 4096 would need 4K-sector emulation the device does not have).
             0 host add_drive_opts(filename: PathBuf) [readonly: bool, format: String, label: String, blocksize: i64, overlay: bool] -> () [];
-            /// Adds a blank temporary disk of size bytes (a multiple of 512) under get_tmpdir, deleted at shutdown.
-            0 host add_drive_scratch(size: i64) [] -> () [];
+            /// Adds a blank temporary disk of size bytes (a multiple of 512) under get_tmpdir, deleted at shutdown. label and blocksize as for add_drive_opts.
+            0 host add_drive_scratch(size: i64) [label: String, blocksize: i64] -> () [];
             /// Boots the appliance; returns once it serves calls.
             0 host launch() [] -> () [];
             /// Unmounts (with autosync), syncs and powers the appliance off, then flushes every drive on the host; bounded (set_shutdown_timeout). Nothing before launch or a second time.
@@ -122,12 +122,12 @@ macro_rules! for_each_call {
             0 host available_all_groups() [] -> Vec<String> [];
             /// The format of a host disk image, raw or qcow2, from its header (the file is not trusted further).
             0 host disk_format(filename: PathBuf) [] -> String [];
-            /// The virtual size in bytes of a host disk image, from its header.
+            /// The virtual size in bytes of a host disk image as qemu-img reports it: a qcow2 header's size, a raw file's length rounded up to whole 512-byte sectors, a block device's size.
             0 host disk_virtual_size(filename: PathBuf) [] -> i64 [];
             /// Whether a host qcow2 image names a backing file (raw images never do).
             0 host disk_has_backing_file(filename: PathBuf) [] -> bool [];
-            /// Creates a blank host disk image: format raw or qcow2, size in bytes (-1 with backingfile: the backing file's size). backingfile and backingformat (raw or qcow2, required with backingfile): a qcow2 snapshot on top of it. preallocation: off/sparse (default) or full for raw, off/sparse for qcow2. clustersize: qcow2's, a power of two from 512 to 2 MiB.
-            0 host disk_create(filename: PathBuf, format: String, size: i64) [backingfile: String, backingformat: String, preallocation: String, clustersize: i64] -> () [];
+            /// Creates a blank host disk image (not added to the handle): format raw or qcow2, size in bytes, more than 0 (qcow2 rounds it up to whole 512-byte sectors, as qemu-img does; raw is exact). An existing file is truncated; on a block device a raw image keeps the device's size and its blocks are discarded; other non-files (FIFOs, character devices) are refused. backingfile (qcow2 only; size must then be -1, the backing file's size): a snapshot on top of it, a relative name being relative to the new image's directory. backingformat: raw or qcow2; without it the backing file's format is detected from its header, as libguestfs does (give it for a raw backing file a guest could have written). preallocation: off/sparse (default) or full for raw; off/sparse, metadata or full for qcow2 without a backing file. compat: qcow2 only, 1.1 (the default); 0.10 is refused, libguest writing version-3 headers only (qemu-img amend -o compat=0.10 FILE converts). clustersize: qcow2 only, a power of two from 512 to 2097152 (default 65536).
+            0 host disk_create(filename: PathBuf, format: String, size: i64) [backingfile: String, backingformat: String, preallocation: String, compat: String, clustersize: i64] -> () [];
 
             /// Lists the whole block devices, sorted (/dev/sda, /dev/sdb, …).
             10 call list_devices() [] -> Vec<String> [];

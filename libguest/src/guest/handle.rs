@@ -21,8 +21,9 @@ fn invalid(call: &'static str, message: impl Into<String>) -> Error {
     }
 }
 
-/// Smallest appliance memory accepted, in MiB.
-const MIN_MEMSIZE_MIB: i64 = 128;
+/// Smallest appliance memory accepted, in MiB: below it the kernel and
+/// the in-memory initramfs leave the daemon too little.
+const MIN_MEMSIZE_MIB: u64 = 128;
 
 fn backend_name(backend: Backend) -> &'static str {
     match backend {
@@ -53,6 +54,30 @@ fn check_identifier(id: &str) -> Result<()> {
     }
 }
 
+/// libguestfs's rule for drive labels: 1 to 20 ASCII letters.
+fn check_label(call: &'static str, label: &Option<String>) -> Result<()> {
+    match label {
+        Some(l) if l.is_empty() || l.len() > 20 || !l.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Err(invalid(
+                call,
+                format!("label {l:?}: a label is 1 to 20 ASCII letters"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// libguestfs's blocksize: 0 (the default) or 512 here.
+fn check_blocksize(call: &'static str, blocksize: Option<i64>) -> Result<()> {
+    match blocksize {
+        None | Some(0 | 512) => Ok(()),
+        Some(n) => Err(invalid(
+            call,
+            format!("blocksize {n}: libguest's virtio-scsi disks have 512-byte logical sectors (no 4K-sector emulation); leave blocksize out or give 512"),
+        )),
+    }
+}
+
 /// add_drive_opts's optional arguments as the drive layer's options.
 fn drive_options(opts: &calls::add_drive_opts::Args) -> Result<DriveOptions> {
     const CALL: &str = "add_drive_opts";
@@ -65,23 +90,8 @@ fn drive_options(opts: &calls::add_drive_opts::Args) -> Result<DriveOptions> {
             )
         })?),
     };
-    if let Some(label) = &opts.label {
-        if label.is_empty() || !label.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(invalid(
-                CALL,
-                format!("label {label:?}: a label is one or more ASCII letters"),
-            ));
-        }
-    }
-    match opts.blocksize {
-        None | Some(512) => {}
-        Some(n) => {
-            return Err(invalid(
-                CALL,
-                format!("blocksize {n}: libguest's virtio-scsi disks have 512-byte logical blocks; leave blocksize out or give 512"),
-            ))
-        }
-    }
+    check_label(CALL, &opts.label)?;
+    check_blocksize(CALL, opts.blocksize)?;
     Ok(DriveOptions {
         format,
         readonly: opts.readonly.unwrap_or(false),
@@ -95,16 +105,20 @@ impl protocol::Handle for Guest {
 
     fn set_memsize(&mut self, args: calls::set_memsize::Args) -> Result<()> {
         self.require_config("set_memsize")?;
-        if args.memsize < MIN_MEMSIZE_MIB {
-            return Err(invalid(
-                "set_memsize",
-                format!(
-                    "{} MiB: the appliance needs at least {MIN_MEMSIZE_MIB} MiB",
-                    args.memsize
-                ),
-            ));
-        }
-        self.memsize_mib = args.memsize.unsigned_abs();
+        // The VMM's ceiling holds for the qemu fallback too: one limit.
+        self.memsize_mib = u64::try_from(args.memsize)
+            .ok()
+            .filter(|m| (MIN_MEMSIZE_MIB..=vmm::MAX_MEM_MIB).contains(m))
+            .ok_or_else(|| {
+                invalid(
+                    "set_memsize",
+                    format!(
+                        "{} MiB: give {MIN_MEMSIZE_MIB} to {} MiB",
+                        args.memsize,
+                        vmm::MAX_MEM_MIB
+                    ),
+                )
+            })?;
         Ok(())
     }
 
@@ -114,10 +128,16 @@ impl protocol::Handle for Guest {
 
     fn set_smp(&mut self, args: calls::set_smp::Args) -> Result<()> {
         self.require_config("set_smp")?;
+        // The VMM's ceiling (its MP table) holds for the qemu fallback too.
         self.smp = u8::try_from(args.smp)
             .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| invalid("set_smp", format!("{} vCPUs: give 1 to 255", args.smp)))?;
+            .filter(|n| (1..=vmm::MAX_VCPUS).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "set_smp",
+                    format!("{} vCPUs: give 1 to {}", args.smp, vmm::MAX_VCPUS),
+                )
+            })?;
         Ok(())
     }
 
@@ -241,7 +261,8 @@ impl protocol::Handle for Guest {
     }
 
     fn is_config(&mut self, _: calls::is_config::Args) -> Result<bool> {
-        Ok(matches!(self.state, State::Config))
+        // As get_state: libguestfs goes back to config when the appliance goes.
+        Ok(!matches!(self.state, State::Running(_)))
     }
 
     fn is_launching(&mut self, _: calls::is_launching::Args) -> Result<bool> {
@@ -274,14 +295,18 @@ impl protocol::Handle for Guest {
     }
 
     fn add_drive_scratch(&mut self, args: calls::add_drive_scratch::Args) -> Result<()> {
-        self.require_config("add_drive_scratch")?;
+        const CALL: &str = "add_drive_scratch";
+        self.require_config(CALL)?;
+        check_label(CALL, &args.label)?;
+        check_blocksize(CALL, args.blocksize)?;
         let size = u64::try_from(args.size).map_err(|_| {
             invalid(
                 "add_drive_scratch",
                 format!("size {}: give a positive multiple of 512", args.size),
             )
         })?;
-        let drive = Drive::scratch(size, &self.tmpdir_path())?;
+        let mut drive = Drive::scratch(size, &self.tmpdir_path())?;
+        drive.options.label = args.label;
         self.drives.push(drive);
         Ok(())
     }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use disk::{CreateOptions, Format};
+use disk::{CreateOptions, Format, Preallocation};
 use protocol::calls;
 
 use crate::error::{Error, Result};
@@ -55,43 +55,82 @@ fn format(what: &str, name: &str) -> Result<Format> {
 pub(super) fn disk_create(args: calls::disk_create::Args) -> Result<()> {
     let path = &args.filename;
     let fmt = format("format", &args.format)?;
-    let backing = match (&args.backingfile, &args.backingformat) {
-        (None, None) => None,
-        (Some(file), Some(bf)) => Some((file.clone(), format("backingformat", bf)?)),
-        (Some(_), None) => {
-            return Err(invalid(
-                "backingfile needs backingformat (raw or qcow2): libguest opens no backing file of unrecorded format".into(),
-            ))
-        }
-        (None, Some(_)) => return Err(invalid("backingformat without backingfile".into())),
-    };
-    if backing.is_some() && fmt != Format::Qcow2 {
-        return Err(invalid("backingfile needs format qcow2".into()));
+    if fmt == Format::Raw && (args.backingfile.is_some() || args.backingformat.is_some()) {
+        return Err(invalid(
+            "backingfile and backingformat need format qcow2 (a raw image has no backing file)"
+                .into(),
+        ));
     }
-    let size = match (args.size, &backing) {
-        (-1, Some((name, _))) => {
+    let (backing, size) = match (&args.backingfile, &args.backingformat) {
+        (None, Some(_)) => return Err(invalid("backingformat without backingfile".into())),
+        (None, None) => match u64::try_from(args.size) {
+            Ok(size) if size > 0 => (None, size),
+            _ => {
+                return Err(invalid(format!(
+                    "size {}: give the size in bytes (more than 0)",
+                    args.size
+                )))
+            }
+        },
+        (Some(name), given) => {
+            if args.size != -1 {
+                return Err(invalid(format!(
+                    "size {}: with backingfile the size must be -1 (the new image takes the backing file's size)",
+                    args.size
+                )));
+            }
+            // The backing file's header, read (never opened as a disk)
+            // for its size, and for its format when none is given, which
+            // libguestfs detects the same way.
+            let given = given
+                .as_deref()
+                .map(|f| format("backingformat", f))
+                .transpose()?;
             let base = disk::resolve_backing(path, name);
-            info(&base)?.virtual_size
-        }
-        (n, _) if n >= 0 && n % 512 == 0 => n.unsigned_abs(),
-        (n, _) => {
-            return Err(invalid(format!(
-                "size {n}: give a multiple of 512 bytes (or -1 with backingfile for its size)"
-            )))
+            let base = disk::image_info_as(&base, given).map_err(|e| drive_error(&base, e))?;
+            (Some((name.clone(), base.format)), base.virtual_size)
         }
     };
-    let full = match (args.preallocation.as_deref(), fmt) {
-        (None | Some("off" | "sparse"), _) => false,
-        (Some("full"), Format::Raw) => true,
+    // qemu-img rounds a qcow2 size up to whole sectors; libguestfs makes
+    // raw files itself, exactly as long as asked.
+    let size = match fmt {
+        Format::Qcow2 => size
+            .checked_next_multiple_of(512)
+            .ok_or_else(|| invalid(format!("size {size}: too large")))?,
+        Format::Raw => size,
+    };
+    let preallocation = match (args.preallocation.as_deref(), fmt) {
+        (None | Some("off" | "sparse"), _) => Preallocation::Off,
+        (Some("full"), _) => Preallocation::Full,
+        (Some("metadata"), Format::Qcow2) => Preallocation::Metadata,
         (Some(p), Format::Qcow2) => {
             return Err(invalid(format!(
-                "preallocation {p:?} for qcow2: libguest writes qcow2 images sparse only (off or sparse)"
+                "preallocation {p:?} for qcow2: use off, sparse, metadata or full"
             )))
         }
         (Some(p), Format::Raw) => {
-            return Err(invalid(format!("preallocation {p:?}: use off, sparse or full")))
+            return Err(invalid(format!(
+                "preallocation {p:?} for raw: use off, sparse or full"
+            )))
         }
     };
+    if preallocation != Preallocation::Off && backing.is_some() {
+        return Err(invalid(
+            "preallocation with backingfile: libguest creates snapshots sparse only (leave preallocation out)".into(),
+        ));
+    }
+    match (args.compat.as_deref(), fmt) {
+        (None | Some("1.1"), Format::Qcow2) | (None, Format::Raw) => {}
+        (Some("0.10"), Format::Qcow2) => {
+            return Err(invalid(
+                "compat 0.10: libguest writes version-3 qcow2 headers (compat 1.1) only; create with compat 1.1 and convert with qemu-img amend -o compat=0.10 FILE".into(),
+            ))
+        }
+        (Some(c), Format::Qcow2) => {
+            return Err(invalid(format!("compat {c:?}: use 1.1 (or 0.10 with qemu-img)")))
+        }
+        (Some(_), Format::Raw) => return Err(invalid("compat is for qcow2 only".into())),
+    }
     let cluster_size = match (args.clustersize, fmt) {
         (None, _) => None,
         (Some(n), Format::Qcow2) if (512..=2 << 20).contains(&n) && n.count_ones() == 1 => {
@@ -108,7 +147,7 @@ pub(super) fn disk_create(args: calls::disk_create::Args) -> Result<()> {
         format: fmt,
         size,
         backing,
-        full,
+        preallocation,
         cluster_size,
     };
     disk::create_image(path, &options).map_err(|e| drive_error(path, e))

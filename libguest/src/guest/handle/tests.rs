@@ -10,29 +10,64 @@ fn properties_round_trip_and_bad_values_are_refused() {
     assert_eq!(g.get_memsize().unwrap(), 512);
     g.set_memsize(1024).unwrap();
     assert_eq!(g.get_memsize().unwrap(), 1024);
-    assert!(matches!(
-        g.set_memsize(1),
-        Err(Error::InvalidArgument { .. })
-    ));
+    for bad in [-1, 0, 127, 65537, i64::MAX] {
+        let err = g.set_memsize(bad).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument { call: "set_memsize", message } if message.contains("128 to 65536")),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        g.get_memsize().unwrap(),
+        1024,
+        "a refused value changes nothing"
+    );
+    g.set_memsize(128).unwrap();
+    g.set_memsize(65536).unwrap();
+    assert_eq!(g.get_memsize().unwrap(), 65536);
+    assert_eq!(g.get_smp().unwrap(), 1);
     g.set_smp(4).unwrap();
     assert_eq!(g.get_smp().unwrap(), 4);
-    assert!(g.set_smp(0).is_err() && g.set_smp(256).is_err());
+    g.set_smp(16).unwrap();
+    for bad in [0, 17, 256, -1] {
+        assert!(g.set_smp(bad).is_err(), "{bad}");
+    }
+    assert_eq!(g.get_smp().unwrap(), 16);
     g.set_append(Some("foo=1".into())).unwrap();
     assert_eq!(g.get_append().unwrap().as_deref(), Some("foo=1"));
     g.set_append(Some(String::new())).unwrap();
     assert_eq!(g.get_append().unwrap(), None);
-    g.set_backend("direct").unwrap();
-    assert_eq!(g.get_backend().unwrap(), "kvm");
-    g.set_backend("tcg").unwrap();
+    for (name, is) in [
+        ("direct", "kvm"),
+        ("kvm", "kvm"),
+        ("qemu", "tcg"),
+        ("tcg", "tcg"),
+        ("auto", "auto"),
+        ("", "auto"),
+    ] {
+        g.set_backend(name).unwrap();
+        assert_eq!(g.get_backend().unwrap(), is, "{name}");
+    }
+    g.set_backend(crate::Backend::Tcg).unwrap();
     assert_eq!(g.get_backend().unwrap(), "tcg");
-    let err = g.set_backend("libvirt").unwrap_err().to_string();
-    assert!(err.contains("libvirt") && err.contains("auto"), "{err}");
+    for bad in ["libvirt", "uml", "unix:/tmp/s", "KVM "] {
+        let err = g.set_backend(bad).unwrap_err().to_string();
+        assert!(err.contains("auto") && err.contains("tcg"), "{err}");
+    }
+    assert_eq!(g.get_backend().unwrap(), "tcg");
     assert!(g.get_autosync().unwrap());
     g.set_autosync(false).unwrap();
     assert!(!g.get_autosync().unwrap());
+    assert_eq!(g.get_identifier().unwrap(), "");
     g.set_identifier("disk-1_a").unwrap();
     assert_eq!(g.get_identifier().unwrap(), "disk-1_a");
-    assert!(g.set_identifier("a b").is_err());
+    for bad in ["a b", "a:b", "é", "a\n", "a/b", "a.b"] {
+        let err = g.set_identifier(bad).unwrap_err().to_string();
+        assert!(err.contains("ASCII letters, digits, _ and -"), "{err}");
+    }
+    assert_eq!(g.get_identifier().unwrap(), "disk-1_a");
+    g.set_identifier("").unwrap();
+    assert_eq!(g.get_identifier().unwrap(), "");
     g.set_program("prog").unwrap();
     assert_eq!(g.get_program().unwrap(), "prog");
     g.set_trace(true).unwrap();
@@ -62,6 +97,21 @@ fn states_before_launch() {
     ));
     g.user_cancel().unwrap();
     g.shutdown().unwrap();
+    assert_eq!(g.get_state().unwrap(), 0);
+
+    // A handle whose appliance is gone is back in config, as in
+    // libguestfs, but a libguest handle launches once: settings refused.
+    g.kill_handle().kill();
+    assert!(matches!(g.launch(), Err(Error::Killed { .. })));
+    assert_eq!(g.get_state().unwrap(), 0);
+    assert!(g.is_config().unwrap() && !g.is_ready().unwrap());
+    assert!(matches!(
+        g.set_memsize(1024),
+        Err(Error::State {
+            call: "set_memsize",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -80,13 +130,20 @@ fn feature_groups_follow_the_table() {
     assert!(g.feature_available(vec!["nosuchgroup"]).is_err());
 }
 
-fn qemu_img_info(path: &Path) -> String {
-    let out = std::process::Command::new("qemu-img")
+/// `qemu-img info --output=json`, or None where qemu-img is not
+/// installed (qemu-utils): the cross-check is then skipped.
+fn qemu_img_info(path: &Path) -> Option<String> {
+    match std::process::Command::new("qemu-img")
         .args(["info", "--output=json"])
         .arg(path)
         .output()
-        .expect("qemu-img is needed for this test: apt-get install qemu-utils");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(_) => {
+            eprintln!("qemu-img not installed (qemu-utils): cross-check skipped");
+            None
+        }
+    }
 }
 
 #[test]
@@ -108,31 +165,190 @@ fn disk_create_and_probe_agree_with_qemu_img() {
     assert_eq!(g.disk_virtual_size(&top).unwrap(), 1 << 20);
     assert!(g.disk_has_backing_file(&top).unwrap());
     assert!(!g.disk_has_backing_file(&raw).unwrap());
-    let info = qemu_img_info(&top);
-    assert!(info.contains("\"virtual-size\": 1048576"), "{info}");
-    assert!(
-        info.contains("\"backing-filename\": \"base.raw\""),
-        "{info}"
-    );
-    assert!(
-        info.contains("\"backing-filename-format\": \"raw\""),
-        "{info}"
-    );
-    let bad = calls::disk_create::Opts {
+    if let Some(info) = qemu_img_info(&top) {
+        assert!(info.contains("\"virtual-size\": 1048576"), "{info}");
+        assert!(
+            info.contains("\"backing-filename\": \"base.raw\""),
+            "{info}"
+        );
+        assert!(
+            info.contains("\"backing-filename-format\": \"raw\""),
+            "{info}"
+        );
+    }
+
+    // qcow2 sizes round up to a sector as qemu-img's do; raw ones are exact.
+    let odd = dir.path().join("odd.qcow2");
+    let meta = calls::disk_create::Opts {
         preallocation: Some("metadata".into()),
+        compat: Some("1.1".into()),
+        clustersize: Some(65536),
         ..Default::default()
     };
-    assert!(g
-        .disk_create(dir.path().join("x"), "qcow2", 512, bad)
-        .is_err());
-    assert!(g
-        .disk_create(
-            dir.path().join("x"),
-            "vmdk",
+    g.disk_create(&odd, "qcow2", 1000, meta).unwrap();
+    assert_eq!(g.disk_virtual_size(&odd).unwrap(), 1024);
+    if let Some(info) = qemu_img_info(&odd) {
+        assert!(info.contains("\"virtual-size\": 1024"), "{info}");
+        assert!(info.contains("\"compat\": \"1.1\""), "{info}");
+    }
+    // Without backingformat the backing file's format is detected, as
+    // libguestfs does, and recorded.
+    let detected = dir.path().join("detected.qcow2");
+    let opts = calls::disk_create::Opts {
+        backingfile: Some("odd.qcow2".into()),
+        ..Default::default()
+    };
+    g.disk_create(&detected, "qcow2", -1, opts).unwrap();
+    assert_eq!(g.disk_virtual_size(&detected).unwrap(), 1024);
+    if let Some(info) = qemu_img_info(&detected) {
+        assert!(
+            info.contains("\"backing-filename-format\": \"qcow2\""),
+            "{info}"
+        );
+    }
+    let exact = dir.path().join("exact.raw");
+    g.disk_create(&exact, "raw", 1000, calls::disk_create::Opts::default())
+        .unwrap();
+    assert_eq!(std::fs::metadata(&exact).unwrap().len(), 1000);
+    // qemu-img (so libguestfs) reports a raw file in whole sectors.
+    assert_eq!(g.disk_virtual_size(&exact).unwrap(), 1024);
+
+    let x = dir.path().join("x");
+    let cases: Vec<(&str, i64, calls::disk_create::Opts, &str)> = vec![
+        ("vmdk", 512, Default::default(), "raw or qcow2"),
+        ("raw", -2, Default::default(), "size -2"),
+        (
+            "raw",
             512,
-            calls::disk_create::Opts::default()
-        )
-        .is_err());
+            calls::disk_create::Opts {
+                preallocation: Some("metadata".into()),
+                ..Default::default()
+            },
+            "off, sparse or full",
+        ),
+        (
+            "qcow2",
+            512,
+            calls::disk_create::Opts {
+                preallocation: Some("falloc".into()),
+                ..Default::default()
+            },
+            "metadata",
+        ),
+        (
+            "qcow2",
+            512,
+            calls::disk_create::Opts {
+                compat: Some("0.10".into()),
+                ..Default::default()
+            },
+            "qemu-img amend",
+        ),
+        (
+            "raw",
+            512,
+            calls::disk_create::Opts {
+                compat: Some("1.1".into()),
+                ..Default::default()
+            },
+            "qcow2 only",
+        ),
+        (
+            "qcow2",
+            512,
+            calls::disk_create::Opts {
+                clustersize: Some(1000),
+                ..Default::default()
+            },
+            "power of two",
+        ),
+        (
+            "qcow2",
+            512,
+            calls::disk_create::Opts {
+                clustersize: Some(4 << 20),
+                ..Default::default()
+            },
+            "power of two",
+        ),
+        (
+            "raw",
+            512,
+            calls::disk_create::Opts {
+                clustersize: Some(4096),
+                ..Default::default()
+            },
+            "qcow2 only",
+        ),
+        (
+            "raw",
+            512,
+            calls::disk_create::Opts {
+                backingfile: Some("base.raw".into()),
+                backingformat: Some("raw".into()),
+                ..Default::default()
+            },
+            "need format qcow2",
+        ),
+        (
+            "raw",
+            512,
+            calls::disk_create::Opts {
+                backingformat: Some("raw".into()),
+                ..Default::default()
+            },
+            "need format qcow2",
+        ),
+        (
+            "qcow2",
+            512,
+            calls::disk_create::Opts {
+                backingformat: Some("raw".into()),
+                ..Default::default()
+            },
+            "without backingfile",
+        ),
+        (
+            "qcow2",
+            1 << 20,
+            calls::disk_create::Opts {
+                backingfile: Some("base.raw".into()),
+                ..Default::default()
+            },
+            "must be -1",
+        ),
+        (
+            "qcow2",
+            -1,
+            calls::disk_create::Opts {
+                backingfile: Some("base.raw".into()),
+                backingformat: Some("vmdk".into()),
+                ..Default::default()
+            },
+            "raw or qcow2",
+        ),
+        ("raw", 0, Default::default(), "more than 0"),
+        (
+            "qcow2",
+            -1,
+            calls::disk_create::Opts {
+                backingfile: Some("base.raw".into()),
+                backingformat: Some("raw".into()),
+                preallocation: Some("metadata".into()),
+                ..Default::default()
+            },
+            "sparse only",
+        ),
+        ("qcow2", -1, Default::default(), "size -1"),
+    ];
+    for (format, size, opts, says) in cases {
+        let err = g.disk_create(&x, format, size, opts).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument { call: "disk_create", message } if message.contains(says)),
+            "{format} {size}: {err}"
+        );
+        assert!(!x.exists(), "a refused disk_create made {}", x.display());
+    }
 }
 
 #[test]
@@ -160,9 +376,37 @@ fn drives_record_labels_and_refuse_other_block_sizes() {
         .unwrap_err()
         .to_string()
         .contains("512"));
-    g.add_drive_scratch(1 << 20).unwrap();
-    assert!(g.add_drive_scratch(-1).is_err());
-    assert_eq!(g.drives().len(), 2);
+    for label in ["", "a1", "a_b", "abcdefghijklmnopqrstu"] {
+        let opts = calls::add_drive_opts::Opts {
+            label: Some(label.into()),
+            ..Default::default()
+        };
+        let err = g.add_drive_opts(&raw, opts).unwrap_err().to_string();
+        assert!(err.contains("1 to 20 ASCII letters"), "{label:?}: {err}");
+    }
+    let opts = calls::add_drive_opts::Opts {
+        label: Some("abcdefghijklmnopqrst".into()),
+        blocksize: Some(0),
+        readonly: Some(true),
+        ..Default::default()
+    };
+    g.add_drive_opts(&raw, opts).unwrap();
+    let scratch = calls::add_drive_scratch::Opts {
+        label: Some("scratch".into()),
+        blocksize: Some(512),
+    };
+    g.add_drive_scratch(1 << 20, scratch).unwrap();
+    assert_eq!(g.drives()[2].options.label.as_deref(), Some("scratch"));
+    assert_eq!(g.drives()[2].size(), 1 << 20);
+    assert!(g
+        .add_drive_scratch(-1, calls::add_drive_scratch::Opts::default())
+        .is_err());
+    let bad = calls::add_drive_scratch::Opts {
+        blocksize: Some(4096),
+        ..Default::default()
+    };
+    assert!(g.add_drive_scratch(1 << 20, bad).is_err());
+    assert_eq!(g.drives().len(), 3);
 }
 
 #[test]
