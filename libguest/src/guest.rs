@@ -116,7 +116,7 @@ fn describe(reason: &ExitReason) -> String {
 
 impl Drop for Guest {
     fn drop(&mut self) {
-        if let Err(e) = self.shutdown() {
+        if let Err(e) = self.shutdown_appliance() {
             tracing::warn!("libguest: shutdown while dropping the handle: {e}");
         }
     }
