@@ -115,6 +115,9 @@ pub struct CreateOptions {
     pub preallocation: Preallocation,
     /// qcow2 only: the cluster size (a power of two, 512 B to 2 MiB).
     pub cluster_size: Option<usize>,
+    /// qcow2 only: write a version 2 header (qemu-img's `compat=0.10`)
+    /// instead of version 3 (`compat=1.1`); not with preallocation.
+    pub compat_v2: bool,
 }
 
 const NOT_A_FILE: &str = "not a regular file or block device (disk_create writes \
@@ -248,7 +251,91 @@ fn create_qcow2(file: File, options: &CreateOptions) -> std::io::Result<()> {
         Preallocation::Full => PreallocateMode::FullAllocate,
     });
     builder.create()?;
+    if options.compat_v2 {
+        downgrade_to_v2(&sync)?;
+    }
     sync.sync_all()
+}
+
+/// qcow2 header extensions kept in a version 2 header (by type).
+const EXT_END: u32 = 0;
+const EXT_BACKING_FORMAT: u32 = 0xe279_2aca;
+
+/// Rewrites the version 3 header imago wrote as version 2 (compat 0.10,
+/// what qemu-img amend -o compat=0.10 does to a fresh image): the same
+/// first 72 bytes but the version, the v3-only fields dropped, the
+/// backing format extension kept and the backing name moved after it.
+/// Refused when the image uses anything version 2 cannot say.
+fn downgrade_to_v2(file: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    let mut head = [0u8; 104];
+    file.read_exact_at(&mut head, 0)?;
+    let be32 = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let be64 = |b: &[u8], at: usize| {
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&b[at..at + 8]);
+        u64::from_be_bytes(v)
+    };
+    let cluster_size = 1usize << be32(&head, 20).min(21);
+    let header_len = be32(&head, 100) as usize;
+    if be32(&head, 4) != 3 || header_len < 104 || header_len > cluster_size {
+        return Err(bad("not the version 3 header just written"));
+    }
+    // incompatible, compatible and autoclear features, refcount order 4.
+    if be64(&head, 72) != 0 || be64(&head, 80) != 0 || be64(&head, 88) != 0 || be32(&head, 96) != 4
+    {
+        return Err(bad(
+            "the image uses version 3 features; compat 0.10 cannot hold them",
+        ));
+    }
+    let mut cluster = vec![0u8; cluster_size];
+    file.read_exact_at(&mut cluster, 0)?;
+    let backing_offset = usize::try_from(be64(&cluster, 8)).map_err(|_| bad("backing offset"))?;
+    let backing_len = be32(&cluster, 16) as usize;
+    let backing = match backing_offset {
+        0 => &[][..],
+        at => cluster
+            .get(at..at + backing_len)
+            .ok_or_else(|| bad("backing name outside the first cluster"))?,
+    };
+    let mut out = cluster[..72].to_vec();
+    out[4..8].copy_from_slice(&2u32.to_be_bytes());
+    let mut at = header_len;
+    loop {
+        let kind = be32(cluster.get(at..at + 4).ok_or_else(|| bad("extensions"))?, 0);
+        let len = be32(
+            cluster
+                .get(at + 4..at + 8)
+                .ok_or_else(|| bad("extensions"))?,
+            0,
+        ) as usize;
+        let padded = len.next_multiple_of(8);
+        let data = cluster
+            .get(at + 8..at + 8 + padded)
+            .ok_or_else(|| bad("extension outside the first cluster"))?;
+        match kind {
+            EXT_END => break,
+            EXT_BACKING_FORMAT => {
+                out.extend_from_slice(&cluster[at..at + 8]);
+                out.extend_from_slice(data);
+            }
+            // The feature name table names v3 feature bits: nothing here.
+            _ => {}
+        }
+        at += 8 + padded;
+    }
+    out.extend_from_slice(&[0u8; 8]);
+    if !backing.is_empty() {
+        let offset = out.len() as u64;
+        out.extend_from_slice(backing);
+        out[8..16].copy_from_slice(&offset.to_be_bytes());
+    }
+    if out.len() > cluster_size {
+        return Err(bad("the version 2 header does not fit its first cluster"));
+    }
+    out.resize(cluster_size, 0);
+    file.write_all_at(&out, 0)
 }
 
 /// Where a backing name in an image at `image` points (as qemu resolves

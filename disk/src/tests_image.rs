@@ -19,6 +19,7 @@ fn opts(format: Format, size: u64) -> CreateOptions {
         backing: None,
         preallocation: Preallocation::Off,
         cluster_size: None,
+        compat_v2: false,
     }
 }
 
@@ -294,4 +295,46 @@ fn a_raw_image_on_a_block_device_is_the_device_discarded() {
     let err = create_image(dev_path, &opts(Format::Qcow2, 1 << 20)).unwrap_err();
     assert!(matches!(err, DiskError::NotADisk { .. }), "{err}");
     assert!(err.to_string().contains("raw images only"), "{err}");
+}
+
+#[test]
+fn compat_0_10_writes_a_version_2_header_qemu_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.qcow2");
+    create_image(&base, &opts(Format::Qcow2, 1 << 20)).unwrap();
+    for (name, backing) in [("plain.qcow2", None), ("top.qcow2", Some("base.qcow2"))] {
+        let img = dir.path().join(name);
+        let mut o = opts(Format::Qcow2, 3 << 20);
+        o.compat_v2 = true;
+        o.cluster_size = Some(512);
+        o.backing = backing.map(|b| (b.to_owned(), Format::Qcow2));
+        create_image(&img, &o).unwrap();
+        let head = std::fs::read(&img).unwrap();
+        assert_eq!(&head[4..8], &2u32.to_be_bytes(), "{name}: version");
+        let info = image_info(&img).unwrap();
+        assert_eq!(info.virtual_size, 3 << 20);
+        assert_eq!(info.backing_file.as_deref(), backing);
+        if let Some(q) = qemu_img_info(&img) {
+            has(&q, "compat", "\"0.10\"");
+            has(&q, "virtual-size", &(3u64 << 20).to_string());
+            has(&q, "cluster-size", "512");
+            if let Some(b) = backing {
+                has(&q, "backing-filename", &format!("\"{b}\""));
+                has(&q, "backing-filename-format", "\"qcow2\"");
+            }
+            qemu_img_check(&img);
+        }
+        // The disk layer (imago) opens and reads it.
+        let opened = open_disk(
+            &img,
+            &OpenOptions {
+                format: Some(Format::Qcow2),
+                readonly: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(opened.backend.size(), 3 << 20);
+        assert_eq!(opened.chain.len(), if backing.is_some() { 2 } else { 1 });
+    }
 }

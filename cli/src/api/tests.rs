@@ -97,5 +97,9 @@ fn host_commands_run_on_the_handle_without_an_appliance() {
     assert_eq!(g.drives().len(), 1);
     assert!(g.drives()[0].options.readonly);
     let err = run::<calls::disk_create::Call>(&mut g, &[img_word, "qcow2"]).unwrap_err();
-    assert!(err.to_string().contains("usage: disk_create filename format size"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("usage: disk_create filename format size"),
+        "{err}"
+    );
 }

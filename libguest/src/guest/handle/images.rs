@@ -119,18 +119,19 @@ pub(super) fn disk_create(args: calls::disk_create::Args) -> Result<()> {
             "preallocation with backingfile: libguest creates snapshots sparse only (leave preallocation out)".into(),
         ));
     }
-    match (args.compat.as_deref(), fmt) {
-        (None | Some("1.1"), Format::Qcow2) | (None, Format::Raw) => {}
-        (Some("0.10"), Format::Qcow2) => {
+    let compat_v2 = match (args.compat.as_deref(), fmt) {
+        (None | Some("1.1"), Format::Qcow2) | (None, Format::Raw) => false,
+        (Some("0.10"), Format::Qcow2) if preallocation != Preallocation::Off => {
             return Err(invalid(
-                "compat 0.10: libguest writes version-3 qcow2 headers (compat 1.1) only; create with compat 1.1 and convert with qemu-img amend -o compat=0.10 FILE".into(),
+                "compat 0.10 with preallocation: libguest preallocates version-3 images only (leave one out)".into(),
             ))
         }
+        (Some("0.10"), Format::Qcow2) => true,
         (Some(c), Format::Qcow2) => {
-            return Err(invalid(format!("compat {c:?}: use 1.1 (or 0.10 with qemu-img)")))
+            return Err(invalid(format!("compat {c:?}: use 0.10 or 1.1")))
         }
         (Some(_), Format::Raw) => return Err(invalid("compat is for qcow2 only".into())),
-    }
+    };
     let cluster_size = match (args.clustersize, fmt) {
         (None, _) => None,
         (Some(n), Format::Qcow2) if (512..=2 << 20).contains(&n) && n.count_ones() == 1 => {
@@ -149,6 +150,7 @@ pub(super) fn disk_create(args: calls::disk_create::Args) -> Result<()> {
         backing,
         preallocation,
         cluster_size,
+        compat_v2,
     };
     disk::create_image(path, &options).map_err(|e| drive_error(path, e))
 }

@@ -206,6 +206,16 @@ fn disk_create_and_probe_agree_with_qemu_img() {
             "{info}"
         );
     }
+    let old = dir.path().join("old.qcow2");
+    let v2 = calls::disk_create::Opts {
+        compat: Some("0.10".into()),
+        ..Default::default()
+    };
+    g.disk_create(&old, "qcow2", 1 << 20, v2).unwrap();
+    assert_eq!(g.disk_format(&old).unwrap(), "qcow2");
+    if let Some(info) = qemu_img_info(&old) {
+        assert!(info.contains("\"compat\": \"0.10\""), "{info}");
+    }
     let exact = dir.path().join("exact.raw");
     g.disk_create(&exact, "raw", 1000, calls::disk_create::Opts::default())
         .unwrap();
@@ -239,10 +249,20 @@ fn disk_create_and_probe_agree_with_qemu_img() {
             "qcow2",
             512,
             calls::disk_create::Opts {
-                compat: Some("0.10".into()),
+                compat: Some("0.9".into()),
                 ..Default::default()
             },
-            "qemu-img amend",
+            "0.10 or 1.1",
+        ),
+        (
+            "qcow2",
+            512,
+            calls::disk_create::Opts {
+                compat: Some("0.10".into()),
+                preallocation: Some("metadata".into()),
+                ..Default::default()
+            },
+            "version-3 images only",
         ),
         (
             "raw",
