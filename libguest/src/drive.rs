@@ -185,10 +185,36 @@ mod tests {
 
         let mut g = crate::Guest::new().unwrap();
         assert_eq!(g.get_tmpdir().unwrap(), default_tmpdir());
-        g.set_tmpdir(Some("/srv/scratch".into())).unwrap();
-        assert_eq!(g.get_tmpdir().unwrap(), Path::new("/srv/scratch"));
+        let dir = tempfile::tempdir().unwrap();
+        let abs = std::fs::canonicalize(dir.path()).unwrap();
+        // Made absolute and checked, as libguestfs does.
+        let here = std::env::current_dir().unwrap();
+        let relative = pathdiff(&abs, &here);
+        g.set_tmpdir(Some(relative)).unwrap();
+        assert_eq!(g.get_tmpdir().unwrap(), abs);
+        let err = g.set_tmpdir(Some(abs.join("missing"))).unwrap_err();
+        assert!(err.to_string().contains("existing directory"), "{err}");
+        let file = abs.join("file");
+        std::fs::write(&file, b"").unwrap();
+        let err = g.set_tmpdir(Some(file)).unwrap_err();
+        assert!(err.to_string().contains("not a directory"), "{err}");
+        assert_eq!(
+            g.get_tmpdir().unwrap(),
+            abs,
+            "a refused value changes nothing"
+        );
         g.set_tmpdir(None).unwrap();
         assert_eq!(g.get_tmpdir().unwrap(), default_tmpdir());
+    }
+
+    /// `path` relative to `base` (both absolute): `../..` up to their
+    /// common prefix, then down.
+    fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+        let (p, b): (Vec<_>, Vec<_>) = (path.components().collect(), base.components().collect());
+        let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+        let mut out: PathBuf = b[common..].iter().map(|_| "..").collect();
+        out.extend(&p[common..]);
+        out
     }
 
     #[test]
@@ -198,7 +224,10 @@ mod tests {
         std::fs::write(&raw, vec![0u8; 1 << 20]).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let mut g = crate::Guest::new().unwrap();
-        g.set_tmpdir(Some(tmp.path().join("missing"))).unwrap();
+        let gone = tmp.path().join("missing");
+        std::fs::create_dir(&gone).unwrap();
+        g.set_tmpdir(Some(gone.clone())).unwrap();
+        std::fs::remove_dir(&gone).unwrap();
         let overlay = DriveOptions {
             overlay: true,
             ..Default::default()

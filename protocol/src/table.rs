@@ -80,7 +80,7 @@ macro_rules! for_each_call {
             0 host set_program(program: String) [] -> () [];
             /// The program name.
             0 host get_program() [] -> String [];
-            /// Where overlays and scratch disks of drives added from now on go; none restores the default; before launch.
+            /// Where overlays and scratch disks of drives added from now on go: an existing directory, made absolute as libguestfs does; none (or "") restores the default; before launch.
             0 host set_tmpdir(tmpdir: Option<PathBuf>) [] -> () [];
             /// The directory for temporary stores: set_tmpdir's, else LIBGUEST_TMPDIR, else TMPDIR, else /tmp.
             0 host get_tmpdir() [] -> PathBuf [];

@@ -221,7 +221,25 @@ impl protocol::Handle for Guest {
 
     fn set_tmpdir(&mut self, args: calls::set_tmpdir::Args) -> Result<()> {
         self.require_config("set_tmpdir")?;
-        self.tmpdir = args.tmpdir.filter(|d| !d.as_os_str().is_empty());
+        // As libguestfs: made absolute (realpath) and checked now.
+        self.tmpdir = match args.tmpdir.filter(|d| !d.as_os_str().is_empty()) {
+            None => None,
+            Some(dir) => {
+                let abs = std::fs::canonicalize(&dir).map_err(|e| {
+                    invalid(
+                        "set_tmpdir",
+                        format!("{}: {e}; give an existing directory", dir.display()),
+                    )
+                })?;
+                if !abs.is_dir() {
+                    return Err(invalid(
+                        "set_tmpdir",
+                        format!("{} is not a directory", dir.display()),
+                    ));
+                }
+                Some(abs)
+            }
+        };
         Ok(())
     }
 
