@@ -67,28 +67,30 @@ impl Guest {
         if C::INFO.kind == protocol::CallKind::Host {
             return self.host_call::<C>(args);
         }
-        self.trace_call::<C>(args);
+        let traced = self.trace_call::<C>(args);
         let result = self.send_call(C::META, args, stream);
-        self.trace_result(C::META.name, &result);
+        self.trace_result(traced, C::META.name, &result);
         result
     }
 
     /// A `host` call, answered by this handle's [`protocol::Handle`]
     /// implementation, traced like the others.
     pub(crate) fn host_call<C: protocol::Call>(&mut self, args: &C::Args) -> Result<C::Ret> {
-        self.trace_call::<C>(args);
+        let traced = self.trace_call::<C>(args);
         let result = C::host(self, args).unwrap_or_else(|| {
             Err(Error::InvalidArgument {
                 call: C::META.name,
                 message: "not a host call".into(),
             })
         });
-        self.trace_result(C::META.name, &result);
+        self.trace_result(traced, C::META.name, &result);
         result
     }
 
-    /// `libguest: trace: [ID: ]name args`, as libguestfs traces.
-    fn trace_call<C: protocol::Call>(&self, args: &C::Args) {
+    /// `libguest: trace: [ID: ]name args`, as libguestfs traces. Returns
+    /// whether it traced: as in libguestfs, the flag at entry decides both
+    /// lines (set_trace(true) prints none, set_trace(false) both).
+    fn trace_call<C: protocol::Call>(&self, args: &C::Args) -> bool {
         if self.trace {
             eprintln!(
                 "libguest: trace: {}{}{}",
@@ -97,11 +99,12 @@ impl Guest {
                 C::trace_args(args)
             );
         }
+        self.trace
     }
 
     /// `libguest: trace: [ID: ]name = result` (or `= error: …`).
-    fn trace_result<T: std::fmt::Debug>(&self, call: &str, result: &Result<T>) {
-        if self.trace {
+    fn trace_result<T: std::fmt::Debug>(&self, traced: bool, call: &str, result: &Result<T>) {
+        if traced {
             let shown = match result {
                 Ok(value) => protocol::generate_support::trace_value(value),
                 Err(e) => format!("error: {e}"),
