@@ -56,7 +56,16 @@ pub fn image_info_as(path: &Path, format: Option<Format>) -> Result<ImageInfo, D
     let mut file = open_header(path)?;
     let format = match format {
         Some(format) => format,
-        None => chain::probe(path, &file)?,
+        None => {
+            let foreign = foreign_format(&file).map_err(|e| DiskError::open(path, false, e))?;
+            if let Some(format) = foreign {
+                return Err(DiskError::ForeignFormat {
+                    path: path.to_path_buf(),
+                    format,
+                });
+            }
+            chain::probe(path, &file)?
+        }
     };
     match format {
         Format::Raw => {
@@ -85,6 +94,44 @@ pub fn image_info_as(path: &Path, format: Option<Format>) -> Result<ImageInfo, D
             })
         }
     }
+}
+
+/// The image formats qemu detects by a magic at a fixed offset, other
+/// than raw and qcow2 (qemu's names; its probes in block/*.c).
+const FOREIGN_MAGICS: &[(&str, usize, &[u8])] = &[
+    ("vmdk", 0, b"KDMV"),
+    ("vmdk", 0, b"COWD"),
+    ("vmdk", 0, b"# Disk DescriptorFile"),
+    ("vdi", 0x40, &[0x7f, 0x10, 0xda, 0xbe]),
+    ("vhdx", 0, b"vhdxfile"),
+    ("vpc", 0, b"conectix"),
+    ("qed", 0, b"QED\0"),
+    ("parallels", 0, b"WithoutFreeSpace"),
+    ("parallels", 0, b"WithouFreSpacExt"),
+    ("bochs", 0, b"Bochs Virtual HD Image"),
+    // qcow version 1: qcow2's magic, version 1.
+    ("qcow", 0, b"QFI\xfb\0\0\0\x01"),
+];
+
+/// The foreign format `file` starts as, if any: what qemu-img (so
+/// libguestfs's disk_format) would name instead of raw.
+fn foreign_format(file: &File) -> std::io::Result<Option<&'static str>> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 0x44];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read_at(&mut head[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let head = &head[..got];
+    Ok(FOREIGN_MAGICS
+        .iter()
+        .find(|(_, at, magic)| head.get(*at..at + magic.len()) == Some(magic))
+        .map(|(name, _, _)| *name))
 }
 
 /// What [`create_image`] allocates up front (libguestfs's and qemu-img's

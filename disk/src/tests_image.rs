@@ -338,3 +338,49 @@ fn compat_0_10_writes_a_version_2_header_qemu_accepts() {
         assert_eq!(opened.chain.len(), if backing.is_some() { 2 } else { 1 });
     }
 }
+
+#[test]
+fn other_formats_are_named_as_qemu_img_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // Without qemu-img: a VMDK's magic alone.
+    let fake = dir.path().join("fake.vmdk");
+    let mut bytes = b"KDMV".to_vec();
+    bytes.resize(4096, 0);
+    std::fs::write(&fake, &bytes).unwrap();
+    let err = image_info(&fake).unwrap_err();
+    assert!(
+        matches!(err, DiskError::ForeignFormat { format: "vmdk", .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("qemu-img convert -O qcow2"),
+        "{err}"
+    );
+    // Given as raw, it is raw: the magic is data.
+    let info = crate::image_info_as(&fake, Some(Format::Raw)).unwrap();
+    assert_eq!((info.format, info.virtual_size), (Format::Raw, 4096));
+
+    for format in ["vmdk", "vdi", "vhdx", "vpc", "qed", "parallels", "qcow"] {
+        let img = dir.path().join(format!("x.{format}"));
+        let Ok(out) = Command::new("qemu-img")
+            .args(["create", "-q", "-f", format])
+            .arg(&img)
+            .arg("4M")
+            .output()
+        else {
+            eprintln!("qemu-img not installed (qemu-utils): cross-check skipped");
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let q = qemu_img_info(&img).unwrap();
+        has(&q, "format", &format!("\"{format}\""));
+        match image_info(&img) {
+            Err(DiskError::ForeignFormat { format: named, .. }) => assert_eq!(named, format),
+            other => panic!("{format}: {other:?}"),
+        }
+    }
+}

@@ -120,7 +120,7 @@ macro_rules! for_each_call {
             0 host available(groups: Vec<String>) [] -> () [];
             /// Every libguestfs feature group name, available here or not.
             0 host available_all_groups() [] -> Vec<String> [];
-            /// The format of a host disk image, raw or qcow2, from its header (the file is not trusted further).
+            /// The format of a host disk image from its header, named as qemu-img names it: raw or qcow2, or a format libguest does not read (vmdk, vdi, vhdx, vpc, qed, parallels, bochs, qcow), which the other disk_ calls refuse (add_drive without a format would take one as raw). Nothing but the header is read; FIFOs and character devices are refused.
             0 host disk_format(filename: PathBuf) [] -> String [];
             /// The virtual size in bytes of a host disk image as qemu-img reports it: a qcow2 header's size, a raw file's length rounded up to whole 512-byte sectors, a block device's size.
             0 host disk_virtual_size(filename: PathBuf) [] -> i64 [];

@@ -29,7 +29,12 @@ fn info(path: &Path) -> Result<disk::ImageInfo> {
 }
 
 pub(super) fn disk_format(path: &Path) -> Result<String> {
-    Ok(info(path)?.format.to_string())
+    match disk::image_info(path) {
+        Ok(info) => Ok(info.format.to_string()),
+        // Named as qemu-img names it, though libguest cannot read it.
+        Err(disk::DiskError::ForeignFormat { format, .. }) => Ok(format.into()),
+        Err(e) => Err(drive_error(path, e)),
+    }
 }
 
 pub(super) fn disk_virtual_size(path: &Path) -> Result<i64> {

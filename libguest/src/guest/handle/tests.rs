@@ -372,6 +372,29 @@ fn disk_create_and_probe_agree_with_qemu_img() {
 }
 
 #[test]
+fn other_formats_are_named_but_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let vmdk = dir.path().join("d.vmdk");
+    let mut bytes = b"KDMV".to_vec();
+    bytes.resize(4096, 0);
+    std::fs::write(&vmdk, &bytes).unwrap();
+    let mut g = Guest::new().unwrap();
+    assert_eq!(g.disk_format(&vmdk).unwrap(), "vmdk");
+    for err in [
+        g.disk_virtual_size(&vmdk).unwrap_err(),
+        g.disk_has_backing_file(&vmdk).map(|_| 0).unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("qemu-img convert"), "{err}");
+    }
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let err = g.disk_format(&fifo).unwrap_err();
+    assert!(err.to_string().contains("FIFO"), "{err}");
+}
+
+#[test]
 fn drives_record_labels_and_refuse_other_block_sizes() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("d.raw");
