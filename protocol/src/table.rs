@@ -84,9 +84,9 @@ macro_rules! for_each_call {
             0 host set_tmpdir(tmpdir: Option<PathBuf>) [] -> () [];
             /// The directory for temporary stores: set_tmpdir's, else LIBGUEST_TMPDIR, else TMPDIR, else /tmp.
             0 host get_tmpdir() [] -> PathBuf [];
-            /// Network in the appliance: the appliance has none, so true is refused and false is accepted.
+            /// Network in the appliance (default off). libguest's appliance has no network device (the VMM models none, and the daemon needs none: files come in over the API channel), so true is refused, naming upload, copy_in and tar_in instead, and false is accepted.
             0 host set_network(network: bool) [] -> () [];
-            /// Whether the appliance has a network: always false.
+            /// Whether the appliance has a network: false, as set_network can set nothing else.
             0 host get_network() [] -> bool [];
             /// The process id running the appliance: qemu's under tcg, this process's under kvm (the VMM runs in it); an error before launch.
             0 host get_pid() [] -> i64 [];
