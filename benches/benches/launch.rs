@@ -91,7 +91,7 @@ fn measure_here() {
 
     let ours = measure(n, || {
         let mut g = Guest::new().map_err(|e| e.to_string())?;
-        g.set_verbose(verbose);
+        g.set_verbose(verbose).map_err(|e| e.to_string())?;
         if let Some(secs) = std::env::var("LIBGUEST_BENCH_TIMEOUT")
             .ok()
             .and_then(|s| s.parse().ok())

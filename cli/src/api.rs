@@ -46,7 +46,7 @@ pub fn usage(c: &CallInfo) -> String {
 /// The command's description, from the table's docs.
 pub fn help(c: &CallInfo) -> String {
     let mut text = format!("{}\n", c.doc.trim().replace('\n', "\n  "));
-    if c.kind != CallKind::Plain {
+    if matches!(c.kind, CallKind::FileIn | CallKind::FileOut) {
         text.push_str("\n  HOSTFILE is a file on this machine; - means standard input/output.\n");
     }
     if c.needs_root {
@@ -59,7 +59,7 @@ pub fn help(c: &CallInfo) -> String {
 fn words<'a, C: Call>(words: &'a [String]) -> std::result::Result<Words<'a>, String> {
     let names: Vec<&str> = C::INFO.args.iter().map(|a| a.name).collect();
     let opts: Vec<&str> = C::INFO.opts.iter().map(|a| a.name).collect();
-    let host = (C::INFO.kind != CallKind::Plain).then_some("HOSTFILE");
+    let host = matches!(C::INFO.kind, CallKind::FileIn | CallKind::FileOut).then_some("HOSTFILE");
     Words::new(C::META.name, words, &names, &opts, host)
 }
 
@@ -77,7 +77,11 @@ where
     {
         return copy::streamed(s, &name, args);
     }
-    let g = s.guest()?;
+    // Host calls configure or probe without an appliance.
+    let g = match C::INFO.kind {
+        CallKind::Host => s.handle(),
+        _ => s.guest()?,
+    };
     let mut out = crate::terminal::stdout();
     Ok(call::<C>(g, args, &mut out)?)
 }
@@ -87,7 +91,7 @@ where
 fn check_usage<C: Call>(args: &[String]) -> Result<()> {
     let name = C::META.name.replace('_', "-");
     let mut w = words::<C>(args).map_err(|m| CliError::Msg(format!("{name}: {m}")))?;
-    if C::INFO.kind == CallKind::Plain {
+    if matches!(C::INFO.kind, CallKind::Plain | CallKind::Host) {
         C::read_args(&mut w).map_err(|m| usage_error(C::META.name, m))?;
     }
     Ok(())
@@ -103,7 +107,7 @@ where
     let usage = |m| usage_error(name, m);
     let mut w = words::<C>(args).map_err(usage)?;
     let ret = match C::INFO.kind {
-        CallKind::Plain => {
+        CallKind::Plain | CallKind::Host => {
             let args = C::read_args(&mut w).map_err(usage)?;
             g.call::<C>(&args, Stream::None)?
         }

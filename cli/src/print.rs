@@ -39,6 +39,24 @@ impl Print for String {
     }
 }
 
+/// An optional string (get-append): nothing when there is none.
+impl Print for Option<String> {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Some(text) => text.print(out),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A host path (get-tmpdir).
+impl Print for std::path::PathBuf {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.as_os_str().as_encoded_bytes())?;
+        out.write_all(b"\n")
+    }
+}
+
 /// Raw bytes, as they are (read-file, pread).
 impl Print for Vec<u8> {
     fn print(&self, out: &mut dyn Write) -> io::Result<()> {

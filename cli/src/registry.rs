@@ -101,7 +101,12 @@ macro_rules! api_commands {
         fn api_commands() -> Vec<Command> {
             [$((&calls::$name::INFO, (|s, a| done(api::run::<calls::$name::Call>(s, a))) as Run)),*]
                 .into_iter()
-                .filter(|(info, _)| !info.internal)
+                // Not internal ones, nor those a compound row takes over
+                // (launch: the compound one also prints the time taken).
+                .filter(|(info, _)| {
+                    let name = info.name.replace('_', "-");
+                    !info.internal && !COMPOUND.iter().any(|c| c.name == name)
+                })
                 .map(|(info, run)| Command {
                     name: Cow::Owned(info.name.replace('_', "-")),
                     aliases: &[],

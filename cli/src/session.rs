@@ -31,8 +31,8 @@ impl Config {
     /// one of its own).
     pub fn new_guest(&self) -> Result<Guest> {
         let mut g = Guest::new()?;
-        g.set_verbose(self.verbose);
-        g.set_memsize(self.memsize)?;
+        g.set_verbose(self.verbose)?;
+        g.set_memsize(i64::try_from(self.memsize).unwrap_or(i64::MAX))?;
         g.set_launch_timeout(Duration::from_secs(self.timeout));
         if let Some(backend) = self.backend {
             g.set_backend(backend)?;
@@ -72,6 +72,12 @@ impl Session {
             progress: config.progress_bars && std::io::stderr().is_terminal(),
             config,
         })
+    }
+
+    /// The handle as it is, not launched for it: what host calls
+    /// (set-memsize, add-drive, disk-create…) run on.
+    pub fn handle(&mut self) -> &mut Guest {
+        &mut self.guest
     }
 
     /// The running handle, launched (and -i / -m mounted) on first use.

@@ -293,7 +293,7 @@ fn corrupt(path: &Path, e: HeaderError) -> DiskError {
 }
 
 /// Resolves a file name from a header as qemu and imago do: relative to the image's directory.
-fn resolve(image: &Path, name: &str) -> PathBuf {
+pub(crate) fn resolve(image: &Path, name: &str) -> PathBuf {
     let name = Path::new(name);
     match image.parent() {
         Some(dir) if name.is_relative() => dir.join(name),

@@ -124,6 +124,19 @@ pub enum DiskError {
         source: io::Error,
     },
 
+    /// An image of a format qemu knows but libguest does not read (vmdk,
+    /// vdi...): found by its magic where the format was to be detected.
+    #[error(
+        "{path} is a {format} image; libguest reads raw and qcow2 images only: convert it \
+         (qemu-img convert -O qcow2 '{path}' COPY.qcow2) and use the copy"
+    )]
+    ForeignFormat {
+        /// The image as the caller named it.
+        path: PathBuf,
+        /// qemu's name for its format.
+        format: &'static str,
+    },
+
     /// A format name that this crate does not know.
     #[error("unknown disk format {0:?}: use \"raw\" or \"qcow2\"")]
     UnknownFormat(String),

@@ -14,6 +14,7 @@
 
 mod chain;
 mod error;
+mod image;
 mod iov;
 mod overlay;
 mod qcow2;
@@ -28,6 +29,10 @@ use std::str::FromStr;
 
 pub use chain::ChainNode;
 pub use error::DiskError;
+pub use image::{
+    create_image, image_info, image_info_as, resolve_backing, CreateOptions, ImageInfo,
+    Preallocation,
+};
 pub use vm_memory::VolatileSlice;
 
 /// On-disk image format.
@@ -227,3 +232,5 @@ mod tests_hostile;
 mod tests_hostile_io;
 #[cfg(test)]
 mod tests_hostile_util;
+#[cfg(test)]
+mod tests_image;

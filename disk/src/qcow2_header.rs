@@ -55,6 +55,8 @@ pub(crate) enum HeaderError {
 #[derive(Debug, Default)]
 pub(crate) struct Header {
     pub cluster_size: u64,
+    /// The virtual disk size in bytes.
+    pub size: u64,
     pub backing_name: Option<String>,
     pub backing_format: Option<String>,
     /// Incompatible feature bit 2.
@@ -122,6 +124,7 @@ impl Header {
         };
         let mut header = Header {
             cluster_size,
+            size: be64(&h, 24),
             backing_name,
             external_data_bit: incompatible & INCOMPAT_EXTERNAL_DATA_FILE != 0,
             ..Header::default()

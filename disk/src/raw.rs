@@ -211,6 +211,17 @@ impl BlockBackend for RawBackend {
     }
 }
 
+/// Discards every block of a block device (disk_create on a device, as
+/// libguestfs does it).
+pub(crate) fn discard_device(file: &File) -> io::Result<()> {
+    let range: [u64; 2] = [0, block_device_size(file)?];
+    retry_eintr(|| {
+        // SAFETY: BLKDISCARD reads two u64 from the pointer, which points at `range`.
+        unsafe { libc::ioctl(file.as_raw_fd(), BLKDISCARD, range.as_ptr()) as isize }
+    })
+    .map(drop)
+}
+
 /// Size in bytes of a block device.
 fn block_device_size(file: &File) -> io::Result<u64> {
     let mut size: u64 = 0;

@@ -130,6 +130,44 @@ macro_rules! guest_methods {
     () => {};
     (
         $(#[doc = $doc:literal])*
+        $proc:literal host $name:ident ( $($arg:ident : $aty:ty),* )
+        [] -> $ret:ty [ $($flag:ident),* ];
+        $($rest:tt)*
+    ) => {
+        $(#[doc = $doc])*
+        ///
+        /// Answered by the handle on the host (see `guest/handle.rs`).
+        pub fn $name(&mut self, $($arg: impl IntoArg<$aty>),*) -> Result<$ret> {
+            let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
+            self.host_call::<calls::$name::Call>(&args)
+        }
+        guest_methods! { $($rest)* }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        $proc:literal host $name:ident ( $($arg:ident : $aty:ty),* )
+        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ];
+        $($rest:tt)*
+    ) => {
+        $(#[doc = $doc])*
+        ///
+        #[doc = concat!("Answered by the handle on the host. Optional arguments: [`calls::", stringify!($name), "::Opts`] (or anything that converts into it).")]
+        pub fn $name(
+            &mut self,
+            $($arg: impl IntoArg<$aty>,)*
+            opts: impl Into<calls::$name::Opts>,
+        ) -> Result<$ret> {
+            let opts = opts.into();
+            let args = calls::$name::Args {
+                $($arg: arg(stringify!($name), $arg)?,)*
+                $($opt: opts.$opt,)+
+            };
+            self.host_call::<calls::$name::Call>(&args)
+        }
+        guest_methods! { $($rest)* }
+    };
+    (
+        $(#[doc = $doc:literal])*
         $proc:literal call $name:ident ( $($arg:ident : $aty:ty),* )
         [] -> $ret:ty [ $($flag:ident),* ];
         $($rest:tt)*
@@ -137,7 +175,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         pub fn $name(&mut self, $($arg: impl IntoArg<$aty>),*) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
-            self.send_call(calls::$name::META, &args, Stream::None)
+            self.call::<calls::$name::Call>(&args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -159,7 +197,7 @@ macro_rules! guest_methods {
                 $($arg: arg(stringify!($name), $arg)?,)*
                 $($opt: opts.$opt,)+
             };
-            self.send_call(calls::$name::META, &args, Stream::None)
+            self.call::<calls::$name::Call>(&args, Stream::None)
         }
         guest_methods! { $($rest)* }
     };
@@ -179,7 +217,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             from.into().with(calls::$name::NAME, |r| {
-                self.send_call(calls::$name::META, &args, Stream::In(r))
+                self.call::<calls::$name::Call>(&args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -200,7 +238,7 @@ macro_rules! guest_methods {
         ) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             to.into().with(calls::$name::NAME, |w| {
-                self.send_call(calls::$name::META, &args, Stream::Out(w))
+                self.call::<calls::$name::Call>(&args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }
@@ -225,7 +263,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             from.into().with(calls::$name::NAME, |r| {
-                self.send_call(calls::$name::META, &args, Stream::In(r))
+                self.call::<calls::$name::Call>(&args, Stream::In(r))
             })
         }
         guest_methods! { $($rest)* }
@@ -250,7 +288,7 @@ macro_rules! guest_methods {
                 $($opt: opts.$opt,)+
             };
             to.into().with(calls::$name::NAME, |w| {
-                self.send_call(calls::$name::META, &args, Stream::Out(w))
+                self.call::<calls::$name::Call>(&args, Stream::Out(w))
             })
         }
         guest_methods! { $($rest)* }

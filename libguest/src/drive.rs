@@ -35,6 +35,24 @@ pub struct DriveOptions {
     /// file goes to [`crate::Guest::get_tmpdir`] and grows with the
     /// guest's writes, up to the virtual disk size.
     pub overlay: bool,
+    /// libguestfs's drive label (`add_drive_opts label:`): ASCII letters
+    /// and digits, recorded on the drive for the caller; the appliance
+    /// makes no `/dev/disk/guestfs/LABEL` link.
+    pub label: Option<String>,
+}
+
+/// `add_drive_opts(path, DriveOptions { .. })` keeps working: the
+/// options as the table's optional arguments.
+impl From<DriveOptions> for protocol::calls::add_drive_opts::Opts {
+    fn from(o: DriveOptions) -> Self {
+        Self {
+            readonly: Some(o.readonly),
+            format: o.format.map(|f| f.to_string()),
+            label: o.label,
+            blocksize: None,
+            overlay: Some(o.overlay),
+        }
+    }
 }
 
 /// Where a drive's bytes come from.
@@ -166,11 +184,37 @@ mod tests {
         assert_eq!(tmpdir_from(None, None), Path::new("/tmp"));
 
         let mut g = crate::Guest::new().unwrap();
-        assert_eq!(g.get_tmpdir(), default_tmpdir());
-        g.set_tmpdir(Some("/srv/scratch".into())).unwrap();
-        assert_eq!(g.get_tmpdir(), Path::new("/srv/scratch"));
+        assert_eq!(g.get_tmpdir().unwrap(), default_tmpdir());
+        let dir = tempfile::tempdir().unwrap();
+        let abs = std::fs::canonicalize(dir.path()).unwrap();
+        // Made absolute and checked, as libguestfs does.
+        let here = std::env::current_dir().unwrap();
+        let relative = pathdiff(&abs, &here);
+        g.set_tmpdir(Some(relative)).unwrap();
+        assert_eq!(g.get_tmpdir().unwrap(), abs);
+        let err = g.set_tmpdir(Some(abs.join("missing"))).unwrap_err();
+        assert!(err.to_string().contains("existing directory"), "{err}");
+        let file = abs.join("file");
+        std::fs::write(&file, b"").unwrap();
+        let err = g.set_tmpdir(Some(file)).unwrap_err();
+        assert!(err.to_string().contains("not a directory"), "{err}");
+        assert_eq!(
+            g.get_tmpdir().unwrap(),
+            abs,
+            "a refused value changes nothing"
+        );
         g.set_tmpdir(None).unwrap();
-        assert_eq!(g.get_tmpdir(), default_tmpdir());
+        assert_eq!(g.get_tmpdir().unwrap(), default_tmpdir());
+    }
+
+    /// `path` relative to `base` (both absolute): `../..` up to their
+    /// common prefix, then down.
+    fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+        let (p, b): (Vec<_>, Vec<_>) = (path.components().collect(), base.components().collect());
+        let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+        let mut out: PathBuf = b[common..].iter().map(|_| "..").collect();
+        out.extend(&p[common..]);
+        out
     }
 
     #[test]
@@ -180,18 +224,24 @@ mod tests {
         std::fs::write(&raw, vec![0u8; 1 << 20]).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let mut g = crate::Guest::new().unwrap();
-        g.set_tmpdir(Some(tmp.path().join("missing"))).unwrap();
+        let gone = tmp.path().join("missing");
+        std::fs::create_dir(&gone).unwrap();
+        g.set_tmpdir(Some(gone.clone())).unwrap();
+        std::fs::remove_dir(&gone).unwrap();
         let overlay = DriveOptions {
             overlay: true,
             ..Default::default()
         };
         let err = g.add_drive_opts(&raw, overlay.clone()).unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");
-        let err = g.add_drive_scratch(1 << 20).unwrap_err();
+        let err = g
+            .add_drive_scratch(1 << 20, protocol::calls::add_drive_scratch::Opts::default())
+            .unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");
         g.set_tmpdir(Some(tmp.path().to_path_buf())).unwrap();
         g.add_drive_opts(&raw, overlay).unwrap();
-        g.add_drive_scratch(1 << 20).unwrap();
+        g.add_drive_scratch(1 << 20, protocol::calls::add_drive_scratch::Opts::default())
+            .unwrap();
         assert!(g.drives().iter().all(|d| d.tmpdir == tmp.path()));
     }
 

@@ -7,6 +7,7 @@
 
 mod call;
 mod config;
+mod handle;
 mod kill;
 mod launch;
 mod shutdown;
@@ -47,6 +48,14 @@ pub struct Guest {
     memsize_mib: u64,
     smp: u8,
     verbose: bool,
+    /// Trace every call on stderr (set_trace).
+    trace: bool,
+    /// shutdown() unmounts first (set_autosync).
+    autosync: bool,
+    /// Shown in trace lines (set_identifier).
+    identifier: String,
+    /// Recorded only (set_program).
+    program: String,
     append: Option<String>,
     launch_timeout: Duration,
     console_file: Option<PathBuf>,
@@ -107,7 +116,7 @@ fn describe(reason: &ExitReason) -> String {
 
 impl Drop for Guest {
     fn drop(&mut self) {
-        if let Err(e) = self.shutdown() {
+        if let Err(e) = self.shutdown_appliance() {
             tracing::warn!("libguest: shutdown while dropping the handle: {e}");
         }
     }

@@ -15,6 +15,9 @@ pub enum CallKind {
     FileIn,
     /// The daemon streams data to the host before its reply.
     FileOut,
+    /// Answered by the handle in the library ([`Handle`]): never sent to
+    /// the daemon, no procedure number (the table writes 0).
+    Host,
 }
 
 /// What the library needs to know to send a call.
@@ -91,6 +94,13 @@ pub trait Call {
     /// The arguments from `source`: the required ones in table order,
     /// then the optional ones.
     fn read_args<S: ArgSource>(source: &mut S) -> Result<Self::Args, S::Error>;
+    /// A `host` call answered by `handle`; `None` for a daemon call.
+    fn host<H: Handle + ?Sized>(
+        handle: &mut H,
+        args: &Self::Args,
+    ) -> Option<Result<Self::Ret, H::Error>>;
+    /// The arguments as a trace line prints them: ` "a" 1 opt:true`.
+    fn trace_args(args: &Self::Args) -> String;
 }
 
 /// Where [`Call::read_args`] takes argument values from, by name: the
@@ -102,6 +112,25 @@ pub trait ArgSource {
     fn required<T: FromWord>(&mut self, name: &'static str) -> Result<T, Self::Error>;
     /// An optional argument; `None` when it was not given.
     fn optional<T: FromWord>(&mut self, name: &'static str) -> Result<Option<T>, Self::Error>;
+}
+
+/// Longest argument or result a trace line shows, in bytes.
+const TRACE_VALUE_MAX: usize = 200;
+
+#[doc(hidden)]
+/// One argument or result as a trace line shows it: its `Debug` form,
+/// cut at [`TRACE_VALUE_MAX`] bytes (a `write` of 4 MiB stays one line).
+pub fn trace_value<T: std::fmt::Debug + ?Sized>(value: &T) -> String {
+    let mut text = format!("{value:?}");
+    if text.len() > TRACE_VALUE_MAX {
+        let mut end = TRACE_VALUE_MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 #[doc(hidden)]
@@ -135,6 +164,71 @@ macro_rules! __call_kind {
     };
     (file_out) => {
         $crate::CallKind::FileOut
+    };
+    (host) => {
+        $crate::CallKind::Host
+    };
+}
+
+/// A `host` call's body in `Call::host`: the [`Handle`] method; nothing
+/// for daemon calls.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __host_body {
+    (host $name:ident $handle:ident $args:ident) => {
+        Some(<H as $crate::Handle>::$name($handle, $args.clone()))
+    };
+    ($kind:ident $name:ident $handle:ident $args:ident) => {{
+        let _ = ($handle, $args);
+        None
+    }};
+}
+
+/// One [`Handle`] method for a `host` call; nothing for daemon calls.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __handle_method {
+    (host $name:ident [$($doc:literal)*]) => {
+        $(#[doc = $doc])*
+        fn $name(
+            &mut self,
+            args: $crate::calls::$name::Args,
+        ) -> Result<$crate::calls::$name::Ret, Self::Error>;
+    };
+    ($kind:ident $name:ident [$($doc:literal)*]) => {};
+}
+
+/// One [`Daemon`] method for a daemon call; nothing for `host` calls.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __daemon_method {
+    (host $name:ident [$($doc:literal)*]) => {};
+    ($kind:ident $name:ident [$($doc:literal)*]) => {
+        $(#[doc = $doc])*
+        fn $name(
+            &mut self,
+            io: &mut dyn $crate::CallIo,
+            args: $crate::calls::$name::Args,
+        ) -> Result<$crate::calls::$name::Ret, $crate::ErrorReply>;
+    };
+}
+
+/// [`dispatch`]'s test for one daemon call; nothing for `host` calls,
+/// which the daemon never answers.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dispatch_arm {
+    (host $proc:literal $name:ident $daemon:ident $io:ident $proc_nr:ident $payload:ident) => {};
+    ($kind:ident $proc:literal $name:ident $daemon:ident $io:ident $proc_nr:ident $payload:ident) => {
+        if $proc_nr == $proc {
+            let args: calls::$name::Args =
+                postcard::from_bytes($payload).map_err(|e| decode_error(stringify!($name), e))?;
+            if calls::$name::NEEDS_ROOT && !$daemon.root_mounted() {
+                return Err(not_mounted(stringify!($name)));
+            }
+            let ret = $daemon.$name($io, args)?;
+            return encode(stringify!($name), &ret);
+        }
     };
 }
 
@@ -228,6 +322,27 @@ macro_rules! __call_modules {
                         $($opt: source.optional::<$oty>(stringify!($opt))?,)*
                     })
                 }
+                fn host<H: $crate::Handle + ?Sized>(
+                    handle: &mut H,
+                    args: &Args,
+                ) -> Option<Result<Ret, H::Error>> {
+                    $crate::__host_body!($kind $name handle args)
+                }
+                #[allow(unused_mut)]
+                fn trace_args(#[allow(unused_variables)] args: &Args) -> String {
+                    let mut line = String::new();
+                    $(
+                        line.push(' ');
+                        line.push_str(&$crate::generate_support::trace_value(&args.$arg));
+                    )*
+                    $(
+                        if let Some(value) = &args.$opt {
+                            line.push_str(concat!(" ", stringify!($opt), ":"));
+                            line.push_str(&$crate::generate_support::trace_value(value));
+                        }
+                    )*
+                    line
+                }
             }
         }
     )*};
@@ -264,43 +379,38 @@ macro_rules! __daemon_trait {
         [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
     )*) => {
         /// The daemon side of every call: guest-init implements one method
-        /// per table entry; [`dispatch`] decodes, checks and calls it.
+        /// per daemon entry of the table (not `host` ones); [`dispatch`]
+        /// decodes, checks and calls it.
         pub trait Daemon {
             /// Whether a guest filesystem is mounted on `/` (calls flagged
             /// `needs_root` are refused until then).
             fn root_mounted(&self) -> bool;
-            $(
-                $(#[doc = $doc])*
-                fn $name(
-                    &mut self,
-                    io: &mut dyn CallIo,
-                    args: calls::$name::Args,
-                ) -> Result<calls::$name::Ret, ErrorReply>;
-            )*
+            $( $crate::__daemon_method! { $kind $name [$($doc)*] } )*
+        }
+
+        /// The handle side: the library's `Guest` implements one method per
+        /// `host` entry of the table, so an entry without its
+        /// implementation does not compile. Its generated `Guest` methods
+        /// and generic callers ([`Call::host`]) go through it.
+        pub trait Handle {
+            /// What a host call fails with.
+            type Error;
+            $( $crate::__handle_method! { $kind $name [$($doc)*] } )*
         }
 
         /// Decodes a call's payload, runs it and encodes its result.
+        /// `host` calls are not here: proc 0 is an unknown procedure.
         pub fn dispatch<D: Daemon + ?Sized>(
             daemon: &mut D,
             io: &mut dyn CallIo,
             proc_nr: u32,
             payload: &[u8],
         ) -> Result<Vec<u8>, ErrorReply> {
-            match proc_nr {
-                $($proc => {
-                    let args: calls::$name::Args = postcard::from_bytes(payload)
-                        .map_err(|e| decode_error(stringify!($name), e))?;
-                    if calls::$name::NEEDS_ROOT && !daemon.root_mounted() {
-                        return Err(not_mounted(stringify!($name)));
-                    }
-                    let ret = daemon.$name(io, args)?;
-                    encode(stringify!($name), &ret)
-                })*
-                other => Err(ErrorReply::new(
-                    ErrorKind::UnknownProcedure,
-                    format!("unknown procedure {other}: the appliance is older than the library (delete ~/.cache/libguest/appliance)"),
-                )),
-            }
+            $( $crate::__dispatch_arm! { $kind $proc $name daemon io proc_nr payload } )*
+            Err(ErrorReply::new(
+                ErrorKind::UnknownProcedure,
+                format!("unknown procedure {proc_nr}: the appliance is older than the library (delete ~/.cache/libguest/appliance)"),
+            ))
         }
 
         /// Every call in the table, in table order.
@@ -387,6 +497,12 @@ pub fn docs_markdown() -> String {
             CallKind::FileIn => notes.push("streams data from the host"),
             CallKind::FileOut => notes.push("streams data to the host"),
             CallKind::Plain => {}
+            CallKind::Host => {
+                out.push_str(
+                    "\n*answered by the handle on the host; not sent to the appliance.*\n",
+                );
+                continue;
+            }
         }
         if c.needs_root {
             notes.push("needs a filesystem mounted on /");
@@ -410,10 +526,16 @@ mod tests {
 
     #[test]
     fn procedure_numbers_and_names_are_unique() {
-        let mut procs: Vec<u32> = CALLS.iter().map(|c| c.proc_nr).collect();
+        let daemon_calls = || CALLS.iter().filter(|c| c.kind != CallKind::Host);
+        let mut procs: Vec<u32> = daemon_calls().map(|c| c.proc_nr).collect();
         procs.sort_unstable();
         procs.dedup();
-        assert_eq!(procs.len(), CALLS.len());
+        assert_eq!(procs.len(), daemon_calls().count());
+        assert!(!procs.contains(&0), "proc 0 is for host calls only");
+        assert!(CALLS
+            .iter()
+            .filter(|c| c.kind == CallKind::Host)
+            .all(|c| c.proc_nr == 0 && !c.needs_root && !c.needs_tools));
         let mut names: Vec<&str> = CALLS.iter().map(|c| c.name).collect();
         names.sort_unstable();
         names.dedup();
@@ -429,6 +551,23 @@ mod tests {
         assert!(CallInfo::find("internal_poweroff").unwrap().internal);
         assert_eq!(calls::mount::PROC, 20);
         assert_eq!(CallInfo::find("umount").unwrap().opts.len(), 2);
+        assert_eq!(CallInfo::find("set-memsize").unwrap().kind, CallKind::Host);
+    }
+
+    #[test]
+    fn trace_lines_quote_strings_and_cut_long_values() {
+        use crate::Call as _;
+        let args = calls::umount::Args {
+            pathordevice: "/dev/sda1".into(),
+            force: Some(true),
+            lazyunmount: None,
+        };
+        assert_eq!(
+            calls::umount::Call::trace_args(&args),
+            " \"/dev/sda1\" force:true"
+        );
+        let long = trace_value(&"é".repeat(300));
+        assert!(long.len() <= TRACE_VALUE_MAX + '…'.len_utf8() && long.ends_with('…'));
     }
 
     #[test]

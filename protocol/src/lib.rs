@@ -8,7 +8,8 @@
 //! docs are all generated.
 //!
 //! Adding a call: one entry in `table.rs` and one method in guest-init's
-//! `Daemon` implementation.
+//! `Daemon` implementation; for a `host` call (answered by the library's
+//! handle, never sent), one method in libguest's [`Handle`] implementation.
 
 #![warn(missing_docs)]
 #![recursion_limit = "512"]
@@ -24,7 +25,7 @@ pub mod words;
 
 pub use generate::{
     dispatch, docs_markdown, tidy_type, ArgInfo, ArgSource, Call, CallInfo, CallKind, CallMeta,
-    Daemon, CALLS,
+    Daemon, Handle, CALLS,
 };
 pub use types::{ErrorKind, ErrorReply};
 pub use words::FromWord;
@@ -56,3 +57,6 @@ pub trait CallIo {
     /// FileOut calls: sends `data` (any length; split into chunks).
     fn write_chunk(&mut self, data: &[u8]) -> Result<(), ErrorReply>;
 }
+
+#[cfg(test)]
+mod tests_host;

@@ -6,8 +6,18 @@
 //! ```
 //!
 //! - `PROC`: the stable procedure number on the wire; never reuse one.
+//!   `host` calls write `0`: they have none.
 //! - `KIND`: `call`, `file_in` (the host streams data to the daemon:
-//!   `upload`, `tar_in`) or `file_out` (the daemon streams data back).
+//!   `upload`, `tar_in`), `file_out` (the daemon streams data back), or
+//!   `host`: answered by the handle in the library (configuration, launch,
+//!   host-side image probing), never sent. Every generator sees them, so
+//!   docs, CLI commands and the call list come from this one table, but
+//!   the daemon's `Daemon` trait and `dispatch` leave them out, and
+//!   libguest implements each in its `Handle` impl. Why `0` and not a
+//!   reserved range: a number in a range would look like a wire number
+//!   someone could send or reuse; `0` is none, it is never a daemon
+//!   call's number (the tests check both), and every generator keeps one
+//!   entry shape.
 //! - optional arguments are `Option<Type>` in `calls::<name>::Opts`.
 //! - flags: `needs_root` (refused until a filesystem is mounted on `/`),
 //!   `needs_tools` (runs a host tool from the tools layer, which the
@@ -32,6 +42,92 @@ macro_rules! for_each_call {
             3 call debug(subcmd: String, extraargs: Vec<String>) [] -> String [internal];
             /// Syncs and powers off the appliance; used by shutdown().
             4 call internal_poweroff() [] -> () [internal];
+
+            // Host calls: answered by the handle in the library, never sent.
+            /// Sets the appliance's memory in MiB (default 512; 128 to 65536); before launch.
+            0 host set_memsize(memsize: i64) [] -> () [];
+            /// The appliance's memory in MiB.
+            0 host get_memsize() [] -> i64 [];
+            /// Sets the number of appliance vCPUs (1 to 16, default 1); before launch.
+            0 host set_smp(smp: i64) [] -> () [];
+            /// The number of appliance vCPUs.
+            0 host get_smp() [] -> i64 [];
+            /// Verbose: the appliance kernel logs at full level to the console (LIBGUEST_DEBUG=1 sets it at creation).
+            0 host set_verbose(verbose: bool) [] -> () [];
+            /// Whether verbose is set.
+            0 host get_verbose() [] -> bool [];
+            /// Traces every call, its arguments and its result on stderr ("libguest: trace: [ID: ]name args" and "… = result"); LIBGUEST_TRACE=1 sets it at creation.
+            0 host set_trace(trace: bool) [] -> () [];
+            /// Whether tracing is on.
+            0 host get_trace() [] -> bool [];
+            /// Extra kernel command-line parameters for the appliance ("" or none clears them); before launch.
+            0 host set_append(append: Option<String>) [] -> () [];
+            /// The extra kernel parameters, if any.
+            0 host get_append() [] -> Option<String> [];
+            /// Which hypervisor launch uses: auto (also ""; KVM in this process if it can run Linux, else qemu TCG), kvm (also: direct) or tcg (also: qemu); libguestfs's libvirt and uml backends do not exist here. Before launch.
+            0 host set_backend(backend: String) [] -> () [];
+            /// The backend asked for: auto, kvm or tcg (LIBGUEST_BACKEND sets it at creation).
+            0 host get_backend() [] -> String [];
+            /// Autosync (default on): shutdown and dropping the handle unmount every guest filesystem first; off skips the unmount (the appliance's power-off still syncs).
+            0 host set_autosync(autosync: bool) [] -> () [];
+            /// Whether autosync is on.
+            0 host get_autosync() [] -> bool [];
+            /// A name for the handle in trace and debug messages: ASCII letters, digits, _ and - only ("" for none, the default).
+            0 host set_identifier(identifier: String) [] -> () [];
+            /// The handle's identifier ("" if none).
+            0 host get_identifier() [] -> String [];
+            /// The program name recorded on the handle (default: the name this process was started as).
+            0 host set_program(program: String) [] -> () [];
+            /// The program name.
+            0 host get_program() [] -> String [];
+            /// Where overlays and scratch disks of drives added from now on go: an existing directory, made absolute as libguestfs does; none (or "") restores the default; before launch.
+            0 host set_tmpdir(tmpdir: Option<PathBuf>) [] -> () [];
+            /// The directory for temporary stores: set_tmpdir's, else LIBGUEST_TMPDIR, else TMPDIR, else /tmp.
+            0 host get_tmpdir() [] -> PathBuf [];
+            /// Network in the appliance (default off). libguest's appliance has no network device (the VMM models none, and the daemon needs none: files come in over the API channel), so true is refused, naming upload, copy_in and tar_in instead, and false is accepted.
+            0 host set_network(network: bool) [] -> () [];
+            /// Whether the appliance has a network: false, as set_network can set nothing else.
+            0 host get_network() [] -> bool [];
+            /// The process id running the appliance: qemu's under tcg, this process's under kvm (the VMM runs in it); an error before launch.
+            0 host get_pid() [] -> i64 [];
+            /// The handle's state as libguestfs numbers it: 0 config (also after shutdown, as in libguestfs, though a libguest handle launches only once), 2 ready. Launch and calls hold the handle, so 1 (launching) and 3 (busy) are never seen from it.
+            0 host get_state() [] -> i64 [];
+            /// Whether the handle is in the config state (get_state 0): before launch, and after shutdown (when a libguest handle refuses a second launch).
+            0 host is_config() [] -> bool [];
+            /// Whether launch is under way: never seen, launch holds the handle until it returns.
+            0 host is_launching() [] -> bool [];
+            /// Whether the appliance is running and serving calls.
+            0 host is_ready() [] -> bool [];
+            /// Whether a call is running: never seen, a call holds the handle until it returns.
+            0 host is_busy() [] -> bool [];
+            /// Adds a disk image read-write, its format detected from the header (a detected qcow2 may not name a backing file: give the format with add_drive_opts).
+            0 host add_drive(filename: PathBuf) [] -> () [];
+            /// Adds a disk image read-only: the appliance sees a write-protected disk and not one byte (nor its mtime) changes.
+            0 host add_drive_ro(filename: PathBuf) [] -> () [];
+            /// Adds a disk image. format: raw or qcow2 (default: detected; backing files are followed only with an explicit format). readonly: a write-protected disk. overlay (libguest's): writes allowed but kept in a temporary file under get_tmpdir and dropped at shutdown. label: recorded on the drive (Guest::drives; no /dev/disk/guestfs link is made), 1 to 20 ASCII letters. blocksize: 0 or 512, the logical sector size of libguest's virtio-scsi disks (libguestfs's 4096 would need 4K-sector emulation the device does not have).
+            0 host add_drive_opts(filename: PathBuf) [readonly: bool, format: String, label: String, blocksize: i64, overlay: bool] -> () [];
+            /// Adds a blank temporary disk of size bytes (a multiple of 512) under get_tmpdir, deleted at shutdown. label and blocksize as for add_drive_opts.
+            0 host add_drive_scratch(size: i64) [label: String, blocksize: i64] -> () [];
+            /// Boots the appliance; returns once it serves calls.
+            0 host launch() [] -> () [];
+            /// Unmounts (with autosync), syncs and powers the appliance off, then flushes every drive on the host; bounded (set_shutdown_timeout). Nothing before launch or a second time.
+            0 host shutdown() [] -> () [];
+            /// Cancels the call in progress: nothing is in progress when the handle itself is free, so this does nothing; from another thread use Guest::cancel_handle.
+            0 host user_cancel() [] -> () [];
+            /// Whether every libguestfs feature group named is available in this build (an unknown group is an error).
+            0 host feature_available(groups: Vec<String>) [] -> bool [];
+            /// Fails, naming what is missing, unless every feature group named is available.
+            0 host available(groups: Vec<String>) [] -> () [];
+            /// Every libguestfs feature group name, available here or not.
+            0 host available_all_groups() [] -> Vec<String> [];
+            /// The format of a host disk image from its header, named as qemu-img names it: raw or qcow2, or a format libguest does not read (vmdk, vdi, vhdx, vpc, qed, parallels, bochs, qcow), which the other disk_ calls refuse (add_drive without a format would take one as raw). Nothing but the header is read; FIFOs and character devices are refused.
+            0 host disk_format(filename: PathBuf) [] -> String [];
+            /// The virtual size in bytes of a host disk image as qemu-img reports it: a qcow2 header's size, a raw file's length rounded up to whole 512-byte sectors, a block device's size.
+            0 host disk_virtual_size(filename: PathBuf) [] -> i64 [];
+            /// Whether a host qcow2 image names a backing file (raw images never do).
+            0 host disk_has_backing_file(filename: PathBuf) [] -> bool [];
+            /// Creates a blank host disk image (not added to the handle): format raw or qcow2, size in bytes, more than 0 (qcow2 rounds it up to whole 512-byte sectors, as qemu-img does; raw is exact). An existing file is truncated; on a block device a raw image keeps the device's size and its blocks are discarded; other non-files (FIFOs, character devices) are refused. backingfile (qcow2 only; size must then be -1, the backing file's size): a snapshot on top of it, a relative name being relative to the new image's directory. backingformat: raw or qcow2; without it the backing file's format is detected from its header, as libguestfs does (give it for a raw backing file a guest could have written). preallocation: off/sparse (default) or full for raw; off/sparse, metadata or full for qcow2 without a backing file. compat: qcow2 only, 1.1 (the default, a version 3 header) or 0.10 (version 2, for qemu before 1.1; not with preallocation). clustersize: qcow2 only, a power of two from 512 to 2097152 (default 65536).
+            0 host disk_create(filename: PathBuf, format: String, size: i64) [backingfile: String, backingformat: String, preallocation: String, compat: String, clustersize: i64] -> () [];
 
             /// Lists the whole block devices, sorted (/dev/sda, /dev/sdb, …).
             10 call list_devices() [] -> Vec<String> [];

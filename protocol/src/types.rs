@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Host paths in the table (`host` calls name files on this machine).
+pub use std::path::PathBuf;
+
 /// Longest path accepted (Linux PATH_MAX).
 pub const MAX_PATH: usize = 4096;
 
@@ -482,6 +485,26 @@ macro_rules! into_validated {
     )*};
 }
 into_validated!(Pathname, Device);
+
+/// Host paths (`host` calls: add_drive, disk_create…) from any path-like value.
+macro_rules! into_path {
+    ($($ty:ty),*) => {$(
+        impl IntoArg<PathBuf> for $ty {
+            fn into_arg(self) -> Result<PathBuf, ArgError> {
+                Ok(PathBuf::from(self))
+            }
+        }
+    )*};
+}
+into_path!(
+    &str,
+    &String,
+    String,
+    &std::path::Path,
+    &PathBuf,
+    &std::ffi::OsStr,
+    std::ffi::OsString
+);
 
 impl IntoArg<String> for &str {
     fn into_arg(self) -> Result<String, ArgError> {

@@ -16,6 +16,28 @@ impl FromWord for String {
     }
 }
 
+/// A host path (`host` calls), as written.
+impl FromWord for std::path::PathBuf {
+    fn from_word(word: &str) -> Result<Self, String> {
+        Ok(word.into())
+    }
+}
+
+/// An optional string (libguestfs's OptString): `""` is none, as guestfish
+/// reads it.
+impl FromWord for Option<String> {
+    fn from_word(word: &str) -> Result<Self, String> {
+        Ok((!word.is_empty()).then(|| word.to_owned()))
+    }
+}
+
+/// An optional host path: `""` is none.
+impl FromWord for Option<std::path::PathBuf> {
+    fn from_word(word: &str) -> Result<Self, String> {
+        Ok((!word.is_empty()).then(|| word.into()))
+    }
+}
+
 impl FromWord for Vec<u8> {
     fn from_word(word: &str) -> Result<Self, String> {
         Ok(word.as_bytes().to_vec())

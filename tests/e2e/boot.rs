@@ -14,10 +14,10 @@ e2e_test! {
         launched.expect("launch");
         let ms = g.launch_duration().unwrap().as_secs_f64() * 1000.0;
         println!("appliance ready in {ms:.0} ms");
-        assert!(g.is_ready());
+        assert!(g.is_ready().unwrap());
         assert!(g.console_log().contains(libguest::READY_LINE));
         g.shutdown().expect("shutdown");
-        assert!(!g.is_ready());
+        assert!(!g.is_ready().unwrap());
         assert!(g.console_log().contains("guest-init: power off"), "{}", g.console_log());
         // A second shutdown is harmless; a launch after shutdown is refused.
         g.shutdown().unwrap();

@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
-use libguest::{DriveFormat, DriveOptions, Guest};
+use libguest::{calls, DriveFormat, DriveOptions, Guest};
 use libguest_tests::{e2e_test, pattern};
 
 const MIB: u64 = 1 << 20;
@@ -57,7 +57,7 @@ e2e_test! {
         let mut g = Guest::new().unwrap();
         g.add_drive_opts(&raw, DriveOptions { format: Some(DriveFormat::Raw), ..Default::default() }).unwrap();
         g.add_drive(&qcow2).unwrap();
-        g.add_drive_scratch(16 * MIB).unwrap();
+        g.add_drive_scratch(16 * MIB, calls::add_drive_scratch::Opts::default()).unwrap();
         launch(&mut g);
         let devs = debug(&mut g, "blockdevs", &[]);
         assert_eq!(devs, format!("sda:{}:0 sdb:{}:0 sdc:{}:0", 64 * MIB, 32 * MIB, 16 * MIB));

@@ -129,6 +129,7 @@ fn hostile_disks(backend: Backend) {
         format: Some(DriveFormat::Qcow2),
         readonly,
         overlay,
+        ..Default::default()
     };
     for options in [
         DriveOptions::default(),

@@ -13,10 +13,14 @@ const MIB: u64 = 1 << 20;
 fn launched(backend: Backend) -> Guest {
     let mut g = Guest::new().unwrap();
     g.set_backend(backend).unwrap();
-    g.add_drive_scratch(256 * MIB).unwrap(); // sda: ext4
-    g.add_drive_scratch(320 * MIB).unwrap(); // sdb: xfs (300 MiB at least)
-    g.add_drive_scratch(64 * MIB).unwrap(); // sdc: vfat
-    g.add_drive_scratch(192 * MIB).unwrap(); // sdd: btrfs (about 110 MiB at least)
+    g.add_drive_scratch(256 * MIB, calls::add_drive_scratch::Opts::default())
+        .unwrap(); // sda: ext4
+    g.add_drive_scratch(320 * MIB, calls::add_drive_scratch::Opts::default())
+        .unwrap(); // sdb: xfs (300 MiB at least)
+    g.add_drive_scratch(64 * MIB, calls::add_drive_scratch::Opts::default())
+        .unwrap(); // sdc: vfat
+    g.add_drive_scratch(192 * MIB, calls::add_drive_scratch::Opts::default())
+        .unwrap(); // sdd: btrfs (about 110 MiB at least)
     if let Err(e) = g.launch() {
         panic!("launch: {e}\n{}", g.console_log());
     }

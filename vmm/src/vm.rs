@@ -27,8 +27,11 @@ use crate::run_state::Shared;
 use crate::vcpu::{install_kick_handler, kick_signal, VcpuThread};
 use crate::{boot, cpu};
 
+/// Least guest memory a VM is started with, in MiB.
 pub const MIN_MEM_MIB: u64 = 64;
+/// Most guest memory a VM is started with, in MiB.
 pub const MAX_MEM_MIB: u64 = 64 * 1024;
+/// Most vCPUs a VM is started with.
 pub const MAX_VCPUS: u8 = 16;
 
 /// What to boot and how.

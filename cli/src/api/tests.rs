@@ -35,3 +35,71 @@ fn usage_is_checked_without_an_appliance() {
     check_usage::<calls::ls::Call>(&["/etc".into()]).unwrap();
     assert!(check_usage::<calls::upload::Call>(&["a".into()]).is_err());
 }
+
+fn run<C: Call>(g: &mut Guest, words: &[&str]) -> libguest::Result<String>
+where
+    C::Ret: crate::print::Print,
+{
+    let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    let mut out = Vec::new();
+    call::<C>(g, &words, &mut out)?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn host_commands_run_on_the_handle_without_an_appliance() {
+    let mut g = Guest::new().unwrap();
+    assert_eq!(
+        run::<calls::get_memsize::Call>(&mut g, &[]).unwrap(),
+        "512\n"
+    );
+    run::<calls::set_memsize::Call>(&mut g, &["1024"]).unwrap();
+    assert_eq!(
+        run::<calls::get_memsize::Call>(&mut g, &[]).unwrap(),
+        "1024\n"
+    );
+    let err = run::<calls::set_memsize::Call>(&mut g, &["10"]).unwrap_err();
+    assert!(err.to_string().contains("128 to 65536"), "{err}");
+    // OptString as guestfish reads it: "" is none, and none prints nothing.
+    run::<calls::set_append::Call>(&mut g, &["console=ttyS0"]).unwrap();
+    assert_eq!(
+        run::<calls::get_append::Call>(&mut g, &[]).unwrap(),
+        "console=ttyS0\n"
+    );
+    run::<calls::set_append::Call>(&mut g, &[""]).unwrap();
+    assert_eq!(run::<calls::get_append::Call>(&mut g, &[]).unwrap(), "");
+    run::<calls::set_tmpdir::Call>(&mut g, &["/var/tmp"]).unwrap();
+    assert_eq!(
+        run::<calls::get_tmpdir::Call>(&mut g, &[]).unwrap(),
+        "/var/tmp\n"
+    );
+    assert_eq!(
+        run::<calls::is_config::Call>(&mut g, &[]).unwrap(),
+        "true\n"
+    );
+    assert_eq!(run::<calls::get_state::Call>(&mut g, &[]).unwrap(), "0\n");
+
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("new.qcow2");
+    let img_word = img.to_str().unwrap();
+    run::<calls::disk_create::Call>(&mut g, &[img_word, "qcow2", "1048576", "clustersize:4096"])
+        .unwrap();
+    assert_eq!(
+        run::<calls::disk_format::Call>(&mut g, &[img_word]).unwrap(),
+        "qcow2\n"
+    );
+    assert_eq!(
+        run::<calls::disk_virtual_size::Call>(&mut g, &[img_word]).unwrap(),
+        "1048576\n"
+    );
+    run::<calls::add_drive_opts::Call>(&mut g, &[img_word, "format:qcow2", "readonly:true"])
+        .unwrap();
+    assert_eq!(g.drives().len(), 1);
+    assert!(g.drives()[0].options.readonly);
+    let err = run::<calls::disk_create::Call>(&mut g, &[img_word, "qcow2"]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("usage: disk_create filename format size"),
+        "{err}"
+    );
+}

@@ -63,6 +63,10 @@ impl Appliance for KvmAppliance {
     fn name(&self) -> &'static str {
         "kvm"
     }
+
+    fn process_id(&self) -> u32 {
+        std::process::id()
+    }
 }
 
 struct KvmKill(KillSwitch);

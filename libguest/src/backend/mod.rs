@@ -106,4 +106,7 @@ pub(crate) trait Appliance: Send {
     /// it stopped (its own reason if it had stopped already).
     fn stop(&mut self) -> ExitReason;
     fn name(&self) -> &'static str;
+    /// The process that runs the guest: qemu's, or this one for the VMM
+    /// that runs in it.
+    fn process_id(&self) -> u32;
 }

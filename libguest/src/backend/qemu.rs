@@ -207,6 +207,11 @@ impl Appliance for QemuAppliance {
     fn name(&self) -> &'static str {
         "tcg"
     }
+
+    fn process_id(&self) -> u32 {
+        // A pid from fork is positive.
+        self.process.pid().unsigned_abs()
+    }
 }
 
 struct QemuKill {

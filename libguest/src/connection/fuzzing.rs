@@ -40,8 +40,8 @@ const ROUNDS: usize = 4;
 
 /// `data[0]`: bits 0-1 deadline mode of the first call (the others rotate
 /// through the modes), bit 2 pre-armed cancel, bit 3 a failing host
-/// endpoint, bits 4-7 a stall every N reads. `data[1]`: which call of the
-/// table comes first. The rest is the appliance's side of the channel,
+/// endpoint, bits 4-7 a stall every N reads. `data[1]`: which daemon call
+/// of the table comes first. The rest is the appliance's side of the channel,
 /// starting with its hello.
 pub fn replies(data: &[u8]) {
     let [control, pick, channel @ ..] = data else {
@@ -52,8 +52,13 @@ pub fn replies(data: &[u8]) {
     let Ok(mut conn) = Connection::open(io.clone(), far) else {
         return;
     };
+    // Host calls are never sent: only the daemon's are worth fuzzing.
+    let sent: Vec<_> = protocol::CALLS
+        .iter()
+        .filter(|c| c.kind != CallKind::Host)
+        .collect();
     for round in 0..ROUNDS {
-        let info = &protocol::CALLS[(usize::from(*pick) + round) % protocol::CALLS.len()];
+        let info = sent[(usize::from(*pick) + round) % sent.len()];
         let now = Instant::now();
         let deadline = match (usize::from(*control) + round) % 4 {
             0 => None,
@@ -87,7 +92,7 @@ pub fn replies(data: &[u8]) {
             false => &mut sink_vec,
         };
         let stream = match info.kind {
-            CallKind::Plain => Stream::None,
+            CallKind::Plain | CallKind::Host => Stream::None,
             CallKind::FileIn => Stream::In(&mut *source),
             CallKind::FileOut => Stream::Out(sink),
         };

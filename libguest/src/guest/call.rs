@@ -41,6 +41,8 @@ impl Guest {
     /// The arguments are sent as they are: values built with the types'
     /// constructors (`Pathname::new`, …) are checked, and the daemon
     /// checks them again.
+    ///
+    /// `host` calls are answered by the handle (with [`Stream::None`]).
     pub fn call<C: protocol::Call>(
         &mut self,
         args: &C::Args,
@@ -49,6 +51,7 @@ impl Guest {
         let matches = matches!(
             (C::INFO.kind, &stream),
             (protocol::CallKind::Plain, Stream::None)
+                | (protocol::CallKind::Host, Stream::None)
                 | (protocol::CallKind::FileIn, Stream::In(_))
                 | (protocol::CallKind::FileOut, Stream::Out(_))
         );
@@ -61,7 +64,60 @@ impl Guest {
                 ),
             });
         }
-        self.send_call(C::META, args, stream)
+        if C::INFO.kind == protocol::CallKind::Host {
+            return self.host_call::<C>(args);
+        }
+        let traced = self.trace_call::<C>(args);
+        let result = self.send_call(C::META, args, stream);
+        self.trace_result(traced, C::META.name, &result);
+        result
+    }
+
+    /// A `host` call, answered by this handle's [`protocol::Handle`]
+    /// implementation, traced like the others.
+    pub(crate) fn host_call<C: protocol::Call>(&mut self, args: &C::Args) -> Result<C::Ret> {
+        let traced = self.trace_call::<C>(args);
+        let result = C::host(self, args).unwrap_or_else(|| {
+            Err(Error::InvalidArgument {
+                call: C::META.name,
+                message: "not a host call".into(),
+            })
+        });
+        self.trace_result(traced, C::META.name, &result);
+        result
+    }
+
+    /// `libguest: trace: [ID: ]name args`, as libguestfs traces. Returns
+    /// whether it traced: as in libguestfs, the flag at entry decides both
+    /// lines (set_trace(true) prints none, set_trace(false) both).
+    fn trace_call<C: protocol::Call>(&self, args: &C::Args) -> bool {
+        if self.trace {
+            eprintln!(
+                "libguest: trace: {}{}{}",
+                self.trace_prefix(),
+                C::META.name,
+                C::trace_args(args)
+            );
+        }
+        self.trace
+    }
+
+    /// `libguest: trace: [ID: ]name = result` (or `= error: …`).
+    fn trace_result<T: std::fmt::Debug>(&self, traced: bool, call: &str, result: &Result<T>) {
+        if traced {
+            let shown = match result {
+                Ok(value) => protocol::generate_support::trace_value(value),
+                Err(e) => format!("error: {e}"),
+            };
+            eprintln!("libguest: trace: {}{call} = {shown}", self.trace_prefix());
+        }
+    }
+
+    fn trace_prefix(&self) -> String {
+        match self.identifier.as_str() {
+            "" => String::new(),
+            id => format!("{id}: "),
+        }
     }
 
     /// Runs one call over the channel.

@@ -17,9 +17,27 @@ fn backend_from_env(value: Option<String>) -> std::result::Result<Backend, Unkno
     value.map_or(Ok(Backend::Auto), |v| v.parse())
 }
 
+/// Whether `name` is set to 1 (as libguestfs reads LIBGUESTFS_TRACE).
+fn env_flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| v == "1")
+}
+
+/// The name this process was started as (libguestfs's default program).
+fn default_program() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            Path::new(&arg0)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default()
+}
+
 impl Guest {
     /// A new handle. Nothing is started until [`Guest::launch`]. The
-    /// backend comes from `LIBGUEST_BACKEND` (auto, kvm, tcg) if set.
+    /// backend comes from `LIBGUEST_BACKEND` (auto, kvm, tcg) if set;
+    /// `LIBGUEST_TRACE=1` turns tracing on, `LIBGUEST_DEBUG=1` verbose.
     pub fn new() -> Result<Guest> {
         let backend = backend_from_env(std::env::var("LIBGUEST_BACKEND").ok())
             .map_err(|source| Error::BackendVar { source })?;
@@ -28,7 +46,11 @@ impl Guest {
             kernel: None,
             memsize_mib: 512,
             smp: 1,
-            verbose: false,
+            verbose: env_flag("LIBGUEST_DEBUG"),
+            trace: env_flag("LIBGUEST_TRACE"),
+            autosync: true,
+            identifier: String::new(),
+            program: default_program(),
             append: None,
             launch_timeout: Duration::from_secs(60),
             console_file: None,
@@ -56,37 +78,18 @@ impl Guest {
         }
     }
 
-    /// Adds a disk image. Drives appear in the appliance in the order added.
-    pub fn add_drive_opts(&mut self, path: impl AsRef<Path>, options: DriveOptions) -> Result<()> {
-        self.require_config("add_drive_opts")?;
-        let tmpdir = self.get_tmpdir();
-        self.drives
-            .push(Drive::open(path.as_ref(), options, &tmpdir)?);
+    /// Adds a drive opened with `options`; `call` names the API call in
+    /// errors. Drives appear in the appliance in the order added.
+    pub(super) fn add_drive_with(
+        &mut self,
+        call: &'static str,
+        path: &Path,
+        options: DriveOptions,
+    ) -> Result<()> {
+        self.require_config(call)?;
+        let tmpdir = self.tmpdir_path();
+        self.drives.push(Drive::open(path, options, &tmpdir)?);
         Ok(())
-    }
-
-    /// Adds a blank temporary disk of `size` bytes (a multiple of 512),
-    /// deleted at shutdown.
-    pub fn add_drive_scratch(&mut self, size: u64) -> Result<()> {
-        self.require_config("add_drive_scratch")?;
-        self.drives.push(Drive::scratch(size, &self.get_tmpdir())?);
-        Ok(())
-    }
-
-    /// Adds a disk image read-write, its format detected from the header.
-    pub fn add_drive(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        self.add_drive_opts(path, DriveOptions::default())
-    }
-
-    /// Adds a disk image read-only: not one byte (nor its mtime) changes.
-    pub fn add_drive_ro(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        self.add_drive_opts(
-            path,
-            DriveOptions {
-                readonly: true,
-                ..Default::default()
-            },
-        )
     }
 
     /// The drives added so far, in the order the appliance sees them.
@@ -94,41 +97,19 @@ impl Guest {
         &self.drives
     }
 
-    /// Appliance memory in MiB (default 512).
-    pub fn set_memsize(&mut self, mib: u64) -> Result<()> {
-        self.require_config("set_memsize")?;
-        self.memsize_mib = mib;
-        Ok(())
-    }
-
-    /// Appliance memory in MiB.
-    pub fn get_memsize(&self) -> u64 {
-        self.memsize_mib
-    }
-
-    /// Number of appliance vCPUs (default 1).
-    pub fn set_smp(&mut self, vcpus: u8) -> Result<()> {
-        self.require_config("set_smp")?;
-        self.smp = vcpus;
-        Ok(())
-    }
-
-    /// Verbose: the appliance kernel logs at full level to the console.
-    pub fn set_verbose(&mut self, verbose: bool) {
-        self.verbose = verbose;
+    /// The directory for temporary stores: the one given to
+    /// [`Guest::set_tmpdir`], else `LIBGUEST_TMPDIR`, else `$TMPDIR`, else
+    /// /tmp.
+    pub(crate) fn tmpdir_path(&self) -> PathBuf {
+        self.tmpdir
+            .clone()
+            .unwrap_or_else(crate::drive::default_tmpdir)
     }
 
     /// Use this kernel instead of the cached build or LIBGUEST_KERNEL.
     pub fn set_kernel(&mut self, path: impl Into<PathBuf>) -> Result<()> {
         self.require_config("set_kernel")?;
         self.kernel = Some(path.into());
-        Ok(())
-    }
-
-    /// Extra kernel command-line parameters.
-    pub fn set_append(&mut self, append: Option<String>) -> Result<()> {
-        self.require_config("set_append")?;
-        self.append = append;
         Ok(())
     }
 
@@ -146,26 +127,6 @@ impl Guest {
         self.require_config("set_console_file")?;
         self.console_file = path;
         Ok(())
-    }
-
-    /// Where overlay stores and scratch disks of drives added from now on
-    /// go (as libguestfs's `set_tmpdir`); None restores the default, see
-    /// [`Guest::get_tmpdir`]. They are unlinked sparse files that take
-    /// space as the guest writes: an overlay up to its drive's virtual
-    /// size, a scratch disk up to its size.
-    pub fn set_tmpdir(&mut self, dir: Option<PathBuf>) -> Result<()> {
-        self.require_config("set_tmpdir")?;
-        self.tmpdir = dir;
-        Ok(())
-    }
-
-    /// The directory for temporary stores: the one given to
-    /// [`Guest::set_tmpdir`], else `LIBGUEST_TMPDIR`, else `$TMPDIR`, else
-    /// /tmp.
-    pub fn get_tmpdir(&self) -> PathBuf {
-        self.tmpdir
-            .clone()
-            .unwrap_or_else(crate::drive::default_tmpdir)
     }
 
     /// The console file's size cap in bytes (default 16 MiB, at least
@@ -206,13 +167,6 @@ impl Guest {
         }
     }
 
-    /// Which hypervisor launch() uses (default: [`Backend::Auto`]).
-    pub fn set_backend(&mut self, backend: Backend) -> Result<()> {
-        self.require_config("set_backend")?;
-        self.backend = backend;
-        Ok(())
-    }
-
     /// The backend that runs the appliance ("kvm" or "tcg"), once launched.
     pub fn backend(&self) -> Option<&'static str> {
         self.backend_used
@@ -234,7 +188,7 @@ mod tests {
         assert!(matches!(
             err,
             Error::State {
-                call: "add_drive_opts",
+                call: "add_drive_ro",
                 ..
             }
         ));

@@ -68,8 +68,9 @@ impl Guest {
         }
     }
 
-    /// Boots the appliance and returns once guest-init is ready to serve.
-    pub fn launch(&mut self) -> Result<()> {
+    /// launch(): boots the appliance and returns once guest-init is ready
+    /// to serve.
+    pub(super) fn launch_appliance(&mut self) -> Result<()> {
         self.require_config("launch")?;
         if self.kill.is_killed() {
             self.state = State::Closed;
@@ -162,11 +163,6 @@ impl Guest {
     pub fn launch_duration(&self) -> Option<Duration> {
         self.launch_duration
     }
-
-    /// Whether the appliance is running and serving calls.
-    pub fn is_ready(&self) -> bool {
-        matches!(self.state, State::Running(_))
-    }
 }
 
 /// One line on stderr, once per process: the fallback is slow and the
@@ -198,7 +194,7 @@ mod tests {
     fn quiet_unless_verbose() {
         let mut g = Guest::new().unwrap();
         assert!(g.cmdline().contains(" quiet"));
-        g.set_verbose(true);
+        g.set_verbose(true).unwrap();
         g.set_append(Some("foo=bar".into())).unwrap();
         assert!(!g.cmdline().contains("quiet"));
         assert!(g.cmdline().ends_with(" foo=bar"));

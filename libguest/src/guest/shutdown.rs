@@ -37,8 +37,9 @@ impl Guest {
     /// not finish a step in time is stopped by force (writes it had not
     /// synced may be lost) and this returns [`Error::ShutdownTimeout`].
     /// Calling it on a handle that was never launched, or twice, does
-    /// nothing.
-    pub fn shutdown(&mut self) -> Result<()> {
+    /// nothing. With autosync off the unmount is skipped (the power-off
+    /// still syncs).
+    pub(super) fn shutdown_appliance(&mut self) -> Result<()> {
         if !matches!(self.state, State::Running(_)) {
             return Ok(());
         }
@@ -46,7 +47,7 @@ impl Guest {
         let mut failed = None;
         if self.kill.is_killed() {
             failed = Some(Error::Killed { call: "shutdown" });
-        } else {
+        } else if self.autosync {
             // Clean unmounts first (journals closed); a failure that
             // leaves the appliance running still leaves the power-off's
             // sync.

@@ -120,7 +120,6 @@ pub(super) fn spawn(
 }
 
 impl Process {
-    #[cfg(test)]
     pub(super) fn pid(&self) -> libc::pid_t {
         self.pid
     }

@@ -224,6 +224,7 @@ fn drive_paths_never_reach_qemu_and_the_checked_files_do() {
         format: Some(format),
         readonly,
         overlay,
+        ..Default::default()
     };
     let drives = [
         Drive::open(&raw, opts(DriveFormat::Raw, false, false), tmp.path()).unwrap(),
