@@ -56,7 +56,7 @@ macro_rules! for_each_call {
             0 host set_verbose(verbose: bool) [] -> () [];
             /// Whether verbose is set.
             0 host get_verbose() [] -> bool [];
-            /// Traces every call, its arguments and its result on stderr ("libguest: trace: [ID: ]name args" and "… = result"); LIBGUEST_TRACE=1 sets it at creation.
+            /// Traces every call, its arguments and its result on stderr (`libguest: trace: [ID: ]name args` and `… = result`); LIBGUEST_TRACE=1 sets it at creation.
             0 host set_trace(trace: bool) [] -> () [];
             /// Whether tracing is on.
             0 host get_trace() [] -> bool [];
@@ -443,7 +443,7 @@ macro_rules! for_each_call {
             517 call mke2fs(device: Device) [blockscount: i64, blocksize: i64, fragsize: i64, blockspergroup: i64, numberofgroups: i64, bytesperinode: i64, inodesize: i64, journalsize: i64, numberofinodes: i64, stridesize: i64, stripewidth: i64, maxonlineresize: i64, reservedblockspercentage: i64, mmpupdateinterval: i64, journaldevice: String, label: String, lastmounteddir: String, creatoros: String, fstype: String, usagetype: String, uuid: String, forcecreate: bool, writesbandgrouponly: bool, lazyitableinit: bool, lazyjournalinit: bool, testfs: bool, discard: bool, quotatype: bool, extent: bool, filetype: bool, flexbg: bool, hasjournal: bool, journaldev: bool, largefile: bool, quota: bool, resizeinode: bool, sparsesuper: bool, uninitbg: bool] -> () [needs_tools];
             /// Changes ext2/3/4 parameters (tune2fs): mount counts, error behaviour, reserved blocks, check interval (seconds)…
             518 call tune2fs(device: Device) [force: bool, maxmountcount: i64, mountcount: i64, errorbehavior: String, group: i64, intervalbetweenchecks: i64, reservedblockspercentage: i64, lastmounteddirectory: String, reservedblockscount: i64, user: i64] -> () [needs_tools];
-            /// The ext2/3/4 superblock as tune2fs -l lists it, as key/value pairs ("<none>" as "").
+            /// The ext2/3/4 superblock as tune2fs -l lists it, as key/value pairs (`<none>` as "").
             519 call tune2fs_l(device: Device) [] -> Vec<(String, String)> [needs_tools];
             /// A file's ext2-style attribute letters (as lsattr shows them), sorted.
             520 call get_e2attrs(file: Pathname) [] -> String [needs_root];

@@ -96,7 +96,7 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "bzip2",
         "lzop",
         "compress",
-        "uncompress",
+        "xargs",
         "base64",
         "file",
         "strings",
@@ -134,6 +134,13 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
     for path in protocol::tools::DATA_FILES.iter().map(|(_, p, _)| *p) {
         if let Ok(real) = std::fs::canonicalize(path) {
             host.add_file(&real, path, 0o644);
+        }
+    }
+    // Scripts (ldd, gzip's helpers) name their interpreter by /bin path.
+    for shell in ["sh", "bash"] {
+        if let Some(path) = which(shell) {
+            host.add_program(&path, &format!("/bin/{shell}"))
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
     // Tests copy /bin/true as a guest's ELF binary.

@@ -185,7 +185,7 @@ fn compress_out_gzip_xz() {
         ("bzip2", "bzip2", None),
         ("bzip2", "bzip2", Some(1)),
         ("lzop", "lzop", Some(9)),
-        ("compress", "uncompress", None),
+        ("compress", "compress", None),
     ] {
         let mut io = TestIo::default();
         let args = calls::compress_out::Args {
