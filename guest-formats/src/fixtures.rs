@@ -4,6 +4,7 @@
 
 pub mod hive;
 pub mod rpm;
+pub mod rpmdb;
 
 /// A PE header saying x86_64 (what `binarch::pe_arch` reads).
 pub fn pe_x86_64() -> Vec<u8> {

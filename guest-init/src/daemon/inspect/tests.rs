@@ -7,6 +7,7 @@
 
 mod hostile;
 mod parsers;
+mod rpm;
 mod windows;
 
 use std::os::unix::fs::symlink;
