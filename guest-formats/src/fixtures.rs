@@ -3,6 +3,7 @@
 //! then made by cutting and flipping these.
 
 pub mod hive;
+pub mod ndb;
 pub mod rpm;
 pub mod rpmdb;
 

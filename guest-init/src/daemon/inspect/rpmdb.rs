@@ -1,12 +1,14 @@
 //! inspect_list_applications2 for rpm guests: the package database in
 //! whichever of rpm's formats the guest has, in /var/lib/rpm or
 //! /usr/lib/sysimage/rpm: `rpmdb.sqlite` (rpm ≥ 4.16: Fedora ≥ 33,
-//! RHEL 9), else Berkeley DB `Packages` (RHEL/CentOS 7 and 8, older
-//! Fedora and SLES), read as rpm's read-only bdb_ro backend reads it.
+//! RHEL 9), else ndb `Packages.db` (SLES 15 SP3 and later, openSUSE),
+//! else Berkeley DB `Packages` (RHEL/CentOS 7 and 8, older Fedora and
+//! SLES), read as rpm's read-only bdb_ro backend reads it.
 //! Each row is an rpm header blob, parsed by `guest_formats::rpm`.
 
 use guest_formats::rpm::parse_header;
 use guest_formats::rpm_bdb::HashDb;
+use guest_formats::rpm_ndb::PackagesDb;
 use guest_formats::sqlite::{Column, Db};
 use guest_formats::FileSource;
 use protocol::types::Application;
@@ -27,11 +29,14 @@ pub(super) fn rpm(root: &Root) -> Result<Vec<Application>, String> {
     if let Some(path) = find("rpmdb.sqlite") {
         return sqlite(root, &path);
     }
+    if let Some(path) = find("Packages.db") {
+        return ndb(root, &path);
+    }
     if let Some(path) = find("Packages") {
         return bdb(root, &path);
     }
     Err(
-        "no rpm database (rpmdb.sqlite or Packages in /var/lib/rpm or /usr/lib/sysimage/rpm)"
+        "no rpm database (rpmdb.sqlite, Packages.db or Packages in /var/lib/rpm or /usr/lib/sysimage/rpm)"
             .into(),
     )
 }
@@ -117,6 +122,21 @@ fn bdb(root: &Root, path: &str) -> Result<Vec<Application>, String> {
     let mut c = Collect::default();
     let walk = db.for_each_header(&mut |_, blob| {
         c.header(blob);
+        true
+    });
+    Ok(c.finish(path, walk.map_err(|e| e.to_string())))
+}
+
+/// ndb `Packages.db`: slots naming blobs; a bad blob is skipped.
+fn ndb(root: &Root, path: &str) -> Result<Vec<Application>, String> {
+    let src = open(root, path)?;
+    let db = PackagesDb::open(&src).map_err(|e| format!("{path}: {e}"))?;
+    let mut c = Collect::default();
+    let walk = db.for_each_header(&mut |_, blob| {
+        match blob {
+            Ok(b) => c.header(b),
+            Err(_) => c.bad += 1,
+        }
         true
     });
     Ok(c.finish(path, walk.map_err(|e| e.to_string())))
