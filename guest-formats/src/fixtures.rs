@@ -3,7 +3,9 @@
 //! then made by cutting and flipping these.
 
 pub mod hive;
+pub mod ndb;
 pub mod rpm;
+pub mod rpmdb;
 
 /// A PE header saying x86_64 (what `binarch::pe_arch` reads).
 pub fn pe_x86_64() -> Vec<u8> {

@@ -1,7 +1,8 @@
 //! Parsers of guest data for libguest's appliance daemon (guest-init):
 //! what is on a block device ([`probe`]), Windows registry hives
-//! ([`hive`]), SQLite files and the rpm headers in them ([`sqlite`],
-//! [`rpm`]), fstab ([`fstab`]), os-release ([`os_release`]), text package
+//! ([`hive`]), rpm databases (SQLite, Berkeley DB hash, ndb) and the
+//! rpm headers in them ([`sqlite`], [`rpm_bdb`], [`rpm_ndb`], [`rpm`]),
+//! fstab ([`fstab`]), os-release ([`os_release`]), text package
 //! databases ([`package_text`]) and executable headers ([`binarch`]).
 //!
 //! Security rule: every byte these parsers see comes from a guest image
@@ -12,7 +13,8 @@
 //! found", never a crash. Large files are read through [`ReadAt`] in
 //! bounded pieces, never loaded whole. The crate does no I/O of its own
 //! beyond the caller's [`ReadAt`], and has no `unsafe`. The fuzz crate
-//! (`fuzz/`: `fs_probe`, `registry_hive`, `rpm_db`) exercises it.
+//! (`fuzz/`: `fs_probe`, `registry_hive`, `rpm_db`, `rpm_bdb`,
+//! `rpm_ndb`) exercises it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -26,6 +28,8 @@ pub mod os_release;
 pub mod package_text;
 pub mod probe;
 pub mod rpm;
+pub mod rpm_bdb;
+pub mod rpm_ndb;
 pub mod source;
 pub mod sqlite;
 pub mod text;

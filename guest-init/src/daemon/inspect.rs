@@ -20,6 +20,7 @@ mod apps;
 mod files;
 mod fstab;
 mod linux;
+mod rpmdb;
 mod scan;
 #[cfg(test)]
 mod tests;
@@ -122,7 +123,7 @@ pub(super) fn inspect_list_applications2(
     let result = match (facts.os_type.as_str(), facts.package_format.as_str()) {
         ("windows", _) => windows::applications(&d.root),
         (_, "deb") => apps::dpkg(&d.root),
-        (_, "rpm") => apps::rpm(&d.root),
+        (_, "rpm") => rpmdb::rpm(&d.root),
         (_, "pacman") => apps::pacman(&d.root),
         (_, "apk") => apps::apk(&d.root),
         (_, format) => {

@@ -7,6 +7,7 @@
 
 mod hostile;
 mod parsers;
+mod rpm;
 mod windows;
 
 use std::os::unix::fs::symlink;
@@ -14,6 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use guest_formats::fixtures::rpm::build_header;
+use guest_formats::fixtures::rpmdb::{bdb_packages, real_headers, scratch_dir};
 use guest_formats::probe::Content;
 use protocol::types::{Application, Device, MountEntry};
 use protocol::{calls, ErrorKind};
@@ -321,6 +323,15 @@ fn two_operating_systems_two_roots() {
             b"NETWORKING=yes\nHOSTNAME=\"c7\"\n",
         );
         std::fs::create_dir_all(r.join("usr")).unwrap();
+        // CentOS 7's Berkeley DB, made by db5.3_load from real headers.
+        let made = scratch_dir("centos-rpmdb");
+        let packages = bdb_packages(&made, real_headers(), 4096, false);
+        write(
+            r,
+            "/var/lib/rpm/Packages",
+            &std::fs::read(packages).unwrap(),
+        );
+        let _ = std::fs::remove_dir_all(&made);
     });
     let (mut d, _sysroot) = daemon();
     let roots = inspect(&mut d, &[&fedora.device, &centos.device]);
@@ -381,4 +392,12 @@ fn two_operating_systems_two_roots() {
     assert_eq!(bash.app2_url, "https://www.gnu.org/software/bash");
     assert_eq!(apps[1], app("pkg000", 0, "1.0", "1.fc40", "noarch"));
     assert_eq!(apps[150].app2_name, "pkg149");
+
+    let mut c7 = centos.daemon();
+    c7.inspection = std::mem::take(&mut mounted.inspection);
+    let apps = get!(&mut c7, inspect_list_applications2, &c).unwrap();
+    let names: Vec<&str> = apps.iter().map(|a| a.app2_name.as_str()).collect();
+    assert_eq!(names, ["big-doc", "hello", "tiny-lib"]);
+    assert_eq!(apps[1].app2_epoch, 2);
+    assert_eq!(apps[1].app2_summary, "A greeting");
 }

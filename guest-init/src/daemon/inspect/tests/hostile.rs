@@ -12,7 +12,7 @@ use guest_formats::fixtures::rpm::build_header;
 use super::{make_rpmdb, write};
 use crate::daemon::inspect::scan::inspect_mounted;
 use crate::daemon::inspect::types::FsDevice;
-use crate::daemon::inspect::{apps, windows};
+use crate::daemon::inspect::{apps, rpmdb, windows};
 use crate::daemon::root::Root;
 
 fn fs() -> FsDevice {
@@ -177,19 +177,19 @@ fn broken_package_databases() {
     let r = dir.path();
     let root = Root::new(r);
     assert!(apps::dpkg(&root).is_err());
-    assert!(apps::rpm(&root).is_err());
+    assert!(rpmdb::rpm(&root).is_err());
     write(
         r,
         "/var/lib/dpkg/status",
         b"\0\0garbage\n \n:\nPackage:\nStatus: install ok installed\n\n\n",
     );
     assert_eq!(apps::dpkg(&root).unwrap(), []);
-    // Berkeley DB: an empty list, not an error.
+    // A Berkeley DB `Packages` that is not one.
     write(r, "/var/lib/rpm/Packages", &[0u8; 4096]);
-    assert_eq!(apps::rpm(&root).unwrap(), []);
+    assert!(rpmdb::rpm(&root).is_err());
     // A sqlite file that is garbage, truncated, or has a damaged page.
     write(r, "/var/lib/rpm/rpmdb.sqlite", b"SQLite format 3\0garbage");
-    assert!(apps::rpm(&root).is_err());
+    assert!(rpmdb::rpm(&root).is_err());
     let db = r.join("good.sqlite");
     let blobs: Vec<Vec<u8>> = (0..300)
         .map(|i| build_header(&[(1000, &format!("p{i}")), (1005, &"d".repeat(3000))], None))
@@ -215,6 +215,6 @@ fn broken_package_databases() {
             }
         }
         write(r, "/var/lib/rpm/rpmdb.sqlite", &m);
-        let _ = apps::rpm(&root);
+        let _ = rpmdb::rpm(&root);
     }
 }
