@@ -137,6 +137,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         ///
         /// Answered by the handle on the host (see `guest/handle.rs`).
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name(&mut self, $($arg: impl IntoArg<$aty>),*) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             self.host_call::<calls::$name::Call>(&args)
@@ -152,6 +153,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         ///
         #[doc = concat!("Answered by the handle on the host. Optional arguments: [`calls::", stringify!($name), "::Opts`] (or anything that converts into it).")]
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name(
             &mut self,
             $($arg: impl IntoArg<$aty>,)*
@@ -173,6 +175,7 @@ macro_rules! guest_methods {
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name(&mut self, $($arg: impl IntoArg<$aty>),*) -> Result<$ret> {
             let args = calls::$name::Args { $($arg: arg(stringify!($name), $arg)?,)* };
             self.call::<calls::$name::Call>(&args, Stream::None)
@@ -188,6 +191,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         ///
         #[doc = concat!("Optional arguments: [`calls::", stringify!($name), "::Opts`].")]
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name(
             &mut self,
             $($arg: impl IntoArg<$aty>,)*
@@ -210,6 +214,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         ///
         /// `from` is a host path or a reader.
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name<'s>(
             &mut self,
             from: impl Into<Source<'s>>,
@@ -231,6 +236,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         ///
         /// `to` is a host path (created or truncated) or a writer.
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name<'s>(
             &mut self,
             $($arg: impl IntoArg<$aty>,)*
@@ -252,6 +258,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         ///
         #[doc = concat!("`from` is a host path or a reader. Optional arguments: [`calls::", stringify!($name), "::Opts`].")]
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name<'s>(
             &mut self,
             from: impl Into<Source<'s>>,
@@ -277,6 +284,7 @@ macro_rules! guest_methods {
         $(#[doc = $doc])*
         ///
         #[doc = concat!("`to` is a host path (created or truncated) or a writer. Optional arguments: [`calls::", stringify!($name), "::Opts`].")]
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub fn $name<'s>(
             &mut self,
             $($arg: impl IntoArg<$aty>,)*

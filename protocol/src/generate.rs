@@ -190,6 +190,7 @@ macro_rules! __host_body {
 macro_rules! __handle_method {
     (host $name:ident [$($doc:literal)*]) => {
         $(#[doc = $doc])*
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         fn $name(
             &mut self,
             args: $crate::calls::$name::Args,
@@ -205,6 +206,7 @@ macro_rules! __daemon_method {
     (host $name:ident [$($doc:literal)*]) => {};
     ($kind:ident $name:ident [$($doc:literal)*]) => {
         $(#[doc = $doc])*
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         fn $name(
             &mut self,
             io: &mut dyn $crate::CallIo,
@@ -241,6 +243,7 @@ macro_rules! __call_modules {
         [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
     )*) => {$(
         $(#[doc = $doc])*
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         pub mod $name {
             #[allow(unused_imports)]
             use $crate::types::*;

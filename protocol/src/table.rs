@@ -411,6 +411,10 @@ macro_rules! for_each_call {
             358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root];
             /// Makes a Linux swap area on a device (mkswap -f), with an optional label and UUID.
             500 call mkswap(device: Device) [label: String, uuid: String] -> () [needs_tools];
+            /// Makes a swap area with a label (deprecated in libguestfs for mkswap's label option).
+            501 call mkswap_L(label: String, device: Device) [] -> () [needs_tools];
+            /// Makes a swap area with a UUID (deprecated in libguestfs for mkswap's uuid option).
+            502 call mkswap_U(uuid: String, device: Device) [] -> () [needs_tools];
             /// Makes a swap area in an existing file (create it first, e.g. with fallocate, without holes).
             503 call mkswap_file(path: Pathname) [] -> () [needs_root, needs_tools];
             /// Enables swapping on a device (swapon(2)).

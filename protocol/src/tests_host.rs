@@ -27,6 +27,7 @@ impl CallIo for NoIo {
 macro_rules! recorder_method {
     (host $name:ident) => {};
     ($kind:ident $name:ident) => {
+        #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
         fn $name(
             &mut self,
             _: &mut dyn CallIo,

@@ -22,8 +22,8 @@ pub(super) use ext2::{mke2fs, tune2fs, tune2fs_l, vfs_minimum_size};
 pub(super) use ntfs::{ntfs_3g_probe, ntfsfix, ntfsresize};
 pub(super) use squashfs::mksquashfs;
 pub(super) use swap::{
-    mkswap, mkswap_file, swapoff_device, swapoff_file, swapoff_label, swapoff_uuid, swapon_device,
-    swapon_file, swapon_label, swapon_uuid,
+    mkswap, mkswap_L, mkswap_U, mkswap_file, swapoff_device, swapoff_file, swapoff_label,
+    swapoff_uuid, swapon_device, swapon_file, swapon_label, swapon_uuid,
 };
 pub(super) use xfs::{xfs_admin, xfs_growfs, xfs_info, xfs_repair};
 

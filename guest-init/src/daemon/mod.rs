@@ -75,7 +75,7 @@ route! {
     xattrs: [getxattrs, lgetxattrs, getxattr, lgetxattr, setxattr, lsetxattr, removexattr, lremovexattr, lxattrlist]
     paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
     contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
-    fstools: [mkswap, mkswap_file, swapon_device, swapoff_device, swapon_file, swapoff_file, swapon_label, swapoff_label, swapon_uuid, swapoff_uuid, blkid, findfs_label, findfs_uuid, wipefs, zerofree, mke2fs, tune2fs, tune2fs_l, get_e2attrs, set_e2attrs, get_e2generation, set_e2generation, vfs_minimum_size, xfs_info, xfs_growfs, xfs_admin, xfs_repair, ntfsresize, ntfsfix, ntfs_3g_probe, mksquashfs]
+    fstools: [mkswap, mkswap_L, mkswap_U, mkswap_file, swapon_device, swapoff_device, swapon_file, swapoff_file, swapon_label, swapoff_label, swapon_uuid, swapoff_uuid, blkid, findfs_label, findfs_uuid, wipefs, zerofree, mke2fs, tune2fs, tune2fs_l, get_e2attrs, set_e2attrs, get_e2generation, set_e2generation, vfs_minimum_size, xfs_info, xfs_growfs, xfs_admin, xfs_repair, ntfsresize, ntfsfix, ntfs_3g_probe, mksquashfs]
     nodes: [is_blockdev, is_chardev, is_fifo, is_socket, mknod, mknod_b, mknod_c, mkfifo, mkdir_mode, mkdtemp, umask, get_umask]
     dump: [equal, is_zero, strings, strings_e, hexdump]
     fill: [fill, fill_pattern, fill_dir]

@@ -52,6 +52,24 @@ pub(in crate::daemon) fn mkswap(
     mkswap_on(d, "mkswap", args.device.as_str(), label, uuid)
 }
 
+#[allow(non_snake_case)] // libguestfs's name
+pub(in crate::daemon) fn mkswap_L(
+    d: &mut GuestDaemon,
+    _io: &mut dyn CallIo,
+    args: calls::mkswap_L::Args,
+) -> Result<calls::mkswap_L::Ret, ErrorReply> {
+    mkswap_on(d, "mkswap_L", args.device.as_str(), Some(&args.label), None)
+}
+
+#[allow(non_snake_case)] // libguestfs's name
+pub(in crate::daemon) fn mkswap_U(
+    d: &mut GuestDaemon,
+    _io: &mut dyn CallIo,
+    args: calls::mkswap_U::Args,
+) -> Result<calls::mkswap_U::Ret, ErrorReply> {
+    mkswap_on(d, "mkswap_U", args.device.as_str(), None, Some(&args.uuid))
+}
+
 /// Opens a guest file that can hold swap: a regular file (a device node
 /// in the guest tree would reach the appliance's devices).
 fn open_swapfile(

@@ -67,6 +67,23 @@ fn mkswap_label_uuid_and_swapon_by_device_label_uuid() {
 }
 
 #[test]
+fn mkswap_l_and_mkswap_u() {
+    let (_root, mut d) = bare();
+    let fs = LoopFs::new("none", 16, "");
+    let dev = fs.device.as_str();
+    let label = unique("swL");
+    let a = args::<calls::mkswap_L::Call>(&[("label", &label), ("device", dev)]);
+    expect_ok("mkswap_L", mkswap_L(&mut d, &mut io(), a));
+    assert_eq!(blkid_tag(dev, "TYPE"), "swap");
+    assert_eq!(blkid_tag(dev, "LABEL"), label);
+    let uuid = random_uuid();
+    let a = args::<calls::mkswap_U::Call>(&[("uuid", &uuid), ("device", dev)]);
+    expect_ok("mkswap_U", mkswap_U(&mut d, &mut io(), a));
+    assert_eq!(blkid_tag(dev, "UUID"), uuid);
+    assert_eq!(blkid_tag(dev, "LABEL"), "");
+}
+
+#[test]
 fn mkswap_file_and_swapon_file() {
     let mut fs = LoopFs::new("ext4", 64, "SWAPFS");
     let mut d = fs.daemon();
