@@ -7,6 +7,9 @@ use std::sync::{Arc, Once};
 use kvm_ioctls::{VcpuExit, VcpuFd};
 use vmm_sys_util::signal::{register_signal_handler, SIGRTMIN};
 
+use vm_memory::GuestMemoryMmap;
+
+use crate::cpu::walk;
 use crate::devices::{PortAction, PortBus};
 use crate::run_state::{ExitReason, Shared};
 
@@ -44,7 +47,7 @@ impl VcpuThread {
                 .get_mp_state()
                 .map(|s| s.mp_state)
                 .unwrap_or(u32::MAX);
-            let note = format!(
+            let mut note = format!(
                 "\n[libguest: vCPU {} stopped by the host at rip {:#x} rflags {:#x} mp_state {mp_state}; {} exits, {} interrupted runs]\n",
                 self.id,
                 regs.rip,
@@ -52,13 +55,36 @@ impl VcpuThread {
                 self.exits.load(Ordering::Relaxed),
                 self.interrupted
             );
+            note.push_str(&format!(
+                "[libguest: rax {:#x} rbx {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x} rbp {:#x} rsp {:#x} r8 {:#x} r9 {:#x} r10 {:#x} r11 {:#x} r12 {:#x} r13 {:#x} r14 {:#x} r15 {:#x}]\n",
+                regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp, regs.rsp,
+                regs.r8, regs.r9, regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15
+            ));
+            // The stack, for the return addresses that led here (resolve
+            // them against the kernel's System.map).
+            if let Ok(sregs) = self.fd.get_sregs() {
+                let words =
+                    walk::read_words(&self.memory, sregs.cr3, sregs.cr4, regs.rsp, STACK_WORDS);
+                let text: Vec<String> = words.iter().map(|w| format!("{w:#x}")).collect();
+                note.push_str(&format!(
+                    "[libguest: cr3 {:#x} cr4 {:#x}; stack from rsp: {}]\n",
+                    sregs.cr3,
+                    sregs.cr4,
+                    text.join(" ")
+                ));
+            }
             self.shared.append_console(note.as_bytes());
         }
     }
 }
 
+/// Stack words a stopped vCPU's note quotes.
+const STACK_WORDS: usize = 48;
+
 pub(crate) struct VcpuThread {
     pub(crate) fd: VcpuFd,
+    /// Guest RAM, to read the stack when the host stops a hung vCPU.
+    pub(crate) memory: GuestMemoryMmap,
     pub(crate) id: u8,
     pub(crate) ports: Arc<PortBus>,
     pub(crate) shared: Arc<Shared>,

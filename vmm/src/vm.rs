@@ -264,11 +264,12 @@ impl Vm {
             resampler,
             channel,
             _vm: vm,
-            _memory: memory,
+            _memory: memory.clone(),
         };
         for (id, fd) in fds.into_iter().enumerate() {
             let thread = VcpuThread {
                 fd,
+                memory: memory.clone(),
                 id: id as u8,
                 ports: ports.clone(),
                 shared: shared.clone(),

@@ -1,6 +1,7 @@
 //! vCPU register state for the PVH entry, CPUID, MSRs, FPU and LAPIC.
 
 mod gdt;
+pub(crate) mod walk;
 
 use kvm_bindings::{kvm_fpu, kvm_msr_entry, kvm_regs, CpuId, Msrs, KVM_MAX_CPUID_ENTRIES};
 use kvm_ioctls::{Cap, Kvm, VcpuFd};
