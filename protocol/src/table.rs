@@ -409,6 +409,12 @@ macro_rules! for_each_call {
             357 call lremovexattr(xattr: String, path: Pathname) [] -> () [needs_root];
             /// The extended attributes of the files named in directory path (not following symlinks), as a flat list: for each file an entry with an empty attrname whose attrval is the count of entries that follow (empty when reading failed), then those entries.
             358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root];
+            /// The POSIX ACL of a file (following symlinks) in the long text form acl_to_text prints, one entry a line with numeric ids; acltype "access" (the mode's ACL when none is set) or "default" (empty when none; an error on a non-directory).
+            480 call acl_get_file(path: Pathname, acltype: String) [] -> String [needs_root];
+            /// Sets a file's POSIX ACL, acltype "access" or "default" (directories only; an empty one removes it), from acl_from_text's form: entries separated by commas or newlines, u/g/m/o tags, numeric ids, rwx- permissions; checked as acl_valid does.
+            481 call acl_set_file(path: Pathname, acltype: String, acl: String) [] -> () [needs_root];
+            /// Removes a directory's default POSIX ACL; success when it has none.
+            482 call acl_delete_def_file(dir: Pathname) [] -> () [needs_root];
             /// Makes a Linux swap area on a device (mkswap -f), with an optional label and UUID.
             500 call mkswap(device: Device) [label: String, uuid: String] -> () [needs_tools];
             /// Makes a swap area with a label (deprecated in libguestfs for mkswap's label option).

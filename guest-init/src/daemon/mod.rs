@@ -6,6 +6,7 @@
 //! daemon's state (`state`), the guest tree (`root`) and the shared
 //! reply helpers (`util`); none of those imports a call module.
 
+mod acl;
 mod archive;
 mod blockdev;
 mod command;
@@ -72,6 +73,7 @@ route! {
     inspect: [inspect_os, inspect_get_type, inspect_get_distro, inspect_get_product_name, inspect_get_major_version, inspect_get_minor_version, inspect_get_arch, inspect_get_hostname, inspect_get_package_format, inspect_get_package_management, inspect_get_mountpoints, inspect_get_filesystems, inspect_list_applications2]
     parts: [part_init, part_add, part_del, part_disk, part_list, part_get_parttype, part_set_name, part_set_gpt_type, part_set_bootable, part_get_mbr_id, part_set_mbr_id, part_get_mbr_part_type, part_get_gpt_type, part_get_gpt_guid, part_set_gpt_guid, part_get_gpt_attributes, part_set_gpt_attributes, part_get_name, part_get_bootable, part_to_dev, part_to_partnum, part_get_disk_guid, part_set_disk_guid, part_set_disk_guid_random, part_expand_gpt, part_resize]
     blockdev: [blockdev_getss, blockdev_getbsz, blockdev_getsz, blockdev_getro, blockdev_setro, blockdev_setrw, blockdev_flushbufs, blockdev_rereadpt, blockdev_setra, device_index, nr_devices, pread_device, pwrite_device, zero, zero_device, is_zero_device, blkdiscard, blkdiscardzeroes, checksum_device, copy_device_to_device, copy_device_to_file, copy_file_to_device, copy_file_to_file]
+    acl: [acl_get_file, acl_set_file, acl_delete_def_file]
     xattrs: [getxattrs, lgetxattrs, getxattr, lgetxattr, setxattr, lsetxattr, removexattr, lremovexattr, lxattrlist]
     paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
     contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
