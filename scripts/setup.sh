@@ -12,7 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # lzop and ncompress: compress_out's lzop and compress types.
 # rpm (rpmbuild, rpm --justdb, its bdb_ro reader) and db5.3-util (db5.3_load):
 # the rpm database tests build real Packages files and compare with rpm -qa.
-packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils lzop ncompress rpm db5.3-util python3)
+# libcap2-bin: the capability tests compare with getcap and setcap.
+packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils lzop ncompress rpm db5.3-util python3 libcap2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
