@@ -190,7 +190,10 @@ impl Caps {
         let bad = |i: usize, why: &str| -> String {
             format!(
                 "{why} at byte {i} ({:?})",
-                String::from_utf8_lossy(&b[i.min(b.len())..])
+                String::from_utf8_lossy(b.get(i..).unwrap_or_default())
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
             )
         };
         let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
