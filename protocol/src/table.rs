@@ -415,6 +415,12 @@ macro_rules! for_each_call {
             481 call acl_set_file(path: Pathname, acltype: String, acl: String) [] -> () [needs_root];
             /// Removes a directory's default POSIX ACL; success when it has none.
             482 call acl_delete_def_file(dir: Pathname) [] -> () [needs_root];
+            /// The Linux capabilities of a file (following symlinks), in cap_to_text(3) form as getcap prints them ("cap_net_raw=ep"); "" when it has none.
+            485 call cap_get_file(path: Pathname) [] -> String [needs_root];
+            /// Sets the Linux capabilities of a file from cap_from_text(3) form (setcap's), e.g. "cap_net_raw+ep"; the effective flag is all or nothing.
+            486 call cap_set_file(path: Pathname, cap: String) [] -> () [needs_root];
+            /// Removes the Linux capabilities of a file (its security.capability attribute), as setcap -r does.
+            487 call cap_remove_file(path: Pathname) [] -> () [needs_root];
             /// Makes a Linux swap area on a device (mkswap -f), with an optional label and UUID.
             500 call mkswap(device: Device) [label: String, uuid: String] -> () [needs_tools];
             /// Makes a swap area with a label (deprecated in libguestfs for mkswap's label option).

@@ -124,6 +124,9 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "ntfs-3g.probe",
         "getfacl",
         "setfacl",
+        "getcap",
+        "setcap",
+        "debugfs",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {

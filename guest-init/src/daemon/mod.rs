@@ -9,6 +9,7 @@
 mod acl;
 mod archive;
 mod blockdev;
+mod caps;
 mod command;
 mod contents;
 mod devices;
@@ -75,6 +76,7 @@ route! {
     blockdev: [blockdev_getss, blockdev_getbsz, blockdev_getsz, blockdev_getro, blockdev_setro, blockdev_setrw, blockdev_flushbufs, blockdev_rereadpt, blockdev_setra, device_index, nr_devices, pread_device, pwrite_device, zero, zero_device, is_zero_device, blkdiscard, blkdiscardzeroes, checksum_device, copy_device_to_device, copy_device_to_file, copy_file_to_device, copy_file_to_file]
     acl: [acl_get_file, acl_set_file, acl_delete_def_file]
     xattrs: [getxattrs, lgetxattrs, getxattr, lgetxattr, setxattr, lsetxattr, removexattr, lremovexattr, lxattrlist]
+    caps: [cap_get_file, cap_set_file, cap_remove_file]
     paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
     contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
     fstools: [mkswap, mkswap_L, mkswap_U, mkswap_file, swapon_device, swapoff_device, swapon_file, swapoff_file, swapon_label, swapoff_label, swapon_uuid, swapoff_uuid, blkid, findfs_label, findfs_uuid, wipefs, zerofree, mke2fs, tune2fs, tune2fs_l, get_e2attrs, set_e2attrs, get_e2generation, set_e2generation, vfs_minimum_size, xfs_info, xfs_growfs, xfs_admin, xfs_repair, ntfsresize, ntfsfix, ntfs_3g_probe, mksquashfs]
