@@ -280,12 +280,13 @@ fn cli_interactive_shell() {
     pty.expect("libguest> ");
     pty.send(&format!("tar-out /tree {dir}/out/tree.tar\n"));
     pty.expect("libguest> ");
-    // Tab completes command names.
-    pty.send("mkdir-\t");
-    pty.expect("mkdir-p ");
-    pty.send("/tabbed\n");
+    // Tab completes a command name from a prefix only one command has
+    // (is-di: is-dir; mkdir- would be mkdir-p or mkdir-mode).
+    pty.send("mkdir /tabbed\n");
     pty.expect("libguest> ");
-    pty.send("is-dir /tabbed\n");
+    pty.send("is-di\t");
+    pty.expect("is-dir ");
+    pty.send("/tabbed\n");
     assert!(pty.expect("libguest> ").contains("true"));
     // Guest text with escape sequences is shown escaped on a terminal:
     // a file name on stdout, a daemon error quoting a path on stderr.
