@@ -62,8 +62,28 @@ fn vcpu_cpuid(base: &CpuId, id: u8, count: u8) -> CpuId {
                 entry.ebx = (u32::from(id) << 24) | (u32::from(count) << 16) | (8 << 8);
                 entry.ecx |= 1 << 31;
             }
-            // Extended topology: the x2APIC ID is the vCPU index.
-            0xb | 0x1f => entry.edx = u32::from(id),
+            // Extended topology as qemu reports it for one thread per core
+            // and `count` cores: level 0 SMT, level 1 core, then invalid;
+            // the x2APIC ID is the vCPU index.
+            0xb | 0x1f => {
+                let (eax, ebx, ecx) = match entry.index {
+                    0 => (0, 1, 1 << 8),
+                    1 => (core_bits(count), u32::from(count), (2 << 8) | 1),
+                    n => (0, 0, n),
+                };
+                entry.eax = eax;
+                entry.ebx = ebx;
+                entry.ecx = ecx;
+                entry.edx = u32::from(id);
+            }
+            // AMD's core count (NC) and APIC ID size: ours, not the host's
+            // (which said 2 cores to a 1-vCPU guest whose leaf 1 says one).
+            0x8000_0008 => {
+                entry.ecx = u32::from(count.saturating_sub(1)) | (core_bits(count) << 12)
+            }
+            // KVM's paravirt features without async PF for nested guests:
+            // the appliance runs none, and qemu leaves it out.
+            0x4000_0001 => entry.eax &= !KVM_FEATURE_ASYNC_PF_VMEXIT,
             // No PMU: saves the guest probing counters it cannot use.
             0xa => {
                 entry.eax = 0;
@@ -75,6 +95,14 @@ fn vcpu_cpuid(base: &CpuId, id: u8, count: u8) -> CpuId {
         }
     }
     cpuid
+}
+
+/// CPUID 0x40000001 EAX bit 10.
+const KVM_FEATURE_ASYNC_PF_VMEXIT: u32 = 1 << 10;
+
+/// Bits of the APIC ID that number `count` cores.
+fn core_bits(count: u8) -> u32 {
+    u32::from(count.max(1)).next_power_of_two().trailing_zeros()
 }
 
 const MSR_IA32_TSC: u32 = 0x10;
@@ -225,6 +253,42 @@ mod tests {
         let mut without = base.clone();
         announce_tsc_deadline(&mut without, false);
         assert_eq!(without.as_slice()[0].ecx, 1 << 31);
+    }
+
+    #[test]
+    fn topology_leaves_describe_our_vcpus_not_the_host() {
+        let e = |function, index| kvm_bindings::kvm_cpuid_entry2 {
+            function,
+            index,
+            eax: 0xdead,
+            ebx: 0xbeef,
+            ecx: 0x1001,
+            edx: 0x7,
+            ..Default::default()
+        };
+        let base = CpuId::from_entries(&[
+            e(0xb, 0),
+            e(0xb, 1),
+            e(0xb, 2),
+            e(0x8000_0008, 0),
+            kvm_bindings::kvm_cpuid_entry2 {
+                function: 0x4000_0001,
+                eax: 0x7efb,
+                ..Default::default()
+            },
+        ])
+        .expect("entries");
+        let one = vcpu_cpuid(&base, 0, 1);
+        let l = one.as_slice();
+        assert_eq!((l[0].eax, l[0].ebx, l[0].ecx, l[0].edx), (0, 1, 0x100, 0));
+        assert_eq!((l[1].eax, l[1].ebx, l[1].ecx), (0, 1, 0x201));
+        assert_eq!((l[2].eax, l[2].ebx, l[2].ecx), (0, 0, 2));
+        assert_eq!(l[3].ecx, 0, "one core");
+        assert_eq!(l[4].eax, 0x7efb & !KVM_FEATURE_ASYNC_PF_VMEXIT);
+        let four = vcpu_cpuid(&base, 3, 4);
+        let l = four.as_slice();
+        assert_eq!((l[1].eax, l[1].ebx, l[1].edx), (2, 4, 3));
+        assert_eq!(l[3].ecx, 3 | (2 << 12), "four cores, two APIC ID bits");
     }
 
     #[test]
