@@ -5,7 +5,7 @@ use libguest::Guest;
 
 use crate::error::{one_line, CliError, Result};
 
-/// `-m DEV[:MOUNTPOINT[:OPTIONS]]`.
+/// `-m DEV[:MOUNTPOINT[:OPTIONS]]`; DEV may be btrfsvol:DEVICE/SUBVOLUME.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MountSpec {
     pub device: String,
@@ -15,8 +15,18 @@ pub struct MountSpec {
 
 impl MountSpec {
     pub fn parse(spec: &str) -> Result<MountSpec> {
-        let mut parts = spec.splitn(3, ':');
+        // btrfsvol:DEVICE/SUBVOLUME has a colon of its own, as in guestfish.
+        let (prefix, rest) = match spec.strip_prefix("btrfsvol:") {
+            Some(rest) => ("btrfsvol:", rest),
+            None => ("", spec),
+        };
+        let mut parts = rest.splitn(3, ':');
         let device = parts.next().unwrap_or_default().to_string();
+        let device = if device.is_empty() {
+            device
+        } else {
+            format!("{prefix}{device}")
+        };
         if device.is_empty() {
             return Err(CliError::msg(format!(
                 "-m {spec:?}: expected DEV[:MOUNTPOINT[:OPTIONS]], e.g. -m /dev/sda1"
@@ -113,5 +123,10 @@ mod tests {
         assert_eq!(m.mountpoint, "/boot");
         assert_eq!(m.options.as_deref(), Some("noatime,ro"));
         assert!(MountSpec::parse(":/x").is_err());
+        let m = MountSpec::parse("btrfsvol:/dev/sda2/root:/:ro").unwrap();
+        assert_eq!(m.device, "btrfsvol:/dev/sda2/root");
+        assert_eq!(m.mountpoint, "/");
+        assert_eq!(m.options.as_deref(), Some("ro"));
+        assert!(MountSpec::parse("btrfsvol::/x").is_err());
     }
 }

@@ -135,21 +135,21 @@ macro_rules! for_each_call {
             11 call list_partitions() [] -> Vec<String> [];
             /// Lists the devices and partitions holding a filesystem, with its type.
             12 call list_filesystems() [] -> Vec<FsEntry> [];
-            /// The filesystem type on a device (ext4, xfs, vfat…).
-            13 call vfs_type(mountable: Device) [] -> String [];
-            /// The filesystem label on a device ("" if none).
-            14 call vfs_label(mountable: Device) [] -> String [];
-            /// The filesystem UUID on a device ("" if none).
-            15 call vfs_uuid(mountable: Device) [] -> String [];
+            /// The filesystem type on a device or btrfsvol:DEVICE/SUBVOLUME (ext4, xfs, vfat…; btrfs for a subvolume).
+            13 call vfs_type(mountable: Mountable) [] -> String [];
+            /// The filesystem label on a device ("" if none); of a btrfsvol: subvolume, its filesystem's.
+            14 call vfs_label(mountable: Mountable) [] -> String [];
+            /// The filesystem UUID on a device ("" if none); of a btrfsvol: subvolume, its filesystem's.
+            15 call vfs_uuid(mountable: Mountable) [] -> String [];
             /// The size of a block device in bytes.
             16 call blockdev_getsize64(device: Device) [] -> i64 [];
 
-            /// Mounts a filesystem read-write on a directory of the guest tree ("/" first).
-            20 call mount(mountable: Device, mountpoint: Pathname) [] -> () [];
+            /// Mounts a filesystem read-write on a directory of the guest tree ("/" first). mountable: a device, or btrfsvol:DEVICE/SUBVOLUME for a btrfs subvolume (mounted with subvol=SUBVOLUME), as in every mount call.
+            20 call mount(mountable: Mountable, mountpoint: Pathname) [] -> () [];
             /// Mounts a filesystem read-only.
-            21 call mount_ro(mountable: Device, mountpoint: Pathname) [] -> () [];
+            21 call mount_ro(mountable: Mountable, mountpoint: Pathname) [] -> () [];
             /// Mounts with mount(8)-style options such as "ro,noatime".
-            22 call mount_options(options: String, mountable: Device, mountpoint: Pathname) [] -> () [];
+            22 call mount_options(options: String, mountable: Mountable, mountpoint: Pathname) [] -> () [];
             /// Unmounts the filesystem on a mountpoint or device.
             23 call umount(pathordevice: String) [force: bool, lazyunmount: bool] -> () [];
             /// Unmounts every mounted guest filesystem, deepest first.
@@ -600,6 +600,33 @@ macro_rules! for_each_call {
             474 file_out compress_device_out(ctype: String, device: Device) [level: i64] -> () [needs_tools];
             /// The checksums of every regular file under a directory, as lines "HASH  ./path" the way md5sum and friends print them (a name holding a backslash or newline is escaped and its line starts with a backslash, as coreutils does); csumtype as checksum.
             475 file_out checksums_out(csumtype: String, directory: Pathname) [] -> () [needs_root];
+
+            /// Makes a btrfs filesystem over one or more devices (mkfs.btrfs -f). allocstart (-A), bytecount (-b), datatype (-d: raid0, raid1, raid5, raid6, raid10, single or dup), leafsize (-l, accepted as nodesize by today's mkfs.btrfs), label (-L), metadata (-m, as datatype), nodesize (-n), sectorsize (-s).
+            600 call mkfs_btrfs(devices: Vec<String>) [allocstart: i64, bytecount: i64, datatype: String, leafsize: i64, label: String, metadata: String, nodesize: i64, sectorsize: i64] -> () [needs_tools];
+            /// The subvolumes and snapshots of a btrfs filesystem: fs is a path in the guest tree on it, or a device (or btrfsvol:) that is mounted read-only for the call (read with the kernel's tree-search ioctl, as btrfs subvolume list does; no tool needed).
+            601 call btrfs_subvolume_list(fs: String) [] -> Vec<BtrfsSubvolume> [];
+            /// Creates a btrfs subvolume at a path of the guest tree (its parent directory must be on btrfs); qgroupid: a qgroup (LEVEL/ID) to add it to.
+            602 call btrfs_subvolume_create(dest: Pathname) [qgroupid: String] -> () [needs_root, needs_tools];
+            /// Deletes the btrfs subvolume or snapshot at a path of the guest tree.
+            603 call btrfs_subvolume_delete(subvolume: Pathname) [] -> () [needs_root, needs_tools];
+            /// Snapshots the subvolume at source to dest (both guest paths); ro: a read-only snapshot; qgroupid: a qgroup to add it to.
+            604 call btrfs_subvolume_snapshot(source: Pathname, dest: Pathname) [ro: bool, qgroupid: String] -> () [needs_root, needs_tools];
+            /// The id of the default subvolume of a btrfs filesystem (the one mounted without subvol=); fs as for btrfs_subvolume_list.
+            605 call btrfs_subvolume_get_default(fs: String) [] -> i64 [needs_tools];
+            /// Sets the default subvolume, by id (5 is the top level), of the btrfs filesystem a guest path is on.
+            606 call btrfs_subvolume_set_default(id: i64, fs: Pathname) [] -> () [needs_root, needs_tools];
+            /// Resizes the mounted btrfs filesystem a guest path is on (its first device): to size bytes, or to fill the device when size is not given.
+            607 call btrfs_filesystem_resize(mountpoint: Pathname) [size: i64] -> () [needs_root, needs_tools];
+            /// Sets the UUID of the filesystem or swap area on a device, with the tool of its type: tune2fs (ext2/3/4), xfs_db (xfs), btrfstune (btrfs, which rewrites every metadata block) or swaplabel (swap). Unmounted devices only.
+            608 call set_uuid(device: Device, uuid: String) [] -> () [needs_tools];
+            /// Sets a new random UUID on the filesystem or swap area on a device, as set_uuid.
+            609 call set_uuid_random(device: Device) [] -> () [needs_tools];
+            /// Sets the UUID of an ext2/3/4 filesystem (tune2fs -U): a UUID, or clear, random or time.
+            610 call set_e2uuid(device: Device, uuid: String) [] -> () [needs_tools];
+            /// A device name in canonical form, for display: /dev/hdX and /dev/vdX (and their partitions) become /dev/sdX; /dev/mapper/VG-LV and /dev/dm-N of an LVM logical volume become /dev/VG/LV; anything else is returned as given.
+            611 call canonical_device_name(device: String) [] -> String [];
+            /// Mounts with mount(8)-style options and an explicit filesystem type (vfstype, as mount -t), as mount_options otherwise.
+            612 call mount_vfs(options: String, vfstype: String, mountable: Mountable, mountpoint: Pathname) [] -> () [];
         }
     };
 }

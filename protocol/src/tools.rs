@@ -16,6 +16,8 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("fatlabel", "dosfstools"),
     ("mkfs.btrfs", "btrfs-progs"),
     ("btrfs", "btrfs-progs"),
+    ("btrfstune", "btrfs-progs"),
+    ("swaplabel", "util-linux"),
     ("xfs_growfs", "xfsprogs"),
     ("xfs_spaceman", "xfsprogs"),
     ("mkswap", "util-linux"),

@@ -111,6 +111,79 @@ impl Device {
     }
 }
 
+/// What libguestfs calls a Mountable: a [`Device`], or a btrfs subvolume
+/// on one written `btrfsvol:DEVICE/SUBVOLUME` (`btrfsvol:/dev/sda2/root`),
+/// which the mount calls mount with `subvol=SUBVOLUME`. The subvolume
+/// path has no empty, `.` or `..` component, no NUL and no comma (the
+/// kernel would read one as the start of another mount option).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Mountable(String);
+
+/// The prefix of a btrfs subvolume mountable.
+pub const BTRFSVOL: &str = "btrfsvol:";
+
+impl Mountable {
+    /// Checks `s`: a valid [`Device`], or `btrfsvol:` followed by a device
+    /// name and a subvolume path as described on the type.
+    pub fn new(s: impl Into<String>) -> Result<Mountable, ArgError> {
+        let s = s.into();
+        let Some(rest) = s.strip_prefix(BTRFSVOL) else {
+            Device::new(s.as_str())?;
+            return Ok(Mountable(s));
+        };
+        let bad = |reason| Err(arg_error("mountable", &s, reason));
+        if rest.len() > MAX_PATH || rest.contains('\0') {
+            return bad("is too long or contains a NUL byte");
+        }
+        let Some(path) = rest.strip_prefix("/dev/") else {
+            return bad("must be btrfsvol:DEVICE/SUBVOLUME, such as btrfsvol:/dev/sda2/root");
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts.len() < 2
+            || parts
+                .iter()
+                .any(|p| p.is_empty() || *p == "." || *p == "..")
+        {
+            return bad("must be btrfsvol:DEVICE/SUBVOLUME with no empty, . or .. component");
+        }
+        if rest.contains(',') {
+            return bad("a subvolume path with a comma cannot be given to mount's subvol= option");
+        }
+        if Device::new(format!("/dev/{}", parts[0])).is_err() {
+            return bad("does not start with a valid device name");
+        }
+        Ok(Mountable(s))
+    }
+
+    /// The mountable as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The device, when this is a plain device.
+    pub fn device(&self) -> Option<Device> {
+        if self.0.starts_with(BTRFSVOL) {
+            return None;
+        }
+        Device::new(self.0.as_str()).ok()
+    }
+
+    /// For `btrfsvol:`, every way to split it into a valid device and a
+    /// subvolume, shortest device first (`/dev/VG/LV/sub` could be
+    /// `/dev/VG` + `LV/sub` or `/dev/VG/LV` + `sub`: the daemon takes the
+    /// first device that exists). Empty for a plain device.
+    pub fn subvolume_splits(&self) -> Vec<(Device, &str)> {
+        let Some(rest) = self.0.strip_prefix(BTRFSVOL) else {
+            return Vec::new();
+        };
+        rest.match_indices('/')
+            .skip(2)
+            .filter_map(|(i, _)| Some((Device::new(&rest[..i]).ok()?, &rest[i + 1..])))
+            .collect()
+    }
+}
+
 macro_rules! string_newtype_impls {
     ($($ty:ident),*) => {$(
         impl TryFrom<String> for $ty {
@@ -137,7 +210,7 @@ macro_rules! string_newtype_impls {
         }
     )*};
 }
-string_newtype_impls!(Pathname, Device);
+string_newtype_impls!(Pathname, Device, Mountable);
 
 /// Compression of a tar stream (`tar_in`, `tar_out`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +388,18 @@ pub struct Partition {
     pub part_size: i64,
 }
 
+/// One btrfs subvolume (`btrfs_subvolume_list`), libguestfs's
+/// btrfssubvolume struct.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BtrfsSubvolume {
+    /// The subvolume's id.
+    pub btrfssubvolume_id: i64,
+    /// The id of the subvolume it is in (5 for the top level).
+    pub btrfssubvolume_top_level_id: i64,
+    /// Its path from the top level of the filesystem.
+    pub btrfssubvolume_path: String,
+}
+
 /// The geometry of an xfs filesystem (`xfs_info`), libguestfs's fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct XfsInfo {
@@ -484,7 +569,7 @@ macro_rules! into_validated {
         }
     )*};
 }
-into_validated!(Pathname, Device);
+into_validated!(Pathname, Device, Mountable);
 
 /// Host paths (`host` calls: add_drive, disk_create…) from any path-like value.
 macro_rules! into_path {

@@ -2,7 +2,7 @@
 //! (guestfish style): what an [`ArgSource`](crate::ArgSource) parses each
 //! word with.
 
-use crate::types::{ArgError, Compression, Device, Pathname};
+use crate::types::{ArgError, Compression, Device, Mountable, Pathname};
 
 /// A type that can be given as one command word.
 pub trait FromWord: Sized {
@@ -84,7 +84,7 @@ macro_rules! from_str_words {
         }
     )*};
 }
-from_str_words!(Device, Pathname, Compression);
+from_str_words!(Device, Mountable, Pathname, Compression);
 
 #[cfg(test)]
 mod tests;

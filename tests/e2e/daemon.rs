@@ -64,6 +64,8 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "e2label",
         "fatlabel",
         "btrfs",
+        "btrfstune",
+        "dmsetup",
         "xfs_admin",
         "xfs_db",
         "sh",

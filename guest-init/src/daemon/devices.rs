@@ -245,7 +245,9 @@ pub(super) fn list_filesystems(
     _io: &mut dyn CallIo,
     _args: calls::list_filesystems::Args,
 ) -> Result<calls::list_filesystems::Ret, ErrorReply> {
-    filesystems_in(Path::new(SYS_BLOCK), Path::new(DEV))
+    let mut found = filesystems_in(Path::new(SYS_BLOCK), Path::new(DEV))?;
+    super::btrfs::add_subvolumes(&mut found);
+    Ok(found)
 }
 
 pub(super) fn vfs_type(
@@ -253,7 +255,8 @@ pub(super) fn vfs_type(
     _io: &mut dyn CallIo,
     args: calls::vfs_type::Args,
 ) -> Result<calls::vfs_type::Ret, ErrorReply> {
-    let device = args.mountable.as_str();
+    let (device, _) = super::btrfs::split_mountable("vfs_type", &args.mountable)?;
+    let device = device.as_str();
     match probe_device(device)? {
         Content::Filesystem(fs) => Ok(fs.fstype.to_owned()),
         other => Err(no_filesystem("vfs_type", device, &other)),
@@ -278,7 +281,8 @@ pub(super) fn vfs_label(
     _io: &mut dyn CallIo,
     args: calls::vfs_label::Args,
 ) -> Result<calls::vfs_label::Ret, ErrorReply> {
-    Ok(probed(args.mountable.as_str())?.label)
+    let (device, _) = super::btrfs::split_mountable("vfs_label", &args.mountable)?;
+    Ok(probed(device.as_str())?.label)
 }
 
 pub(super) fn vfs_uuid(
@@ -286,7 +290,8 @@ pub(super) fn vfs_uuid(
     _io: &mut dyn CallIo,
     args: calls::vfs_uuid::Args,
 ) -> Result<calls::vfs_uuid::Ret, ErrorReply> {
-    Ok(probed(args.mountable.as_str())?.uuid)
+    let (device, _) = super::btrfs::split_mountable("vfs_uuid", &args.mountable)?;
+    Ok(probed(device.as_str())?.uuid)
 }
 
 /// `_IOR(0x12, 114, u64)`; libc does not export it.

@@ -9,6 +9,7 @@
 mod acl;
 mod archive;
 mod blockdev;
+mod btrfs;
 mod caps;
 mod command;
 mod contents;
@@ -18,6 +19,7 @@ mod dump;
 mod files;
 mod fill;
 mod fstools;
+mod identity;
 mod inspect;
 mod lists;
 mod magic;
@@ -65,7 +67,7 @@ macro_rules! route {
 route! {
     misc: [ping_daemon, version, debug, internal_poweroff]
     devices: [list_devices, list_partitions, list_filesystems, vfs_type, vfs_label, vfs_uuid, blockdev_getsize64]
-    mount: [mount, mount_ro, mount_options, umount, umount_all, mounts, mountpoints, sync]
+    mount: [mount, mount_ro, mount_options, mount_vfs, umount, umount_all, mounts, mountpoints, sync]
     dirs: [ls, ll, readdir, find, statns, lstatns, statvfs, exists, is_file, is_dir, is_symlink, readlink]
     files: [cat, read_file, read_lines, pread, write, write_append, pwrite, truncate, truncate_size, touch, upload, download]
     ops: [mkdir, mkdir_p, rmdir, rm, rm_rf, cp, cp_a, mv, ln_s, chmod, chown, utimens, lchown, rm_f, ln, ln_f, ln_sf, rename, cp_r, copy_attributes]
@@ -87,5 +89,7 @@ route! {
     magic: [file, file_architecture]
     command: [command, command_lines, sh, sh_lines]
     outputs: [cpio_out, base64_in, base64_out, compress_out, compress_device_out, checksums_out]
+    btrfs: [mkfs_btrfs, btrfs_subvolume_list, btrfs_subvolume_create, btrfs_subvolume_delete, btrfs_subvolume_snapshot, btrfs_subvolume_get_default, btrfs_subvolume_set_default, btrfs_filesystem_resize]
+    identity: [set_uuid, set_uuid_random, set_e2uuid, canonical_device_name]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }

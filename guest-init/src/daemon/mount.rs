@@ -16,7 +16,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use guest_formats::probe::Content;
-use protocol::types::{Device, MountEntry, Pathname};
+use protocol::types::{MountEntry, Mountable, Pathname};
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -61,15 +61,35 @@ fn guest_path(d: &GuestDaemon, at: &Path) -> Result<String, ErrorReply> {
     Ok(tidy(&format!("/{}", rest.to_string_lossy())))
 }
 
+/// How a mount is asked for: its flags, its data (options for the
+/// kernel) and the filesystem type, if the caller named one (mount_vfs).
+struct Request<'a> {
+    flags: MountFlags,
+    data: &'a str,
+    vfstype: Option<&'a str>,
+}
+
 fn do_mount(
     d: &mut GuestDaemon,
     call: &str,
-    device: &Device,
+    mountable: &Mountable,
     mountpoint: &Pathname,
-    flags: MountFlags,
-    data: &str,
+    req: Request<'_>,
 ) -> Result<(), ErrorReply> {
+    let Request {
+        flags,
+        data,
+        vfstype,
+    } = req;
+    // A btrfsvol: mountable is its device mounted with subvol=.
+    let (device, subvol) = super::btrfs::split_mountable(call, mountable)?;
+    let data = match subvol {
+        Some(sub) if data.is_empty() => format!("subvol={sub}"),
+        Some(sub) => format!("subvol={sub},{data}"),
+        None => data.to_owned(),
+    };
     let (dev, mp) = (device.as_str(), mountpoint.as_str());
+    let name = mountable.as_str();
     let is_root = names_root(mp);
     // Held until mount(2) returns: the target is /proc/self/fd/N.
     let mut target_fd = None;
@@ -99,21 +119,31 @@ fn do_mount(
         target_fd = Some(fd);
         (path, guest)
     };
-    if let Some(i) = d.mounts.by_device(dev) {
+    if let Some(i) = d.mounts.by_device(name) {
         let on = &d.mounts.mounts[i].mountpoint;
-        return Err(busy(format!("{call} {dev}: already mounted on {on}")));
+        return Err(busy(format!("{call} {name}: already mounted on {on}")));
     }
     let content = probe_device(dev)?;
     let fs = match &content {
         Content::Filesystem(fs) => fs,
         other => return Err(no_filesystem(call, dev, other)),
     };
-    let types = kernel_types(fs.fstype).ok_or_else(|| {
-        invalid(format!(
-            "{call} {dev}: it holds {}, which cannot be mounted",
+    if subvol.is_some() && fs.fstype != "btrfs" {
+        return Err(invalid(format!(
+            "{call} {name}: {dev} holds {}, not btrfs: btrfsvol: names a btrfs subvolume",
             fs.fstype
-        ))
-    })?;
+        )));
+    }
+    let named = vfstype.map(|t| [t]);
+    let types: &[&str] = match &named {
+        Some(t) => t,
+        None => kernel_types(fs.fstype).ok_or_else(|| {
+            invalid(format!(
+                "{call} {dev}: it holds {}, which cannot be mounted",
+                fs.fstype
+            ))
+        })?,
+    };
     let data = CString::new(data).map_err(|_| invalid(format!("{call}: options contain a NUL")))?;
     let attempt = |flags: MountFlags| {
         let mut result = Err(Errno::NODEV);
@@ -138,7 +168,7 @@ fn do_mount(
         d.root.path().join(guest_mp.trim_start_matches('/'))
     };
     d.mounts.mounts.push(MountRecord {
-        device: dev.to_owned(),
+        device: name.to_owned(),
         mountpoint: guest_mp,
         appliance_path,
     });
@@ -150,14 +180,12 @@ pub(super) fn mount(
     _io: &mut dyn CallIo,
     args: calls::mount::Args,
 ) -> Result<calls::mount::Ret, ErrorReply> {
-    do_mount(
-        d,
-        "mount",
-        &args.mountable,
-        &args.mountpoint,
-        MountFlags::empty(),
-        "",
-    )
+    let req = Request {
+        flags: MountFlags::empty(),
+        data: "",
+        vfstype: None,
+    };
+    do_mount(d, "mount", &args.mountable, &args.mountpoint, req)
 }
 
 pub(super) fn mount_ro(
@@ -165,14 +193,12 @@ pub(super) fn mount_ro(
     _io: &mut dyn CallIo,
     args: calls::mount_ro::Args,
 ) -> Result<calls::mount_ro::Ret, ErrorReply> {
-    do_mount(
-        d,
-        "mount_ro",
-        &args.mountable,
-        &args.mountpoint,
-        MountFlags::RDONLY,
-        "",
-    )
+    let req = Request {
+        flags: MountFlags::RDONLY,
+        data: "",
+        vfstype: None,
+    };
+    do_mount(d, "mount_ro", &args.mountable, &args.mountpoint, req)
 }
 
 pub(super) fn mount_options(
@@ -181,14 +207,37 @@ pub(super) fn mount_options(
     args: calls::mount_options::Args,
 ) -> Result<calls::mount_options::Ret, ErrorReply> {
     let (flags, data) = parse_options(&args.options)?;
-    do_mount(
-        d,
-        "mount_options",
-        &args.mountable,
-        &args.mountpoint,
+    let req = Request {
         flags,
-        &data,
-    )
+        data: &data,
+        vfstype: None,
+    };
+    do_mount(d, "mount_options", &args.mountable, &args.mountpoint, req)
+}
+
+pub(super) fn mount_vfs(
+    d: &mut GuestDaemon,
+    _io: &mut dyn CallIo,
+    args: calls::mount_vfs::Args,
+) -> Result<calls::mount_vfs::Ret, ErrorReply> {
+    let vfstype = args.vfstype.as_str();
+    if vfstype.is_empty()
+        || vfstype.len() > 64
+        || !vfstype
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(invalid(format!(
+            "mount_vfs: {vfstype:?} is not a filesystem type (such as ext4, xfs, btrfs)"
+        )));
+    }
+    let (flags, data) = parse_options(&args.options)?;
+    let req = Request {
+        flags,
+        data: &data,
+        vfstype: Some(vfstype),
+    };
+    do_mount(d, "mount_vfs", &args.mountable, &args.mountpoint, req)
 }
 
 /// The record a umount argument names: a device, or a mountpoint (as

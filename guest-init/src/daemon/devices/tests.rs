@@ -194,6 +194,10 @@ fn dev(s: &str) -> Device {
     Device::new(s).expect("device name")
 }
 
+fn mnt(s: &str) -> protocol::types::Mountable {
+    protocol::types::Mountable::new(s).expect("mountable name")
+}
+
 fn blkid_value(device: &str, tag: &str) -> String {
     // blkid exits 2 when the tag is absent; that is "" here.
     let out = std::process::Command::new("blkid")
@@ -211,16 +215,16 @@ fn vfs_calls_on_loop_devices() {
         let fs = LoopFs::new(fstype, mib, "PROBED");
         let device = fs.device.as_str();
         let args = calls::vfs_type::Args {
-            mountable: dev(device),
+            mountable: mnt(device),
         };
         assert_eq!(vfs_type(&mut d, &mut io, args).expect("vfs_type"), fstype);
         assert_eq!(blkid_value(device, "TYPE"), fstype);
         let args = calls::vfs_label::Args {
-            mountable: dev(device),
+            mountable: mnt(device),
         };
         assert_eq!(vfs_label(&mut d, &mut io, args).expect("label"), "PROBED");
         let args = calls::vfs_uuid::Args {
-            mountable: dev(device),
+            mountable: mnt(device),
         };
         let uuid = vfs_uuid(&mut d, &mut io, args).expect("uuid");
         assert!(!uuid.is_empty());
@@ -237,16 +241,16 @@ fn vfs_calls_on_loop_devices() {
     }
     let blank = LoopFs::new("none", 8, "");
     let args = calls::vfs_type::Args {
-        mountable: dev(&blank.device),
+        mountable: mnt(&blank.device),
     };
     let err = vfs_type(&mut d, &mut io, args).unwrap_err();
     assert!(err.message.contains("no filesystem found"), "{err}");
     let args = calls::vfs_label::Args {
-        mountable: dev(&blank.device),
+        mountable: mnt(&blank.device),
     };
     assert_eq!(vfs_label(&mut d, &mut io, args).expect("label"), "");
     let args = calls::vfs_type::Args {
-        mountable: dev("/dev/does-not-exist"),
+        mountable: mnt("/dev/does-not-exist"),
     };
     assert_eq!(
         vfs_type(&mut d, &mut io, args).unwrap_err().errno,

@@ -34,8 +34,8 @@ fn ext2(label: &str) -> LoopFs {
     fs
 }
 
-fn dev(s: &str) -> Device {
-    Device::new(s).expect("device")
+fn dev(s: &str) -> Mountable {
+    Mountable::new(s).expect("device")
 }
 
 fn mnt(d: &mut GuestDaemon, device: &str, at: &str) -> Result<(), ErrorReply> {
