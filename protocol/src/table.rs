@@ -601,7 +601,7 @@ macro_rules! for_each_call {
             /// The checksums of every regular file under a directory, as lines "HASH  ./path" the way md5sum and friends print them (a name holding a backslash or newline is escaped and its line starts with a backslash, as coreutils does); csumtype as checksum.
             475 file_out checksums_out(csumtype: String, directory: Pathname) [] -> () [needs_root];
 
-            /// Makes a btrfs filesystem over one or more devices (mkfs.btrfs -f). allocstart (-A), bytecount (-b), datatype (-d: raid0, raid1, raid5, raid6, raid10, single or dup), leafsize (-l, accepted as nodesize by today's mkfs.btrfs), label (-L), metadata (-m, as datatype), nodesize (-n), sectorsize (-s).
+            /// Makes a btrfs filesystem over one or more devices (mkfs.btrfs -f). allocstart: only 0 (mkfs.btrfs dropped -A, a debugging option), bytecount (-b, the size used on each device), datatype (-d: raid0, raid1, raid1c3, raid1c4, raid5, raid6, raid10, single or dup), leafsize (the node size: mkfs.btrfs 6 dropped -l), label (-L), metadata (-m, as datatype), nodesize (-n), sectorsize (-s).
             600 call mkfs_btrfs(devices: Vec<String>) [allocstart: i64, bytecount: i64, datatype: String, leafsize: i64, label: String, metadata: String, nodesize: i64, sectorsize: i64] -> () [needs_tools];
             /// The subvolumes and snapshots of a btrfs filesystem: fs is a path in the guest tree on it, or a device (or btrfsvol:) that is mounted read-only for the call (read with the kernel's tree-search ioctl, as btrfs subvolume list does; no tool needed).
             601 call btrfs_subvolume_list(fs: String) [] -> Vec<BtrfsSubvolume> [];

@@ -244,7 +244,7 @@ pub(super) fn mount_vfs(
 /// recorded, or resolved in the guest tree).
 fn find_record(d: &GuestDaemon, what: &str) -> Result<usize, ErrorReply> {
     let not_mounted = || ErrorReply::errno(libc::EINVAL, format!("umount {what}: not mounted"));
-    if what.starts_with("/dev/") {
+    if what.starts_with("/dev/") || what.starts_with(protocol::types::BTRFSVOL) {
         return d.mounts.by_device(what).ok_or_else(not_mounted);
     }
     if !what.starts_with('/') {

@@ -169,11 +169,38 @@ pub(super) fn list(file: &File) -> std::io::Result<Vec<BtrfsSubvolume>> {
         .collect())
 }
 
+/// `_IOW(0x94, 4, struct btrfs_ioctl_vol_args)` (4096 bytes).
+const SCAN_DEV: u64 = (1 << 30) | (4096 << 16) | (0x94 << 8) | 4;
+
+/// Tells the kernel that `device` holds btrfs (what `btrfs device scan`
+/// does, and udev does elsewhere; the appliance has no udev), so a
+/// filesystem over several devices can be mounted. Best effort: a failure
+/// shows later as the mount's own error.
+fn register(device: &str) {
+    let Ok(control) = File::open("/dev/btrfs-control") else {
+        return;
+    };
+    let name = device.as_bytes();
+    if name.len() >= 4088 {
+        return;
+    }
+    let mut buf = [0u64; 512];
+    let mut bytes: Vec<u8> = buf.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    bytes[8..8 + name.len()].copy_from_slice(name);
+    for (w, chunk) in buf.iter_mut().zip(bytes.chunks_exact(8)) {
+        *w = u64::from_ne_bytes(chunk.try_into().unwrap_or_default());
+    }
+    let _ = ioctl(&control, SCAN_DEV, &mut buf);
+}
+
 /// After each btrfs entry of a list_filesystems result, one
 /// `btrfsvol:DEVICE/PATH` entry per subvolume, as libguestfs lists them
 /// (once per filesystem, after its first device). A filesystem that
 /// cannot be mounted read-only to look is listed without subvolumes.
 pub(in crate::daemon) fn add_subvolumes(found: &mut Vec<FsEntry>) {
+    for entry in found.iter().filter(|e| e.fstype == "btrfs") {
+        register(&entry.device);
+    }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(found.len());
     for entry in found.drain(..) {

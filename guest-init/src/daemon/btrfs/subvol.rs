@@ -102,11 +102,25 @@ pub(in crate::daemon) fn mkfs_btrfs(
         return Err(invalid("mkfs_btrfs: give at least one device"));
     }
     let mut argv = vec![arg("-f")];
+    // mkfs.btrfs 6 has no -A (a chunk-allocator debugging option, gone
+    // since 4.x) nor -l (leaves are nodes: --nodesize).
+    match args.allocstart {
+        None | Some(0) => {}
+        Some(a) => {
+            return Err(invalid(format!(
+                "{CALL}: allocstart {a}: mkfs.btrfs no longer has --alloc-start; leave it out (0, the start of the device, is the only value today)"
+            )))
+        }
+    }
+    let nodesize = match (args.leafsize, args.nodesize) {
+        (Some(l), Some(n)) if l != n => return Err(invalid(format!(
+            "{CALL}: leafsize {l} and nodesize {n} differ: btrfs leaves are nodes, give one size"
+        ))),
+        (l, n) => n.or(l),
+    };
     let sizes = [
-        ("allocstart", "-A", args.allocstart),
         ("bytecount", "-b", args.bytecount),
-        ("leafsize", "-l", args.leafsize),
-        ("nodesize", "-n", args.nodesize),
+        ("nodesize", "-n", nodesize),
         ("sectorsize", "-s", args.sectorsize),
     ];
     for (name, flag, value) in sizes {
