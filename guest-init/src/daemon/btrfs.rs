@@ -6,6 +6,7 @@
 //! learns the subvolumes with the tree-search ioctl (`scan.rs`), which
 //! needs no tool: listing must not wait for the tools layer.
 
+mod mkfs;
 mod scan;
 mod subvol;
 #[cfg(test)]
@@ -21,11 +22,12 @@ use rustix::mount::{MountFlags, UnmountFlags};
 
 use super::util::{errno_reply, invalid};
 
+pub(super) use mkfs::mkfs_btrfs;
 pub(super) use scan::add_subvolumes;
 pub(super) use subvol::{
     btrfs_filesystem_resize, btrfs_subvolume_create, btrfs_subvolume_delete,
     btrfs_subvolume_get_default, btrfs_subvolume_list, btrfs_subvolume_set_default,
-    btrfs_subvolume_snapshot, mkfs_btrfs,
+    btrfs_subvolume_snapshot,
 };
 
 /// The device of a mountable and, for `btrfsvol:`, the subvolume. Of the
