@@ -32,6 +32,27 @@ struct Row {
     parent: String,
 }
 
+/// A filesystem's device size; of a btrfs subvolume, its device's (the
+/// first way to split btrfsvol:DEVICE/SUBVOLUME that names a device).
+fn fs_size(g: &mut Guest, dev: &str) -> Result<i64> {
+    let Ok(m) = libguest::Mountable::new(dev) else {
+        return Ok(g.blockdev_getsize64(dev)?);
+    };
+    let splits = m.subvolume_splits();
+    if splits.is_empty() {
+        return Ok(g.blockdev_getsize64(dev)?);
+    }
+    let last = splits.len() - 1;
+    for (i, (device, _)) in splits.into_iter().enumerate() {
+        match g.blockdev_getsize64(device.as_str()) {
+            Ok(size) => return Ok(size),
+            Err(e) if i == last => return Err(e.into()),
+            Err(_) => {}
+        }
+    }
+    Ok(-1)
+}
+
 pub fn filesystems(s: &mut Session, args: &[String]) -> Result<()> {
     let opts: FilesystemsArgs = parse("filesystems", args)?;
     let g = s.guest()?;
@@ -46,7 +67,7 @@ pub fn filesystems(s: &mut Session, args: &[String]) -> Result<()> {
             // A type without labels or UUIDs (swap, some old ones) has none.
             label: g.vfs_label(dev).unwrap_or_default(),
             uuid: g.vfs_uuid(dev).unwrap_or_default(),
-            size: g.blockdev_getsize64(dev)?,
+            size: fs_size(g, dev)?,
             parent: String::new(),
         });
     }
