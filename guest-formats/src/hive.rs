@@ -42,6 +42,8 @@ const VALUE_COMP_NAME: u16 = 0x0001;
 pub const REG_SZ: u32 = 1;
 /// A string with `%VARIABLE%` references (UTF-16LE).
 pub const REG_EXPAND_SZ: u32 = 2;
+/// Raw bytes (MountedDevices' disk blobs).
+pub const REG_BINARY: u32 = 3;
 /// A 32-bit number, little-endian.
 pub const REG_DWORD: u32 = 4;
 /// A 32-bit number, big-endian.

@@ -25,7 +25,8 @@ pub fn split_version(full: &str) -> (i64, String, String) {
 }
 
 /// RFC 822-style paragraphs: (field, value) with continuation lines
-/// joined by `\n` (their leading blank cut; " ." is an empty line).
+/// joined by `\n` (their leading blank cut, so " ." stays ".", as
+/// libguestfs reports dpkg descriptions).
 pub fn paragraphs(text: &str) -> Vec<Paragraph> {
     let mut out = Vec::new();
     let mut cur: Paragraph = Vec::new();
@@ -38,7 +39,7 @@ pub fn paragraphs(text: &str) -> Vec<Paragraph> {
             if let Some((_, v)) = cur.last_mut() {
                 let more = line.get(1..).unwrap_or_default();
                 v.push('\n');
-                v.push_str(if more.trim() == "." { "" } else { more });
+                v.push_str(more);
             }
         } else if let Some((k, v)) = line.split_once(':') {
             cur.push((k.trim().to_owned(), v.trim().to_owned()));
@@ -91,7 +92,7 @@ mod tests {
         let text = "Package: a\nDescription: one\n second\n .\n third\n\n\nPackage: b\r\n";
         let ps = paragraphs(text);
         assert_eq!(ps.len(), 2);
-        assert_eq!(field(&ps[0], "Description"), "one\nsecond\n\nthird");
+        assert_eq!(field(&ps[0], "Description"), "one\nsecond\n.\nthird");
         assert_eq!(field(&ps[1], "Package"), "b");
         assert_eq!(field(&ps[1], "Missing"), "");
         let desc = pacman_desc("%NAME%\nbash\nignored\n\n%VERSION%\n5.2-1\n\n%NAME%\nzsh\n%%\n");

@@ -272,6 +272,24 @@ macro_rules! for_each_call {
             111 call inspect_get_filesystems(root: Device) [] -> Vec<String> [];
             /// The installed applications (dpkg or rpm database); mount the OS's filesystems first.
             112 call inspect_list_applications2(root: Device) [] -> Vec<Application> [needs_root];
+            /// The roots the last inspect_os found (inspect_os's answer again).
+            620 call inspect_get_roots() [] -> Vec<String> [];
+            /// The product variant: Windows's InstallationType (Client, Server…), else "unknown".
+            621 call inspect_get_product_variant(root: Device) [] -> String [];
+            /// The libosinfo short ID (debian12, ubuntu22.04, rhel9.2, win10…) or "unknown".
+            622 call inspect_get_osinfo(root: Device) [] -> String [];
+            /// The build ID: os-release's BUILD_ID, Windows's CurrentBuildNumber; else "unknown".
+            623 call inspect_get_build_id(root: Device) [] -> String [];
+            /// The Windows %SYSTEMROOT% as spelt in the guest (e.g. /Windows); an error for other OSes.
+            624 call inspect_get_windows_systemroot(root: Device) [] -> String [];
+            /// The path of the Windows SOFTWARE hive in the guest; an error when there is none.
+            625 call inspect_get_windows_software_hive(root: Device) [] -> String [];
+            /// The path of the Windows SYSTEM hive in the guest; an error when there is none.
+            626 call inspect_get_windows_system_hive(root: Device) [] -> String [];
+            /// The Windows CurrentControlSet (e.g. ControlSet001); an error when it cannot be read.
+            627 call inspect_get_windows_current_control_set(root: Device) [] -> String [];
+            /// Windows drive letters and their devices (from HKLM\SYSTEM\MountedDevices); empty for other OSes.
+            628 call inspect_get_drive_mappings(root: Device) [] -> Vec<(String, String)> [];
 
             /// Writes a new empty partition table: gpt or mbr (msdos).
             120 call part_init(device: Device, parttype: String) [] -> () [];

@@ -1,4 +1,6 @@
-//! `inspect [--json]` (virt-inspector).
+//! `inspect [--json | --xml]` (virt-inspector): every field
+//! virt-inspector's XML carries, under libguestfs's names; `--xml` writes
+//! virt-inspector's XML format itself (inspect_xml.rs).
 
 use clap::Parser;
 use libguest::Guest;
@@ -12,8 +14,10 @@ use crate::session::Session;
 #[derive(Parser)]
 #[command(disable_help_flag = true)]
 struct InspectArgs {
-    #[arg(long)]
+    #[arg(long, conflicts_with = "xml")]
     json: bool,
+    #[arg(long)]
+    xml: bool,
 }
 
 pub fn run(s: &mut Session, args: &[String]) -> Result<()> {
@@ -23,7 +27,7 @@ pub fn run(s: &mut Session, args: &[String]) -> Result<()> {
     let mut systems = Vec::new();
     for root in &roots {
         let mut os = describe(g, root)?;
-        if opts.json {
+        if opts.json || opts.xml {
             if let Some(apps) = applications(g, root)? {
                 os["applications"] = apps;
             }
@@ -32,6 +36,10 @@ pub fn run(s: &mut Session, args: &[String]) -> Result<()> {
     }
     if opts.json {
         outln!("{}", pretty(&json!({ "operating_systems": systems }))?);
+        return Ok(());
+    }
+    if opts.xml {
+        outln!("{}", super::inspect_xml::render(&systems));
         return Ok(());
     }
     if systems.is_empty() {
@@ -49,20 +57,54 @@ fn describe(g: &mut Guest, root: &str) -> Result<Value> {
         .into_iter()
         .map(|m| json!({ "mountpoint": m.mountpoint, "device": m.device }))
         .collect();
-    Ok(json!({
+    let mut filesystems = Vec::new();
+    for device in g.inspect_get_filesystems(root)? {
+        // As virt-inspector: what cannot be read is left out.
+        let mut fs = json!({ "device": device });
+        for (key, value) in [
+            ("type", g.vfs_type(&device)),
+            ("label", g.vfs_label(&device)),
+            ("uuid", g.vfs_uuid(&device)),
+        ] {
+            if let Ok(v) = value {
+                fs[key] = Value::String(v);
+            }
+        }
+        filesystems.push(fs);
+    }
+    let drive_mappings: Vec<Value> = g
+        .inspect_get_drive_mappings(root)?
+        .into_iter()
+        .map(|(name, device)| json!({ "name": name, "device": device }))
+        .collect();
+    let os_type = g.inspect_get_type(root)?;
+    let mut os = json!({
         "root": root,
-        "type": g.inspect_get_type(root)?,
+        "type": os_type,
         "distro": g.inspect_get_distro(root)?,
         "product_name": g.inspect_get_product_name(root)?,
+        "product_variant": g.inspect_get_product_variant(root)?,
         "major_version": g.inspect_get_major_version(root)?,
         "minor_version": g.inspect_get_minor_version(root)?,
         "arch": g.inspect_get_arch(root)?,
         "hostname": g.inspect_get_hostname(root)?,
         "package_format": g.inspect_get_package_format(root)?,
         "package_management": g.inspect_get_package_management(root)?,
+        "osinfo": g.inspect_get_osinfo(root)?,
+        "build_id": g.inspect_get_build_id(root)?,
         "mountpoints": mountpoints,
-        "filesystems": g.inspect_get_filesystems(root)?,
-    }))
+        "filesystems": filesystems,
+        "drive_mappings": drive_mappings,
+    });
+    if os_type == "windows" {
+        if let Ok(v) = g.inspect_get_windows_systemroot(root) {
+            os["windows_systemroot"] = Value::String(v);
+        }
+        if let Ok(v) = g.inspect_get_windows_current_control_set(root) {
+            os["windows_current_control_set"] = Value::String(v);
+        }
+    }
+    Ok(os)
 }
 
 /// The installed applications, when the root can be mounted read-only:
@@ -96,8 +138,10 @@ fn applications(g: &mut Guest, root: &str) -> Result<Option<Value>> {
             json!({
                 "name": a.app2_name, "display_name": a.app2_display_name,
                 "epoch": a.app2_epoch, "version": a.app2_version, "release": a.app2_release,
-                "arch": a.app2_arch, "source_package": a.app2_source_package,
-                "summary": a.app2_summary, "url": a.app2_url,
+                "arch": a.app2_arch, "install_path": a.app2_install_path,
+                "publisher": a.app2_publisher,
+                "url": a.app2_url, "source_package": a.app2_source_package,
+                "summary": a.app2_summary, "description": a.app2_description,
             })
         })
         .collect();

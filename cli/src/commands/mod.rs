@@ -4,5 +4,6 @@
 pub mod copy;
 pub mod fs;
 pub mod inspect;
+pub mod inspect_xml;
 pub mod launch;
 pub mod makefs;

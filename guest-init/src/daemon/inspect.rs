@@ -17,9 +17,12 @@
 //! fstab → files, types; apps → files. `types` imports none of them.
 
 mod apps;
+mod drives;
 mod files;
 mod fstab;
 mod linux;
+mod osinfo;
+mod release;
 mod rpmdb;
 mod scan;
 #[cfg(test)]
@@ -29,6 +32,7 @@ mod windows;
 
 use std::path::Path;
 
+use protocol::types::Device;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 
 use super::state::GuestDaemon;
@@ -95,23 +99,96 @@ macro_rules! getter {
     };
 }
 
-getter!(inspect_get_type, |i| i.facts.os_type.clone());
-getter!(inspect_get_distro, |i| i.facts.distro.clone());
-getter!(inspect_get_product_name, |i| i.facts.product_name.clone());
+/// libguestfs answers "unknown" for what inspection did not find.
+fn or_unknown(s: &str) -> String {
+    if s.is_empty() {
+        "unknown".into()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A Windows-only fact, or libguestfs's error for other roots.
+fn windows_fact(call: &str, root: &Device, value: &str, what: &str) -> Result<String, ErrorReply> {
+    if value.is_empty() {
+        return Err(ErrorReply::new(
+            ErrorKind::InvalidArgument,
+            format!("{call} {root}: not a Windows guest, or {what}"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+getter!(inspect_get_type, |i| or_unknown(&i.facts.os_type));
+getter!(inspect_get_distro, |i| or_unknown(&i.facts.distro));
+getter!(inspect_get_product_name, |i| or_unknown(
+    &i.facts.product_name
+));
+getter!(inspect_get_product_variant, |i| or_unknown(
+    &i.facts.product_variant
+));
 getter!(inspect_get_major_version, |i| i.facts.major);
 getter!(inspect_get_minor_version, |i| i.facts.minor);
-getter!(inspect_get_arch, |i| i.facts.arch.clone());
-getter!(inspect_get_hostname, |i| i.facts.hostname.clone());
-getter!(inspect_get_package_format, |i| i
-    .facts
-    .package_format
-    .clone());
-getter!(inspect_get_package_management, |i| i
-    .facts
-    .package_management
-    .clone());
+getter!(inspect_get_build_id, |i| or_unknown(&i.facts.build_id));
+getter!(inspect_get_osinfo, |i| osinfo::short_id(&i.facts));
+getter!(inspect_get_arch, |i| or_unknown(&i.facts.arch));
+getter!(inspect_get_hostname, |i| or_unknown(&i.facts.hostname));
+getter!(inspect_get_package_format, |i| or_unknown(
+    &i.facts.package_format
+));
+getter!(inspect_get_package_management, |i| or_unknown(
+    &i.facts.package_management
+));
 getter!(inspect_get_mountpoints, |i| i.mountpoints.clone());
 getter!(inspect_get_filesystems, |i| i.filesystems.clone());
+getter!(inspect_get_drive_mappings, |i| i
+    .facts
+    .windows
+    .drive_mappings
+    .clone());
+
+macro_rules! windows_getter {
+    ($call:ident, $field:ident, $what:literal) => {
+        pub(super) fn $call(
+            d: &mut GuestDaemon,
+            _io: &mut dyn CallIo,
+            args: calls::$call::Args,
+        ) -> Result<calls::$call::Ret, ErrorReply> {
+            let call = stringify!($call);
+            let info = d.inspection.get(call, &args.root)?;
+            windows_fact(call, &args.root, &info.facts.windows.$field, $what)
+        }
+    };
+}
+
+windows_getter!(
+    inspect_get_windows_systemroot,
+    systemroot,
+    "systemroot could not be determined"
+);
+windows_getter!(
+    inspect_get_windows_software_hive,
+    software_hive,
+    "software hive not found"
+);
+windows_getter!(
+    inspect_get_windows_system_hive,
+    system_hive,
+    "system hive not found"
+);
+windows_getter!(
+    inspect_get_windows_current_control_set,
+    current_control_set,
+    "CurrentControlSet could not be determined"
+);
+
+pub(super) fn inspect_get_roots(
+    d: &mut GuestDaemon,
+    _io: &mut dyn CallIo,
+    _args: calls::inspect_get_roots::Args,
+) -> Result<calls::inspect_get_roots::Ret, ErrorReply> {
+    Ok(d.inspection.root_names())
+}
 
 pub(super) fn inspect_list_applications2(
     d: &mut GuestDaemon,
@@ -134,8 +211,12 @@ pub(super) fn inspect_list_applications2(
             Ok(Vec::new())
         }
     };
-    let mut list = result
-        .map_err(|e| ErrorReply::new(ErrorKind::Other, format!("{call} {}: {e}", args.root)))?;
+    // As libguestfs: an unreadable or corrupt database is an empty list
+    // (logged), never a failed inspection.
+    let mut list = result.unwrap_or_else(|e| {
+        log(&format!("{call} {}: {e}", args.root));
+        Vec::new()
+    });
     list.sort_by(|a, b| {
         a.app2_name
             .cmp(&b.app2_name)

@@ -1,12 +1,15 @@
-//! Linux roots: what libguestfs's inspect_fs_unix finds, read through a
-//! [`Root`] on the filesystem mounted for inspection.
+//! Linux roots and /usr filesystems: what libguestfs's inspect_fs_unix
+//! finds, read through a [`Root`] on the filesystem mounted for
+//! inspection. The distribution comes from release.rs.
 
 use guest_formats::binarch::elf_arch;
 use guest_formats::fstab::{self, FstabEntry};
-use guest_formats::os_release::{self, parse_version};
+use guest_formats::os_release;
 use guest_formats::text::lines;
+use rustix::fs::{FileType, Mode, OFlags};
 
-use super::files::{exists, is_dir, read_prefix, read_text};
+use super::files::{open_regular, read_prefix, read_text};
+use super::release;
 use super::types::OsFacts;
 use crate::daemon::root::Root;
 
@@ -25,164 +28,120 @@ const ARCH_BINARIES: [&str; 8] = [
     "/usr/bin/env",
 ];
 
-/// The facts of a Linux root and its fstab, or None when the filesystem
-/// is not one: it needs `/etc`, an os-release (or an older release file)
-/// and `/bin` or `/usr`.
-pub(super) fn detect(root: &Root) -> Option<(OsFacts, Vec<FstabEntry>)> {
-    if !is_dir(root, "/etc") || !(exists(root, "/bin") || exists(root, "/usr")) {
-        return None;
-    }
-    let mut facts = OsFacts {
-        os_type: "linux".into(),
-        distro: "unknown".into(),
-        ..OsFacts::default()
-    };
-    let os_release = ["/etc/os-release", "/usr/lib/os-release"]
-        .into_iter()
-        .find_map(|p| read_text(root, p, TEXT_CAP));
-    if let Some(text) = os_release {
-        apply_os_release(&mut facts, &text);
-    } else if !legacy_release(root, &mut facts) {
-        return None;
-    }
-    if facts.distro == "debian" {
-        if let Some(v) = read_text(root, "/etc/debian_version", 256) {
-            debian_version(&mut facts, v.trim());
-        }
-    }
-    facts.hostname = hostname(root).unwrap_or_default();
-    facts.arch = ARCH_BINARIES
-        .into_iter()
-        .find_map(|b| read_prefix(root, b, 64).and_then(|h| elf_arch(&h)))
-        .unwrap_or("unknown")
-        .to_owned();
-    facts.package_format = package_format(&facts.distro).into();
-    facts.package_management = package_management(&facts.distro, facts.major).into();
-    let fstab = read_text(root, "/etc/fstab", FSTAB_CAP)
-        .map(|t| fstab::parse(&t))
-        .unwrap_or_default();
-    Some((facts, fstab))
+/// What a Linux filesystem is to inspection (libguestfs's roles).
+pub(super) enum LinuxFs {
+    /// An OS root: its facts and its fstab.
+    Root(OsFacts, Vec<FstabEntry>),
+    /// A separate /usr whose facts can complete its root's; `coreos`
+    /// when it is CoreOS's (mounted at /usr with no fstab entry).
+    Usr { facts: OsFacts, coreos: bool },
 }
 
-fn apply_os_release(facts: &mut OsFacts, text: &str) {
-    let fields = os_release::parse(text);
-    let get = |k: &str| {
-        fields
-            .iter()
-            .rev()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    let id = get("ID").unwrap_or_default().to_ascii_lowercase();
-    let like = get("ID_LIKE").unwrap_or_default().to_ascii_lowercase();
-    facts.distro = distro_of(&id, &like).into();
-    facts.product_name = get("PRETTY_NAME")
-        .or(get("NAME"))
-        .unwrap_or_default()
-        .to_owned();
-    let (major, minor) = parse_version(get("VERSION_ID").unwrap_or_default());
-    (facts.major, facts.minor) = (major, minor);
-}
-
-/// os-release's ID (or ID_LIKE) as libguestfs names the distribution.
-pub(super) fn distro_of(id: &str, like: &str) -> &'static str {
-    match id {
-        "almalinux" => "almalinux",
-        "alpine" => "alpinelinux",
-        "altlinux" => "altlinux",
-        "arch" | "archarm" => "archlinux",
-        "centos" => "centos",
-        "circle" => "circle",
-        "coreos" => "coreos",
-        "debian" => "debian",
-        "fedora" => "fedora",
-        "frugalware" => "frugalware",
-        "gentoo" => "gentoo",
-        "kali" => "kalilinux",
-        "kylin" => "kylin",
-        "linuxmint" => "linuxmint",
-        "mageia" => "mageia",
-        "neokylin" => "neokylin",
-        "openmandriva" => "openmandriva",
-        "ol" => "oraclelinux",
-        "opensuse"
-        | "opensuse-leap"
-        | "opensuse-tumbleweed"
-        | "opensuse-microos"
-        | "opensuse-slowroll" => "opensuse",
-        "pardus" => "pardus",
-        "pld" => "pldlinux",
-        "rhel" => "rhel",
-        "rocky" => "rocky",
-        "scientific" => "scientificlinux",
-        "sles" | "sled" | "sle-micro" => "sles",
-        "ubuntu" => "ubuntu",
-        "void" => "voidlinux",
-        "cirros" => "cirros",
-        "buildroot" => "buildroot",
-        "slackware" => "slackware",
-        _ => {
-            let words: Vec<&str> = like.split_whitespace().collect();
-            if words
-                .iter()
-                .any(|w| matches!(*w, "rhel" | "fedora" | "centos"))
-            {
-                "redhat-based"
-            } else if words.iter().any(|w| w.starts_with("suse")) {
-                "suse-based"
-            } else {
-                "unknown"
+/// A Linux root or /usr, by libguestfs's tests (inspect_fs.ml
+/// check_filesystem): a root has `/etc`, `/bin` (or `/bin -> usr/bin`)
+/// and `/etc/fstab` or `/etc/hosts`; a /usr has `bin`, `share`, `local`
+/// and `src` and no `etc/fstab`. A grub /boot is neither.
+pub(super) fn detect(root: &Root) -> Option<LinuxFs> {
+    let file = |p: &str| open_regular(root, p).is_some();
+    if file("/grub/menu.lst") || file("/grub/grub.conf") || file("/grub2/grub.cfg") {
+        return None;
+    }
+    let dir = |p: &str| is_dir_nofollow(root, p);
+    let has_fstab = file("/etc/fstab");
+    let read = |p: &str| read_text(root, p, TEXT_CAP);
+    if dir("/etc")
+        && (dir("/bin") || symlink_target(root, "/bin").as_deref() == Some("usr/bin"))
+        && (has_fstab || file("/etc/hosts"))
+    {
+        let release = release::detect(&read);
+        let mut facts = facts_of(root, release);
+        facts.hostname = hostname(root).unwrap_or_default();
+        let fstab = read_text(root, "/etc/fstab", FSTAB_CAP)
+            .map(|t| fstab::parse(&t))
+            .unwrap_or_default();
+        return Some(LinuxFs::Root(facts, fstab));
+    }
+    if dir("/etc") && dir("/root") && dir("/home") && dir("/usr") && file("/etc/coreos/update.conf")
+    {
+        let mut facts = OsFacts {
+            os_type: "linux".into(),
+            distro: "coreos".into(),
+            ..OsFacts::default()
+        };
+        facts.hostname = hostname(root).unwrap_or_default();
+        return Some(LinuxFs::Root(facts, Vec::new()));
+    }
+    if dir("/etc") && dir("/bin") && dir("/share") && !dir("/local") && !has_fstab {
+        return None; // a /usr/local
+    }
+    if dir("/bin") && dir("/local") && dir("/share") && dir("/src") && !has_fstab {
+        let facts = facts_of(root, release::detect_usr(&read));
+        return Some(LinuxFs::Usr {
+            facts,
+            coreos: false,
+        });
+    }
+    if dir("/bin") && dir("/share") && dir("/local") && dir("/share/coreos") {
+        let mut release = release::detect_usr(&read);
+        if release.product_name.is_none() {
+            if let Some(text) = read("/share/coreos/lsb-release") {
+                let _ = release::parse_lsb_release(&text, &mut release);
             }
         }
+        release.distro = release.distro.or(Some("coreos"));
+        let facts = facts_of(root, release);
+        return Some(LinuxFs::Usr {
+            facts,
+            coreos: true,
+        });
+    }
+    None
+}
+
+/// The facts the release files and binaries give (no hostname).
+fn facts_of(root: &Root, release: release::Release) -> OsFacts {
+    let (major, minor) = release.version.unwrap_or((0, 0));
+    let distro = release.distro.unwrap_or_default();
+    let dnf =
+        open_regular(root, "/usr/bin/dnf").is_some() || open_regular(root, "/bin/dnf").is_some();
+    OsFacts {
+        os_type: "linux".into(),
+        distro: distro.into(),
+        product_name: release.product_name.unwrap_or_default(),
+        major,
+        minor,
+        build_id: release.build_id.unwrap_or_default(),
+        arch: ARCH_BINARIES
+            .into_iter()
+            .find_map(|b| read_prefix(root, b, 64).and_then(|h| elf_arch(&h)))
+            .unwrap_or_default()
+            .to_owned(),
+        package_format: package_format(distro).into(),
+        package_management: package_management(distro, major, dnf).into(),
+        ..OsFacts::default()
     }
 }
 
-/// `/etc/debian_version` ("12.7") gives Debian's minor version.
-fn debian_version(facts: &mut OsFacts, v: &str) {
-    let (major, minor) = parse_version(v);
-    if major == 0 {
-        return;
-    }
-    if facts.major == 0 || facts.major == major {
-        (facts.major, facts.minor) = (major, minor);
-    }
+/// Whether the path is a directory itself (a symlink to one is not, as
+/// libguestfs's is_dir).
+fn is_dir_nofollow(root: &Root, path: &str) -> bool {
+    root.open_str(path, OFlags::PATH | OFlags::NOFOLLOW, Mode::empty())
+        .ok()
+        .and_then(|fd| rustix::fs::fstat(&fd).ok())
+        .is_some_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory)
 }
 
-/// Systems older than os-release: the release files libguestfs reads.
-fn legacy_release(root: &Root, facts: &mut OsFacts) -> bool {
-    let first_line = |p: &str| {
-        read_text(root, p, TEXT_CAP).map(|t| lines(&t).next().unwrap_or_default().trim().to_owned())
-    };
-    if let Some(line) = first_line("/etc/redhat-release") {
-        facts.distro = if line.starts_with("Fedora") {
-            "fedora"
-        } else if line.starts_with("CentOS") {
-            "centos"
-        } else if line.starts_with("Red Hat Enterprise Linux") {
-            "rhel"
-        } else {
-            "redhat-based"
-        }
-        .into();
-        let version = line.split(" release ").nth(1).unwrap_or_default();
-        (facts.major, facts.minor) = parse_version(version);
-        facts.product_name = line;
-    } else if let Some(line) = first_line("/etc/debian_version") {
-        facts.distro = "debian".into();
-        facts.product_name = format!("Debian {line}");
-    } else if let Some(line) = first_line("/etc/alpine-release") {
-        facts.distro = "alpinelinux".into();
-        (facts.major, facts.minor) = parse_version(&line);
-        facts.product_name = format!("Alpine Linux {line}");
-    } else if exists(root, "/etc/arch-release") {
-        facts.distro = "archlinux".into();
-        facts.product_name = "Arch Linux".into();
-    } else {
-        return false;
-    }
-    true
+/// A symlink's target as written, None when the path is not a symlink.
+fn symlink_target(root: &Root, path: &str) -> Option<String> {
+    let fd = root
+        .open_str(path, OFlags::PATH | OFlags::NOFOLLOW, Mode::empty())
+        .ok()?;
+    let target = rustix::fs::readlinkat(&fd, "", Vec::new()).ok()?;
+    target.into_string().ok()
 }
 
+/// /etc/HOSTNAME, /etc/hostname, then HOSTNAME in /etc/sysconfig/network,
+/// as libguestfs looks (the first line that is not a comment).
 fn hostname(root: &Root) -> Option<String> {
     let first = |p: &str| {
         let text = read_text(root, p, TEXT_CAP)?;
@@ -198,48 +157,52 @@ fn hostname(root: &Root) -> Option<String> {
         let (_, v) = fields.into_iter().rev().find(|(k, _)| k == "HOSTNAME")?;
         Some(v)
     };
-    let name = first("/etc/hostname")
-        .or_else(|| first("/etc/HOSTNAME"))
+    let name = first("/etc/HOSTNAME")
+        .or_else(|| first("/etc/hostname"))
         .or_else(sysconfig)?;
     Some(name.chars().take(255).collect())
 }
 
+/// libguestfs's check_package_format ("" when unknown).
 pub(super) fn package_format(distro: &str) -> &'static str {
     match distro {
-        "fedora" | "rhel" | "centos" | "rocky" | "almalinux" | "scientificlinux"
-        | "oraclelinux" | "redhat-based" | "opensuse" | "sles" | "suse-based" | "mageia"
-        | "mandriva" | "openmandriva" | "altlinux" | "circle" => "rpm",
-        "debian" | "ubuntu" | "linuxmint" | "kalilinux" => "deb",
+        "altlinux" | "centos" | "rocky" | "almalinux" | "fedora" | "mageia" | "mandriva"
+        | "meego" | "neokylin" | "openmandriva" | "opensuse" | "oraclelinux" | "redhat-based"
+        | "rhel" | "scientificlinux" | "sles" | "suse-based" | "circle" => "rpm",
+        "debian" | "kalilinux" | "kylin" | "linuxmint" | "ubuntu" => "deb",
         "archlinux" => "pacman",
         "gentoo" => "ebuild",
         "pardus" => "pisi",
         "alpinelinux" => "apk",
         "voidlinux" => "xbps",
-        _ => "unknown",
+        _ => "",
     }
 }
 
-pub(super) fn package_management(distro: &str, major: i64) -> &'static str {
+/// libguestfs's check_package_management ("" when unknown): Fedora 22+
+/// says dnf only when /usr/bin/dnf is there; the RHEL family by major
+/// version.
+pub(super) fn package_management(distro: &str, major: i64, has_dnf: bool) -> &'static str {
     match distro {
-        "fedora" if major >= 22 => "dnf",
-        "fedora" => "yum",
-        "rhel" | "centos" | "rocky" | "almalinux" | "scientificlinux" | "oraclelinux"
-        | "redhat-based" | "circle"
-            if major >= 8 =>
-        {
-            "dnf"
-        }
-        "rhel" | "centos" | "rocky" | "almalinux" | "scientificlinux" | "oraclelinux"
-        | "redhat-based" | "circle" => "yum",
-        "opensuse" | "sles" | "suse-based" => "zypper",
-        "debian" | "ubuntu" | "linuxmint" | "kalilinux" | "altlinux" => "apt",
+        "meego" => "yum",
+        "fedora" if major >= 22 && has_dnf => "dnf",
+        "fedora" if major >= 1 => "yum",
+        "neokylin" | "openmandriva" => "dnf",
+        "centos" | "rocky" | "almalinux" | "oraclelinux" | "redhat-based" | "rhel"
+        | "scientificlinux" | "circle" => match major {
+            8.. => "dnf",
+            5..=7 => "yum",
+            2..=4 => "up2date",
+            _ => "",
+        },
+        "altlinux" | "debian" | "kalilinux" | "kylin" | "linuxmint" | "ubuntu" => "apt",
         "archlinux" => "pacman",
         "gentoo" => "portage",
         "pardus" => "pisi",
         "mageia" | "mandriva" => "urpmi",
-        "openmandriva" => "dnf",
+        "opensuse" | "sles" | "suse-based" => "zypper",
         "alpinelinux" => "apk",
         "voidlinux" => "xbps",
-        _ => "unknown",
+        _ => "",
     }
 }

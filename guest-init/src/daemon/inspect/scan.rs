@@ -14,8 +14,8 @@ use protocol::types::MountEntry;
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
-use super::types::{FsDevice, Mounter, OsInfo};
-use super::{fstab, linux, windows};
+use super::types::{FsDevice, Mounter, OsFacts, OsInfo};
+use super::{drives, fstab, linux, windows};
 use crate::daemon::devices::probe_device;
 use crate::daemon::root::Root;
 use crate::log;
@@ -91,6 +91,10 @@ pub(crate) fn inspect_devices(
 ) -> io::Result<Vec<OsInfo>> {
     std::fs::create_dir_all(base)?;
     let mut roots = Vec::new();
+    let mut usrs = Vec::new();
+    let names: Vec<String> = devices.iter().map(|d| d.device.clone()).collect();
+    let disks = drives::disks_of(&names);
+    let resolve = |blob: &[u8]| drives::resolve(&disks, blob);
     for (n, fs) in devices.iter().enumerate() {
         if cancelled() {
             return Err(io::Error::from_raw_os_error(libc::ECANCELED));
@@ -109,13 +113,52 @@ pub(crate) fn inspect_devices(
             continue;
         }
         // Every descriptor opened below is closed before the unmount.
-        let found = inspect_mounted(&Root::new(&dir), fs, devices);
+        let found = classify(&Root::new(&dir), fs, devices, &resolve);
         unmount(&dir);
         let _ = std::fs::remove_dir(&dir);
-        roots.extend(found);
+        match found {
+            Some(Found::Root(info)) => roots.push(info),
+            Some(Found::Usr { facts, coreos }) => usrs.push((fs.device.clone(), facts, coreos)),
+            None => {}
+        }
     }
+    merge_usr(&mut roots, &usrs);
     roots.sort_by(|a, b| natural_cmp(&a.root, &b.root));
     Ok(roots)
+}
+
+/// Completes roots from their separate /usr, as libguestfs's
+/// collect_linux_inspection_info and collect_coreos_inspection_info: a
+/// Linux root takes what it lacks from the /usr its fstab mounts; a
+/// CoreOS root from the CoreOS /usr with the highest version (USR-A and
+/// USR-B), which is then mounted on /usr.
+fn merge_usr(roots: &mut [OsInfo], usrs: &[(String, OsFacts, bool)]) {
+    for root in roots.iter_mut() {
+        if root.facts.os_type != "linux" {
+            continue;
+        }
+        if root.facts.distro == "coreos" {
+            let newest = usrs
+                .iter()
+                .filter(|(_, _, coreos)| *coreos)
+                .max_by_key(|(_, f, _)| (f.major, f.minor));
+            if let Some((device, facts, _)) = newest {
+                root.facts.fill_from(facts);
+                root.mountpoints.push(MountEntry {
+                    device: device.clone(),
+                    mountpoint: "/usr".into(),
+                });
+                root.filesystems.push(device.clone());
+            }
+            continue;
+        }
+        let usr = usrs
+            .iter()
+            .find(|(device, _, _)| root.filesystems[1..].contains(device));
+        if let Some((_, facts, _)) = usr {
+            root.facts.fill_from(facts);
+        }
+    }
 }
 
 /// Device-name order: digit runs compare by value (sda2 < sda10).
@@ -142,9 +185,36 @@ pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
     runs(a).cmp(&runs(b)).then_with(|| a.cmp(b))
 }
 
+/// What one mounted filesystem is to inspection.
+enum Found {
+    Root(OsInfo),
+    /// A separate /usr (its facts complete its root's).
+    Usr {
+        facts: OsFacts,
+        coreos: bool,
+    },
+}
+
 /// What one mounted filesystem is, if it is an OS root.
+#[cfg(test)]
 pub(crate) fn inspect_mounted(root: &Root, fs: &FsDevice, devices: &[FsDevice]) -> Option<OsInfo> {
-    if let Some((facts, entries)) = linux::detect(root) {
+    match classify(root, fs, devices, &|_| None)? {
+        Found::Root(info) => Some(info),
+        Found::Usr { .. } => None,
+    }
+}
+
+fn classify(
+    root: &Root,
+    fs: &FsDevice,
+    devices: &[FsDevice],
+    drives: &windows::DriveResolver<'_>,
+) -> Option<Found> {
+    let linux = linux::detect(root);
+    if let Some(linux::LinuxFs::Usr { facts, coreos }) = linux {
+        return Some(Found::Usr { facts, coreos });
+    }
+    if let Some(linux::LinuxFs::Root(facts, entries)) = linux {
         let mut mountpoints = vec![MountEntry {
             device: fs.device.clone(),
             mountpoint: "/".into(),
@@ -176,15 +246,15 @@ pub(crate) fn inspect_mounted(root: &Root, fs: &FsDevice, devices: &[FsDevice]) 
                 .cmp(&depth(b))
                 .then(a.mountpoint.cmp(&b.mountpoint))
         });
-        return Some(OsInfo {
+        return Some(Found::Root(OsInfo {
             root: fs.device.clone(),
             facts,
             mountpoints,
             filesystems,
-        });
+        }));
     }
-    let facts = windows::detect(root)?;
-    Some(OsInfo {
+    let facts = windows::detect(root, drives)?;
+    Some(Found::Root(OsInfo {
         root: fs.device.clone(),
         facts,
         mountpoints: vec![MountEntry {
@@ -192,5 +262,5 @@ pub(crate) fn inspect_mounted(root: &Root, fs: &FsDevice, devices: &[FsDevice]) 
             mountpoint: "/".into(),
         }],
         filesystems: vec![fs.device.clone()],
-    })
+    }))
 }

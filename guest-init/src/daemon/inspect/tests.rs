@@ -171,10 +171,32 @@ fn inspect_debian_like_guest() {
     };
     assert_eq!(get!(&mut d, inspect_get_type, &root).unwrap(), "linux");
     assert_eq!(get!(&mut d, inspect_get_distro, &root).unwrap(), "debian");
+    // As libguestfs: Debian's os-release has no minor version, so
+    // /etc/debian_version gives both the version and the product name.
     assert_eq!(
         get!(&mut d, inspect_get_product_name, &root).unwrap(),
-        "Debian GNU/Linux 12 (bookworm)"
+        "12.7"
     );
+    assert_eq!(get!(&mut d, inspect_get_osinfo, &root).unwrap(), "debian12");
+    assert_eq!(
+        get!(&mut d, inspect_get_product_variant, &root).unwrap(),
+        "unknown"
+    );
+    assert_eq!(
+        get!(&mut d, inspect_get_build_id, &root).unwrap(),
+        "unknown"
+    );
+    assert!(get!(&mut d, inspect_get_windows_systemroot, &root)
+        .unwrap_err()
+        .message
+        .contains("not a Windows guest"));
+    assert_eq!(get!(&mut d, inspect_get_drive_mappings, &root).unwrap(), []);
+    let again = inspect_get_roots(
+        &mut d,
+        &mut TestIo::default(),
+        calls::inspect_get_roots::Args {},
+    );
+    assert_eq!(again.unwrap(), std::slice::from_ref(&root));
     assert_eq!(get!(&mut d, inspect_get_major_version, &root).unwrap(), 12);
     assert_eq!(get!(&mut d, inspect_get_minor_version, &root).unwrap(), 7);
     assert_eq!(get!(&mut d, inspect_get_arch, &root).unwrap(), host_arch);
@@ -305,9 +327,11 @@ fn two_operating_systems_two_roots() {
     populate(&mut fedora, |r| {
         write(r, "/etc/os-release", b"NAME=\"Fedora Linux\"\nVERSION_ID=40\nID=fedora\nPRETTY_NAME=\"Fedora Linux 40 (Server Edition)\"\n");
         write(r, "/etc/hostname", b"fed.example.com\n");
+        write(r, "/etc/fstab", b"# no entries\n");
         std::fs::create_dir_all(r.join("usr/bin")).unwrap();
         symlink("usr/bin", r.join("bin")).unwrap();
         write(r, "/usr/bin/bash", &std::fs::read("/bin/true").unwrap());
+        write(r, "/usr/bin/dnf", b"#!/usr/bin/python3\n");
         std::fs::create_dir_all(r.join("var/lib/rpm")).unwrap();
         have_rpmdb = make_rpmdb(&r.join("var/lib/rpm/rpmdb.sqlite"), &rpm_blobs()).is_some();
     });
@@ -322,7 +346,9 @@ fn two_operating_systems_two_roots() {
             "/etc/sysconfig/network",
             b"NETWORKING=yes\nHOSTNAME=\"c7\"\n",
         );
+        write(r, "/etc/hosts", b"127.0.0.1 localhost\n");
         std::fs::create_dir_all(r.join("usr")).unwrap();
+        std::fs::create_dir_all(r.join("bin")).unwrap();
         // CentOS 7's Berkeley DB, made by db5.3_load from real headers.
         let made = scratch_dir("centos-rpmdb");
         let packages = bdb_packages(&made, real_headers(), 4096, false);
@@ -400,4 +426,55 @@ fn two_operating_systems_two_roots() {
     assert_eq!(names, ["big-doc", "hello", "tiny-lib"]);
     assert_eq!(apps[1].app2_epoch, 2);
     assert_eq!(apps[1].app2_summary, "A greeting");
+}
+
+/// A root whose /usr is a filesystem of its own (CoreOS-style GPT
+/// layouts, /etc/os-release a link into /usr): the root takes the
+/// distribution from the /usr its fstab mounts, as libguestfs merges it.
+#[test]
+fn separate_usr_completes_its_root() {
+    let mut rootfs = LoopFs::new("ext4", 16, "root");
+    let mut usrfs = LoopFs::new("ext4", 16, "usr");
+    populate(&mut rootfs, |r| {
+        std::fs::create_dir_all(r.join("usr")).unwrap();
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        symlink("usr/bin", r.join("bin")).unwrap();
+        symlink("../usr/lib/os-release", r.join("etc/os-release")).unwrap();
+        write(r, "/etc/hostname", b"core1\n");
+        write(
+            r,
+            "/etc/fstab",
+            b"LABEL=root / ext4 defaults 0 1\nLABEL=usr /usr ext4 ro 0 2\n",
+        );
+    });
+    populate(&mut usrfs, |r| {
+        for d in ["bin", "share", "local", "src", "lib"] {
+            std::fs::create_dir_all(r.join(d)).unwrap();
+        }
+        write(r, "/lib/os-release", b"NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=41\nPRETTY_NAME=\"Fedora Linux 41 (CoreOS)\"\n");
+        write(r, "/bin/bash", &std::fs::read("/bin/true").unwrap());
+    });
+    let (mut d, _sysroot) = daemon();
+    let roots = inspect(&mut d, &[&rootfs.device, &usrfs.device]);
+    let root = rootfs.device.clone();
+    assert_eq!(roots, std::slice::from_ref(&root), "the /usr is not a root");
+    assert_eq!(get!(&mut d, inspect_get_distro, &root).unwrap(), "fedora");
+    assert_eq!(
+        get!(&mut d, inspect_get_product_name, &root).unwrap(),
+        "Fedora Linux 41 (CoreOS)"
+    );
+    assert_eq!(get!(&mut d, inspect_get_major_version, &root).unwrap(), 41);
+    assert_eq!(get!(&mut d, inspect_get_hostname, &root).unwrap(), "core1");
+    assert_eq!(
+        get!(&mut d, inspect_get_package_format, &root).unwrap(),
+        "rpm"
+    );
+    assert_ne!(get!(&mut d, inspect_get_arch, &root).unwrap(), "unknown");
+    let mps = get!(&mut d, inspect_get_mountpoints, &root).unwrap();
+    assert_eq!(
+        mps.iter()
+            .map(|m| (m.mountpoint.as_str(), m.device.as_str()))
+            .collect::<Vec<_>>(),
+        [("/", root.as_str()), ("/usr", usrfs.device.as_str())]
+    );
 }

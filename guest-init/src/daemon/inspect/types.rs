@@ -21,18 +21,57 @@ pub(crate) struct FsDevice {
 /// Mounts a filesystem read-only on a directory.
 pub(crate) type Mounter = dyn Fn(&FsDevice, &Path) -> io::Result<()>;
 
-/// What inspection found about one OS.
+/// What inspection found about one OS; "" (and version 0.0) is "not
+/// found", which the inspect_get_* calls answer as "unknown".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct OsFacts {
     pub(crate) os_type: String,
     pub(crate) distro: String,
     pub(crate) product_name: String,
+    pub(crate) product_variant: String,
     pub(crate) major: i64,
     pub(crate) minor: i64,
+    pub(crate) build_id: String,
     pub(crate) arch: String,
     pub(crate) hostname: String,
     pub(crate) package_format: String,
     pub(crate) package_management: String,
+    pub(crate) windows: WindowsFacts,
+}
+
+/// The Windows-only facts (paths as spelt in the guest tree).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct WindowsFacts {
+    pub(crate) systemroot: String,
+    pub(crate) software_hive: String,
+    pub(crate) system_hive: String,
+    pub(crate) current_control_set: String,
+    /// Drive letter and device, from HKLM\SYSTEM\MountedDevices.
+    pub(crate) drive_mappings: Vec<(String, String)>,
+}
+
+impl OsFacts {
+    /// Fills what this root's inspection did not find from its separate
+    /// /usr (libguestfs's merge_inspection_data).
+    pub(crate) fn fill_from(&mut self, usr: &OsFacts) {
+        let fill = |mine: &mut String, theirs: &String| {
+            if mine.is_empty() {
+                mine.clone_from(theirs);
+            }
+        };
+        fill(&mut self.os_type, &usr.os_type);
+        fill(&mut self.distro, &usr.distro);
+        fill(&mut self.package_format, &usr.package_format);
+        fill(&mut self.package_management, &usr.package_management);
+        fill(&mut self.product_name, &usr.product_name);
+        fill(&mut self.product_variant, &usr.product_variant);
+        fill(&mut self.build_id, &usr.build_id);
+        fill(&mut self.arch, &usr.arch);
+        fill(&mut self.hostname, &usr.hostname);
+        if (self.major, self.minor) == (0, 0) {
+            (self.major, self.minor) = (usr.major, usr.minor);
+        }
+    }
 }
 
 /// One OS root and its filesystems.
@@ -54,6 +93,15 @@ pub(crate) struct Inspection {
 }
 
 impl Inspection {
+    /// The roots of the last inspect_os (none before it ran).
+    pub(super) fn root_names(&self) -> Vec<String> {
+        self.roots
+            .iter()
+            .flatten()
+            .map(|r| r.root.clone())
+            .collect()
+    }
+
     pub(super) fn get(&self, call: &str, root: &Device) -> Result<&OsInfo, ErrorReply> {
         let Some(roots) = &self.roots else {
             return Err(ErrorReply::new(

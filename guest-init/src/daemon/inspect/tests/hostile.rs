@@ -5,7 +5,7 @@
 use std::os::unix::fs::symlink;
 use std::time::Instant;
 
-use guest_formats::fixtures::hive::{build_hive, software_hive};
+use guest_formats::fixtures::hive::{build_hive, software_hive, system_hive};
 use guest_formats::fixtures::pe_x86_64;
 use guest_formats::fixtures::rpm::build_header;
 
@@ -24,9 +24,13 @@ fn fs() -> FsDevice {
     }
 }
 
+/// What libguestfs takes for a Linux root: /etc, /bin -> usr/bin, and
+/// /etc/hosts (or /etc/fstab).
 fn linux_skeleton(r: &std::path::Path) {
     std::fs::create_dir_all(r.join("etc")).unwrap();
     std::fs::create_dir_all(r.join("usr/bin")).unwrap();
+    symlink("usr/bin", r.join("bin")).unwrap();
+    write(r, "/etc/hosts", b"127.0.0.1 localhost\n");
 }
 
 #[test]
@@ -46,8 +50,8 @@ fn huge_and_garbage_config_files() {
     let start = Instant::now();
     let info = inspect_mounted(&Root::new(r), &fs(), &[]).unwrap();
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
-    assert_eq!(info.facts.distro, "unknown");
-    assert_eq!(info.facts.arch, "unknown");
+    assert_eq!(info.facts.distro, "", "unknown");
+    assert_eq!(info.facts.arch, "", "unknown");
     assert_eq!(info.mountpoints.len(), 1);
     // fstab garbage: binary junk, endless fields, lone escapes.
     let mut junk: Vec<u8> = (0..200_000u32)
@@ -89,9 +93,15 @@ fn symlinks_loop_or_point_outside() {
     assert_eq!((info.facts.major, info.facts.minor), (11, 9));
     assert_eq!(info.facts.hostname, "");
     assert!(!format!("{info:?}").contains("secret"));
-    // With no release file at all, it is not a root.
+    // With no release file at all, it is still a root (as libguestfs),
+    // of an unknown distribution.
     std::fs::remove_file(r.join("etc/debian_version")).unwrap();
+    let info = inspect_mounted(&Root::new(r), &fs(), &[]).unwrap();
+    assert_eq!(info.facts.distro, "");
+    // Without /etc/hosts or /etc/fstab it is not.
+    std::fs::remove_file(r.join("etc/hosts")).unwrap();
     assert!(inspect_mounted(&Root::new(r), &fs(), &[]).is_none());
+    write(r, "/etc/hosts", b"");
     // A symlink to the guest's own file resolves inside the guest.
     std::fs::remove_file(r.join("usr/lib/os-release")).unwrap();
     write(
@@ -139,11 +149,11 @@ fn fifos_and_devices_are_not_read() {
         rustix::fs::makedev(1, 5),
     )
     .unwrap();
-    symlink("/etc/HOSTNAME", r.join("bin")).unwrap();
+    symlink("/etc/HOSTNAME", r.join("usr/bin/sh")).unwrap();
     symlink("/dev/zero", r.join("usr/bin/bash")).unwrap();
     let info = inspect_mounted(&Root::new(r), &fs(), &[]).unwrap();
     assert_eq!(info.facts.hostname, "");
-    assert_eq!(info.facts.arch, "unknown");
+    assert_eq!(info.facts.arch, "", "unknown");
 }
 
 #[test]
@@ -152,6 +162,8 @@ fn broken_windows_hives() {
     let r = dir.path();
     let hive = build_hive(&software_hive());
     write(r, "/Windows/System32/cmd.exe", &pe_x86_64());
+    // A good SYSTEM hive: the registry is read only when both are there.
+    write(r, "/Windows/System32/config/SYSTEM", &system_hive());
     for broken in [
         hive[..hive.len() / 2].to_vec(),
         hive[..600].to_vec(),
@@ -163,11 +175,20 @@ fn broken_windows_hives() {
         assert_eq!(info.facts.os_type, "windows");
         assert_eq!(info.facts.product_name, "");
         assert_eq!(info.facts.arch, "x86_64");
+        assert_eq!(info.facts.hostname, "win-box", "the SYSTEM hive still read");
+        // An error here; inspect_list_applications2 answers it with an
+        // empty list (logged), never a failed call.
         assert!(windows::applications(&Root::new(r)).is_err());
     }
-    // SOFTWARE as a directory, or a loop: not a Windows root.
+    // SOFTWARE as a loop: still a Windows root (cmd.exe is there), with
+    // no SOFTWARE hive and so no registry facts.
     std::fs::remove_file(r.join("Windows/System32/config/SOFTWARE")).unwrap();
     symlink("SOFTWARE", r.join("Windows/System32/config/SOFTWARE")).unwrap();
+    let info = inspect_mounted(&Root::new(r), &fs(), &[]).unwrap();
+    assert_eq!(info.facts.windows.software_hive, "");
+    assert_eq!(info.facts.hostname, "");
+    // Without cmd.exe it is not a Windows root.
+    std::fs::remove_file(r.join("Windows/System32/cmd.exe")).unwrap();
     assert!(inspect_mounted(&Root::new(r), &fs(), &[]).is_none());
 }
 

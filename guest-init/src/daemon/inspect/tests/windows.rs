@@ -36,14 +36,26 @@ fn check_windows(info: &OsInfo, device: &str) {
         (f.os_type.as_str(), f.distro.as_str()),
         ("windows", "windows")
     );
-    assert_eq!(f.product_name, "Windows 11 Pro");
+    // As libguestfs: ProductName as Windows 11 writes it; the build
+    // tells 11 from 10 (osinfo win11).
+    assert_eq!(f.product_name, "Windows 10 Pro");
     assert_eq!((f.major, f.minor), (10, 0));
+    assert_eq!(
+        (f.product_variant.as_str(), f.build_id.as_str()),
+        ("Client", "22631")
+    );
+    assert_eq!(super::super::osinfo::short_id(f), "win11");
     assert_eq!(f.arch, "x86_64");
-    assert_eq!(f.hostname, "WIN-BOX");
+    assert_eq!(f.hostname, "win-box", "Tcpip's Hostname, as libguestfs");
     assert_eq!(
         (f.package_format.as_str(), f.package_management.as_str()),
-        ("unknown", "unknown")
+        ("", "")
     );
+    let w = &f.windows;
+    assert_eq!(w.systemroot, "/WINDOWS");
+    assert_eq!(w.software_hive, "/WINDOWS/system32/config/SOFTWARE");
+    assert_eq!(w.system_hive, "/WINDOWS/system32/config/SYSTEM");
+    assert_eq!(w.current_control_set, "ControlSet002");
     assert_eq!(info.mountpoints.len(), 1);
     assert_eq!(info.mountpoints[0].mountpoint, "/");
     assert_eq!(info.filesystems, [device]);
@@ -145,5 +157,89 @@ fn windows_on_ntfs() {
             root: Device::new(&*ntfs.device).unwrap(),
         },
     );
-    assert_eq!(product.unwrap(), "Windows 11 Pro");
+    assert_eq!(product.unwrap(), "Windows 10 Pro");
+}
+
+/// MountedDevices blobs name partitions by MBR disk signature and byte
+/// offset, or by GPT partition GUID; unknown ones are left out.
+#[test]
+fn drive_letters_from_mounted_devices() {
+    use crate::daemon::inspect::drives::{resolve, Disk, Partition};
+    let dir = tempfile::tempdir().unwrap();
+    // An MBR disk with signature 0x11223344 and a partition at 1 MiB.
+    let mbr_path = dir.path().join("mbr.img");
+    let mut mbr = vec![0u8; 4096];
+    mbr[0x1b8..0x1bc].copy_from_slice(&[0x44, 0x33, 0x22, 0x11]);
+    mbr[0x1c2] = 0x07;
+    mbr[510..512].copy_from_slice(&[0x55, 0xaa]);
+    std::fs::write(&mbr_path, &mbr).unwrap();
+    // A GPT disk (512-byte sectors) whose second entry has this GUID.
+    let guid: [u8; 16] = *b"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10";
+    let gpt_path = dir.path().join("gpt.img");
+    let mut gpt = vec![0u8; 64 << 10];
+    gpt[510..512].copy_from_slice(&[0x55, 0xaa]);
+    gpt[0x1c2] = 0xee;
+    gpt[512..520].copy_from_slice(b"EFI PART");
+    gpt[512 + 72..512 + 80].copy_from_slice(&2u64.to_le_bytes());
+    gpt[512 + 80..512 + 84].copy_from_slice(&128u32.to_le_bytes());
+    gpt[512 + 84..512 + 88].copy_from_slice(&128u32.to_le_bytes());
+    for (i, unique) in [[0xaa; 16], guid].iter().enumerate() {
+        let e = 1024 + i * 128;
+        gpt[e..e + 16].copy_from_slice(&[0x77; 16]);
+        gpt[e + 16..e + 32].copy_from_slice(unique);
+    }
+    std::fs::write(&gpt_path, &gpt).unwrap();
+    let part = |device: &str, number, start| Partition {
+        device: device.into(),
+        number,
+        start,
+    };
+    let disks = [
+        Disk {
+            device: mbr_path.to_str().unwrap().into(),
+            partitions: vec![part("/dev/sda1", 1, 1 << 20), part("/dev/sda2", 2, 2 << 20)],
+        },
+        Disk {
+            device: gpt_path.to_str().unwrap().into(),
+            partitions: vec![part("/dev/sdb1", 1, 1 << 20), part("/dev/sdb2", 2, 9 << 20)],
+        },
+    ];
+    let mut blob = vec![0x44, 0x33, 0x22, 0x11];
+    blob.extend_from_slice(&(2u64 << 20).to_le_bytes());
+    assert_eq!(resolve(&disks, &blob).as_deref(), Some("/dev/sda2"));
+    let mut dmio = b"DMIO:ID:".to_vec();
+    dmio.extend_from_slice(&guid);
+    assert_eq!(resolve(&disks, &dmio).as_deref(), Some("/dev/sdb2"));
+    blob[0] = 0x45;
+    assert_eq!(resolve(&disks, &blob), None, "no disk has that signature");
+    assert_eq!(resolve(&disks, b"\\??\\Volume{x}"), None);
+    // Through the SYSTEM hive: letters sorted, unresolvable ones left out.
+    let system = guest_formats::fixtures::hive::system_hive_with_mounts(vec![
+        (r"\DosDevices\D:", dmio.clone()),
+        (r"\DosDevices\C:", {
+            let mut b = vec![0x44, 0x33, 0x22, 0x11];
+            b.extend_from_slice(&(1u64 << 20).to_le_bytes());
+            b
+        }),
+        (r"\DosDevices\E:", vec![1, 2, 3]),
+        (r"\??\Volume{1234}", dmio),
+    ]);
+    let tree = tempfile::tempdir().unwrap();
+    windows_tree(tree.path());
+    write(tree.path(), "/WINDOWS/system32/config/SYSTEM", &system);
+    let fs = FsDevice {
+        device: "/dev/sda1".into(),
+        fstype: "ntfs".into(),
+        label: String::new(),
+        uuid: String::new(),
+    };
+    let facts = windows::detect(&Root::new(tree.path()), &|b: &[u8]| resolve(&disks, b)).unwrap();
+    let _ = fs;
+    assert_eq!(
+        facts.windows.drive_mappings,
+        [
+            ("C".to_string(), "/dev/sda1".to_string()),
+            ("D".to_string(), "/dev/sdb2".to_string())
+        ]
+    );
 }
