@@ -90,6 +90,7 @@ print_fields!(Statns: st_dev, st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev
 print_fields!(StatVfs: bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax);
 print_fields!(Version: major, minor, release, extra);
 print_fields!(Partition: part_num, part_start, part_end, part_size);
+print_fields!(MdStat: mdstat_device, mdstat_index, mdstat_flags);
 print_fields!(XfsInfo: xfs_mntpoint, xfs_inodesize, xfs_agcount, xfs_agsize, xfs_sectsize,
     xfs_attr, xfs_blocksize, xfs_datablocks, xfs_imaxpct, xfs_sunit, xfs_swidth,
     xfs_dirversion, xfs_dirblocksize, xfs_cimode, xfs_logname, xfs_logblocksize,
@@ -177,7 +178,7 @@ macro_rules! print_blocks {
         }
     )*};
 }
-print_blocks!(Partition, Application, XAttr, Statns);
+print_blocks!(Partition, Application, XAttr, Statns, MdStat);
 
 #[cfg(test)]
 mod tests {
