@@ -625,6 +625,12 @@ macro_rules! for_each_call {
             590 call md_stat(md: Device) [] -> Vec<MdStat> [needs_tools];
             /// Stops an md array.
             591 call md_stop(md: Device) [] -> () [needs_tools];
+            /// Deprecated (use cryptsetup_open): opens a LUKS device as /dev/mapper/MAPNAME.
+            592 call luks_open(device: Device, key: Key, mapname: String) [] -> () [needs_tools];
+            /// Deprecated (use cryptsetup_open with readonly): opens a LUKS device read-only as /dev/mapper/MAPNAME.
+            593 call luks_open_ro(device: Device, key: Key, mapname: String) [] -> () [needs_tools];
+            /// Deprecated (use cryptsetup_close): closes /dev/mapper/MAPNAME.
+            594 call luks_close(device: Device) [] -> () [needs_tools];
         }
     };
 }

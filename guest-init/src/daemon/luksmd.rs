@@ -3,6 +3,8 @@
 //! arrays and on opened LUKS mappings.
 
 mod assemble;
+mod deprecated;
+mod keys;
 mod luks;
 mod md;
 #[cfg(test)]
@@ -10,6 +12,7 @@ mod tests;
 
 use protocol::types::FsEntry;
 
+pub(super) use deprecated::{luks_close, luks_open, luks_open_ro};
 pub(super) use luks::{
     cryptsetup_close, cryptsetup_open, luks_add_key, luks_format, luks_format_cipher,
     luks_kill_slot, luks_uuid,

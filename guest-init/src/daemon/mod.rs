@@ -88,6 +88,6 @@ route! {
     magic: [file, file_architecture]
     command: [command, command_lines, sh, sh_lines]
     outputs: [cpio_out, base64_in, base64_out, compress_out, compress_device_out, checksums_out]
-    luksmd: [cryptsetup_open, cryptsetup_close, luks_format, luks_format_cipher, luks_add_key, luks_kill_slot, luks_uuid, md_create, list_md_devices, md_detail, md_stat, md_stop]
+    luksmd: [cryptsetup_open, cryptsetup_close, luks_format, luks_format_cipher, luks_add_key, luks_kill_slot, luks_uuid, luks_open, luks_open_ro, luks_close, md_create, list_md_devices, md_detail, md_stat, md_stop]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }

@@ -8,6 +8,7 @@ use std::process::Command;
 use protocol::calls;
 use protocol::types::{Device, Key};
 
+use super::super::deprecated::{luks_close, luks_open_ro};
 use super::super::luks::{
     cryptsetup_close, cryptsetup_open, luks_add_key, luks_format, luks_format_cipher,
     luks_kill_slot, luks_uuid,
@@ -158,6 +159,20 @@ fn format_open_list_close_add_key_kill_slot() {
     let label = run("blkid", &["-p", "-o", "value", "-s", "LABEL", &mapped]);
     assert_eq!(label, "inluks");
     close(&mut d, &name);
+
+    // The deprecated pair: a read-only mapping even on a writable drive.
+    let args = calls::luks_open_ro::Args {
+        device: dev(&device),
+        key: Key::new(newkey),
+        mapname: name.clone(),
+    };
+    ok("luks_open_ro", luks_open_ro(&mut d, &mut io(), args));
+    assert_eq!(run("blockdev", &["--getro", &mapped]), "1");
+    let args = calls::luks_close::Args {
+        device: dev(&mapped),
+    };
+    ok("luks_close", luks_close(&mut d, &mut io(), args));
+    assert!(!Path::new(&mapped).exists());
 }
 
 #[test]
