@@ -41,15 +41,25 @@ pub(in crate::daemon) fn md_create(
 ) -> Reply<calls::md_create::Ret> {
     const CALL: &str = "md_create";
     let name = &args.name;
-    let name_ok = !name.is_empty()
-        && name.len() <= 32
-        && !name.starts_with('-')
-        && name
+    // As mdadm takes it: NAME (/dev/md/NAME), /dev/md/NAME or /dev/mdN.
+    let bare = name
+        .strip_prefix("/dev/md/")
+        .or_else(|| {
+            name.strip_prefix("/dev/").filter(|n| {
+                n.strip_prefix("md")
+                    .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
+        .unwrap_or(name);
+    let name_ok = !bare.is_empty()
+        && bare.len() <= 32
+        && !bare.starts_with('-')
+        && bare
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     if !name_ok {
         return Err(einval(format!(
-            "{CALL}: name {name:?} is not valid: up to 32 letters, digits and _.- (the array is /dev/md/NAME)"
+            "{CALL}: name {name:?} is not valid: up to 32 letters, digits and _.- (the array is /dev/md/NAME), or /dev/mdN"
         )));
     }
     let missing = args.missingbitmap.unwrap_or(0) as u64;

@@ -188,8 +188,9 @@ fn missing_slots_levels_and_old_superblocks() {
     let da = a.dev().to_owned();
     // Bit 0 set: slot 0 is "missing", the device goes to slot 1.
     let name = unique("lgmm");
+    let path = format!("/dev/md/{name}");
     let create = args::<calls::md_create::Call>(&[
-        ("name", &name),
+        ("name", &path),
         ("devices", &da),
         ("missingbitmap", "1"),
         ("level", "mirror"),
@@ -201,6 +202,11 @@ fn missing_slots_levels_and_old_superblocks() {
     let bad =
         args::<calls::md_create::Call>(&[("name", "x"), ("devices", &da), ("level", "raid9")]);
     assert!(md_create(&mut d, &mut io(), bad).is_err());
+    let bad = args::<calls::md_create::Call>(&[("name", "--force"), ("devices", &da)]);
+    assert!(
+        md_create(&mut d, &mut io(), bad).is_err(),
+        "an option as name"
+    );
     let bad =
         args::<calls::md_create::Call>(&[("name", "x"), ("devices", &da), ("nrdevices", "3")]);
     assert!(
