@@ -91,6 +91,7 @@ print_fields!(StatVfs: bsize, frsize, blocks, bfree, bavail, files, ffree, favai
 print_fields!(Version: major, minor, release, extra);
 print_fields!(Partition: part_num, part_start, part_end, part_size);
 print_fields!(BtrfsSubvolume: btrfssubvolume_id, btrfssubvolume_top_level_id, btrfssubvolume_path);
+print_fields!(MdStat: mdstat_device, mdstat_index, mdstat_flags);
 print_fields!(XfsInfo: xfs_mntpoint, xfs_inodesize, xfs_agcount, xfs_agsize, xfs_sectsize,
     xfs_attr, xfs_blocksize, xfs_datablocks, xfs_imaxpct, xfs_sunit, xfs_swidth,
     xfs_dirversion, xfs_dirblocksize, xfs_cimode, xfs_logname, xfs_logblocksize,
@@ -178,7 +179,14 @@ macro_rules! print_blocks {
         }
     )*};
 }
-print_blocks!(Partition, Application, XAttr, Statns, BtrfsSubvolume);
+print_blocks!(
+    Partition,
+    Application,
+    XAttr,
+    Statns,
+    BtrfsSubvolume,
+    MdStat
+);
 
 #[cfg(test)]
 mod tests {

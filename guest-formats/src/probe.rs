@@ -58,7 +58,10 @@ pub enum Content {
 pub fn probe(dev: &dyn ReadAt) -> io::Result<Content> {
     let src = Device::read(dev)?;
     // Filesystems first: a FAT or NTFS boot sector also ends in 55 AA.
-    let probers: [fn(&Device) -> Option<Filesystem>; 9] = [
+    // RAID members first, as blkid: a 1.0 or 0.90 member of a mirror
+    // also shows the filesystem at its start.
+    let probers: [fn(&Device) -> Option<Filesystem>; 10] = [
+        linux::md_raid,
         linux::luks,
         linux::lvm2,
         linux::xfs,

@@ -574,6 +574,20 @@ mod tests {
     }
 
     #[test]
+    fn keys_never_reach_a_trace() {
+        use crate::Call as _;
+        let args = calls::luks_add_key::Args {
+            device: Device::new("/dev/sda2").unwrap(),
+            key: Key::new("old secret"),
+            newkey: Key::new(b"\xffnew".as_slice()),
+            keyslot: 1,
+        };
+        let line = calls::luks_add_key::Call::trace_args(&args);
+        assert_eq!(line, " Device(\"/dev/sda2\") *** *** 1");
+        assert!(!format!("{args:?}").contains("secret"));
+    }
+
+    #[test]
     fn docs_are_current() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md");
         let generated = docs_markdown();

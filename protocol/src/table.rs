@@ -645,6 +645,36 @@ macro_rules! for_each_call {
             611 call canonical_device_name(device: String) [] -> String [];
             /// Mounts with mount(8)-style options and an explicit filesystem type (vfstype, as mount -t), as mount_options otherwise.
             612 call mount_vfs(options: String, vfstype: String, mountable: Mountable, mountpoint: Pathname) [] -> () [];
+            /// Opens an encrypted device (LUKS, or BitLocker with crypttype bitlk) as /dev/mapper/MAPNAME with one of its keys (bytes; given to cryptsetup on a pipe, never in a file). crypttype: luks or bitlk (default: from the signature, as vfs_type says). readonly: a read-only mapping (always so on a read-only drive). cipher: for crypttypes that need one.
+            580 call cryptsetup_open(device: Device, key: Key, mapname: String) [readonly: bool, crypttype: String, cipher: String] -> () [needs_tools];
+            /// Closes a mapping cryptsetup_open made: device is its /dev/mapper/MAPNAME.
+            581 call cryptsetup_close(device: Device) [] -> () [needs_tools];
+            /// Formats a device as LUKS (LUKS2, cryptsetup's defaults) with key in keyslot (0 to 31). Destroys what the device held.
+            582 call luks_format(device: Device, key: Key, keyslot: i64) [] -> () [needs_tools];
+            /// As luks_format, with the cipher given (e.g. aes-xts-plain64).
+            583 call luks_format_cipher(device: Device, key: Key, keyslot: i64, cipher: String) [] -> () [needs_tools];
+            /// Adds newkey in keyslot (which must be free) to a LUKS device, authorised by an existing key.
+            584 call luks_add_key(device: Device, key: Key, newkey: Key, keyslot: i64) [] -> () [needs_tools];
+            /// Erases keyslot of a LUKS device, authorised by a key (any slot's, the erased one's included).
+            585 call luks_kill_slot(device: Device, key: Key, keyslot: i64) [] -> () [needs_tools];
+            /// The UUID of a LUKS device's header.
+            586 call luks_uuid(device: Device) [] -> String [];
+            /// Creates an md RAID array /dev/md/NAME from devices. level: linear, raid0 (0, stripe), raid1 (1, mirror, the default), raid4, raid5, raid6, raid10 (with or without "raid"). nrdevices: active devices (default: devices plus missing ones); spare: spares (default 0); chunk: bytes, a multiple of 1024. missingbitmap: bit N set puts a "missing" slot at position N of the device list.
+            587 call md_create(name: String, devices: Vec<Device>) [missingbitmap: i64, nrdevices: i64, spare: i64, chunk: i64, level: String] -> () [needs_tools];
+            /// The md arrays (/dev/mdN), sorted. Arrays found on the drives are assembled on the first md call or list_filesystems after the tools layer is loaded (read-only drives' arrays read-only, degraded ones not at all).
+            588 call list_md_devices() [] -> Vec<String> [needs_tools];
+            /// What mdadm -D --export says of an array, keys without MD_ and in lower case: level, devices, metadata, uuid, name…
+            589 call md_detail(md: Device) [] -> Vec<(String, String)> [needs_tools];
+            /// The members of an array as /proc/mdstat lists them: device, role index and flags.
+            590 call md_stat(md: Device) [] -> Vec<MdStat> [needs_tools];
+            /// Stops an md array.
+            591 call md_stop(md: Device) [] -> () [needs_tools];
+            /// Deprecated (use cryptsetup_open): opens a LUKS device as /dev/mapper/MAPNAME.
+            592 call luks_open(device: Device, key: Key, mapname: String) [] -> () [needs_tools];
+            /// Deprecated (use cryptsetup_open with readonly): opens a LUKS device read-only as /dev/mapper/MAPNAME.
+            593 call luks_open_ro(device: Device, key: Key, mapname: String) [] -> () [needs_tools];
+            /// Deprecated (use cryptsetup_close): closes /dev/mapper/MAPNAME.
+            594 call luks_close(device: Device) [] -> () [needs_tools];
         }
     };
 }

@@ -33,6 +33,8 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("file", "file"),
     ("compress", "ncompress"),
     ("lzop", "lzop"),
+    ("cryptsetup", "cryptsetup-bin"),
+    ("mdadm", "mdadm"),
 ];
 
 /// Data files a tool reads at run time: (tool, path, Debian package).

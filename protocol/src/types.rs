@@ -184,6 +184,38 @@ impl Mountable {
     }
 }
 
+/// A LUKS key or passphrase (libguestfs's key type): bytes, not text.
+/// Traces and `Debug` show `***`; the bytes are zeroed when it is dropped.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Key(Vec<u8>);
+
+impl Key {
+    /// The key's bytes.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Key {
+        Key(bytes.into())
+    }
+
+    /// The bytes, for handing to cryptsetup.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.0.fill(0);
+        // Keeps the zeroing from being optimised away as a dead store.
+        std::hint::black_box(&self.0);
+    }
+}
+
 macro_rules! string_newtype_impls {
     ($($ty:ident),*) => {$(
         impl TryFrom<String> for $ty {
@@ -398,6 +430,17 @@ pub struct BtrfsSubvolume {
     pub btrfssubvolume_top_level_id: i64,
     /// Its path from the top level of the filesystem.
     pub btrfssubvolume_path: String,
+}
+
+/// One member of an md array (`md_stat`), from /proc/mdstat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MdStat {
+    /// The member device (`/dev/sdb1`).
+    pub mdstat_device: String,
+    /// Its role number in the array (the `[N]` after its name).
+    pub mdstat_index: i32,
+    /// Its flags' letters: `F` faulty, `S` spare, `W` write-mostly, `R` replacement…; "" for none.
+    pub mdstat_flags: String,
 }
 
 /// The geometry of an xfs filesystem (`xfs_info`), libguestfs's fields.
@@ -618,6 +661,42 @@ impl IntoArg<Vec<u8>> for &str {
 impl<const N: usize> IntoArg<Vec<u8>> for &[u8; N] {
     fn into_arg(self) -> Result<Vec<u8>, ArgError> {
         Ok(self.to_vec())
+    }
+}
+
+macro_rules! into_key {
+    ($($ty:ty),*) => {$(
+        impl IntoArg<Key> for $ty {
+            fn into_arg(self) -> Result<Key, ArgError> {
+                Ok(Key::new(self))
+            }
+        }
+    )*};
+}
+into_key!(&[u8], &str, Vec<u8>, String);
+
+impl<const N: usize> IntoArg<Key> for &[u8; N] {
+    fn into_arg(self) -> Result<Key, ArgError> {
+        Ok(Key::new(self.as_slice()))
+    }
+}
+
+/// Device lists (md_create) from device names, each validated.
+impl IntoArg<Vec<Device>> for &[&str] {
+    fn into_arg(self) -> Result<Vec<Device>, ArgError> {
+        self.iter().map(|s| Device::new(*s)).collect()
+    }
+}
+
+impl<const N: usize> IntoArg<Vec<Device>> for &[&str; N] {
+    fn into_arg(self) -> Result<Vec<Device>, ArgError> {
+        self.as_slice().into_arg()
+    }
+}
+
+impl IntoArg<Vec<Device>> for Vec<&str> {
+    fn into_arg(self) -> Result<Vec<Device>, ArgError> {
+        self.as_slice().into_arg()
     }
 }
 

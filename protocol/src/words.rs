@@ -2,7 +2,7 @@
 //! (guestfish style): what an [`ArgSource`](crate::ArgSource) parses each
 //! word with.
 
-use crate::types::{ArgError, Compression, Device, Mountable, Pathname};
+use crate::types::{ArgError, Compression, Device, Key, Mountable, Pathname};
 
 /// A type that can be given as one command word.
 pub trait FromWord: Sized {
@@ -41,6 +41,22 @@ impl FromWord for Option<std::path::PathBuf> {
 impl FromWord for Vec<u8> {
     fn from_word(word: &str) -> Result<Self, String> {
         Ok(word.as_bytes().to_vec())
+    }
+}
+
+/// A key as typed: its bytes (guestfish reads keys this way with --keys-from-stdin).
+impl FromWord for Key {
+    fn from_word(word: &str) -> Result<Self, String> {
+        Ok(Key::new(word))
+    }
+}
+
+/// Devices (md_create): one word, separated by spaces.
+impl FromWord for Vec<Device> {
+    fn from_word(word: &str) -> Result<Self, String> {
+        word.split_whitespace()
+            .map(|w| Device::new(w).map_err(|e| e.to_string()))
+            .collect()
     }
 }
 

@@ -129,6 +129,9 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "getcap",
         "setcap",
         "debugfs",
+        // The LUKS and md RAID calls' tests.
+        "cryptsetup",
+        "mdadm",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {

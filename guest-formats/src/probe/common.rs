@@ -41,6 +41,11 @@ impl<'a> Device<'a> {
         Ok(Device { dev, head })
     }
 
+    /// The device's size in bytes.
+    pub(super) fn size(&self) -> u64 {
+        self.dev.size()
+    }
+
     /// `len` bytes at `offset`, or None when out of the device or too big.
     pub(super) fn at(&self, offset: u64, len: usize) -> Option<Cow<'_, [u8]>> {
         if len > MAX_READ {

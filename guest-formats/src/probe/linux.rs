@@ -1,4 +1,5 @@
-//! Linux-native signatures: ext2/3/4, xfs, btrfs, swap, LVM PVs, LUKS.
+//! Linux-native signatures: ext2/3/4, xfs, btrfs, swap, LVM PVs, LUKS,
+//! md RAID members.
 //! Checks and field offsets follow libblkid's `superblocks/*.c`.
 
 use super::common::{crc32c, label, uuid_at, Device, Filesystem};
@@ -223,6 +224,47 @@ pub(super) fn lvm2(src: &Device) -> Option<Filesystem> {
             label: String::new(),
             uuid,
         });
+    }
+    None
+}
+
+const MD_MAGIC: u32 = 0xa92b_4efc;
+
+/// md RAID members (blkid's `linux_raid_member`): a version-1 superblock
+/// at the start (1.1), at 4 KiB (1.2) or 8 KiB before the end (1.0), or a
+/// 0.90 one in the last 64 KiB-aligned 64 KiB. UUID is the array's, LABEL
+/// its name (1.x only).
+pub(super) fn md_raid(src: &Device) -> Option<Filesystem> {
+    let size = src.size();
+    let member = |uuid: String, label: String| Filesystem {
+        fstype: "linux_raid_member",
+        label,
+        uuid,
+    };
+    let end_1_0 = (size / 512).checked_sub(16).map(|s| (s & !7) * 512);
+    for off in [Some(0), Some(0x1000), end_1_0].into_iter().flatten() {
+        let Some(sb) = src.at(off, 256) else { continue };
+        // super_offset (sectors) names where the superblock is, as blkid checks.
+        if le32(&sb, 0)? == MD_MAGIC && le32(&sb, 4)? == 1 && le64(&sb, 144)? == off / 512 {
+            return Some(member(uuid_at(&sb, 16), label(slice(&sb, 32, 32)?)));
+        }
+    }
+    if size >= 0x20000 {
+        let sb = src.at((size & !0xffff) - 0x10000, 64)?;
+        let magic = le32(&sb, 0)?;
+        if magic == MD_MAGIC || magic.swap_bytes() == MD_MAGIC {
+            // Four 32-bit words in the superblock's byte order, shown
+            // most significant byte first, as blkid shows them.
+            let word = |off: usize| {
+                let w = le32(&sb, off)?;
+                Some(if magic == MD_MAGIC { w } else { w.swap_bytes() }.to_be_bytes())
+            };
+            let mut raw = [0u8; 16];
+            for (i, off) in [20, 52, 56, 60].into_iter().enumerate() {
+                raw[i * 4..i * 4 + 4].copy_from_slice(&word(off)?);
+            }
+            return Some(member(uuid_at(&raw, 0), String::new()));
+        }
     }
     None
 }

@@ -153,16 +153,14 @@ pub(super) fn searchable_devices() -> Result<Vec<String>, ErrorReply> {
 /// What list_filesystems reports, read from `sys_block`, probing the
 /// nodes in `dev_dir`: unpartitioned disks, then partitions, each with
 /// its filesystem type or "unknown". Partitioned disks, extended
-/// partitions and LVM PVs (libguestfs lists their LVs instead) are left out.
+/// partitions, LVM PVs, md members and LUKS containers (libguestfs lists
+/// what is in them instead) are left out.
 fn filesystems_in(sys_block: &Path, dev_dir: &Path) -> Result<Vec<FsEntry>, ErrorReply> {
     let disks = scan(sys_block)?;
     let mut out = Vec::new();
     let mut report = |name: &str, content: Option<Content>| {
         let fstype = match content {
-            Some(Content::Filesystem(Filesystem {
-                fstype: "LVM2_member",
-                ..
-            })) => return,
+            Some(Content::Filesystem(fs)) if super::luksmd::is_container(fs.fstype) => return,
             Some(Content::Filesystem(fs)) => fs.fstype,
             _ => "unknown",
         };
@@ -246,6 +244,7 @@ pub(super) fn list_filesystems(
     _args: calls::list_filesystems::Args,
 ) -> Result<calls::list_filesystems::Ret, ErrorReply> {
     let mut found = filesystems_in(Path::new(SYS_BLOCK), Path::new(DEV))?;
+    found.extend(super::luksmd::filesystem_candidates());
     super::btrfs::add_subvolumes(&mut found);
     Ok(found)
 }

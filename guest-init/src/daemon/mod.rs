@@ -22,6 +22,7 @@ mod fstools;
 mod identity;
 mod inspect;
 mod lists;
+mod luksmd;
 mod magic;
 mod misc;
 mod mkfs;
@@ -91,5 +92,6 @@ route! {
     outputs: [cpio_out, base64_in, base64_out, compress_out, compress_device_out, checksums_out]
     btrfs: [mkfs_btrfs, btrfs_subvolume_list, btrfs_subvolume_create, btrfs_subvolume_delete, btrfs_subvolume_snapshot, btrfs_subvolume_get_default, btrfs_subvolume_set_default, btrfs_filesystem_resize]
     identity: [set_uuid, set_uuid_random, set_e2uuid, canonical_device_name]
+    luksmd: [cryptsetup_open, cryptsetup_close, luks_format, luks_format_cipher, luks_add_key, luks_kill_slot, luks_uuid, luks_open, luks_open_ro, luks_close, md_create, list_md_devices, md_detail, md_stat, md_stop]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }

@@ -236,7 +236,8 @@ fn inspect_debian_like_guest() {
     let mut bash = app("bash", 0, "5.2.15", "2+b7", "amd64");
     bash.app2_summary = "GNU Bourne Again SHell".into();
     bash.app2_description =
-        "Bash is an sh-compatible command language interpreter.\n.\nIt is the default shell.".into();
+        "Bash is an sh-compatible command language interpreter.\n.\nIt is the default shell."
+            .into();
     bash.app2_url = "http://tiswww.case.edu/php/chet/bash/bashtop.html".into();
     let mut adduser = app("adduser", 0, "3.134", "", "all");
     adduser.app2_summary = "add and remove users and groups".into();

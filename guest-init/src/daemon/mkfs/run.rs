@@ -117,6 +117,18 @@ pub(crate) fn command(tool: &str) -> Result<Command, ErrorReply> {
 /// Runs a tool to completion; any exit status is returned, a tool killed
 /// by a signal or not started is an error.
 pub(crate) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, ErrorReply> {
+    run_with(call, tool, args, Stdio::null(), &[])
+}
+
+/// As [`run`], with `stdin` as the tool's standard input (a pipe holding
+/// a key, for cryptsetup) and `env` added to its environment.
+pub(crate) fn run_with(
+    call: &str,
+    tool: &str,
+    args: &[&OsStr],
+    stdin: Stdio,
+    env: &[(&str, &str)],
+) -> Result<Output, ErrorReply> {
     let io_err = |what: &str, e: std::io::Error| {
         ErrorReply::new(ErrorKind::Other, format!("{call}: {what} {tool}: {e}"))
     };
@@ -126,7 +138,8 @@ pub(crate) fn run(call: &str, tool: &str, args: &[&OsStr]) -> Result<Output, Err
     let writer2 = writer.try_clone().map_err(|e| io_err("pipe for", e))?;
     let mut cmd = command(tool)?;
     cmd.args(args)
-        .stdin(Stdio::null())
+        .envs(env.iter().copied())
+        .stdin(stdin)
         .stdout(writer)
         .stderr(writer2);
     let spawned = cmd.spawn();
