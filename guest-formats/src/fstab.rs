@@ -20,6 +20,24 @@ pub struct FstabEntry {
     pub mountpoint: String,
     /// The filesystem type, lowercased.
     pub vfstype: String,
+    /// The mount options, unescaped ("" when the field is absent).
+    pub options: String,
+}
+
+impl FstabEntry {
+    /// The btrfs subvolume the entry mounts (`subvol=root` or
+    /// `subvol=/root`: "root"), if any.
+    pub fn btrfs_subvol(&self) -> Option<&str> {
+        if self.vfstype != "btrfs" {
+            return None;
+        }
+        let subvol = self
+            .options
+            .split(',')
+            .find_map(|o| o.strip_prefix("subvol="))?
+            .trim_start_matches('/');
+        (!subvol.is_empty()).then_some(subvol)
+    }
 }
 
 impl FstabEntry {
@@ -85,6 +103,7 @@ pub fn parse(text: &str) -> Vec<FstabEntry> {
                 spec: unescape(spec),
                 mountpoint: tidy(&unescape(mountpoint)),
                 vfstype: vfstype.to_ascii_lowercase(),
+                options: unescape(options),
             })
         })
         .collect()

@@ -249,47 +249,47 @@ macro_rules! for_each_call {
             /// Finds the operating systems on the disks; returns their root filesystems.
             100 call inspect_os() [] -> Vec<String> [];
             /// The OS type of an inspected root: linux, windows or unknown.
-            101 call inspect_get_type(root: Device) [] -> String [];
+            101 call inspect_get_type(root: Mountable) [] -> String [];
             /// The distribution: debian, ubuntu, fedora, rhel, archlinux…, windows, or unknown.
-            102 call inspect_get_distro(root: Device) [] -> String [];
+            102 call inspect_get_distro(root: Mountable) [] -> String [];
             /// The product name, e.g. "Debian GNU/Linux 12 (bookworm)".
-            103 call inspect_get_product_name(root: Device) [] -> String [];
+            103 call inspect_get_product_name(root: Mountable) [] -> String [];
             /// The major version number (0 if unknown).
-            104 call inspect_get_major_version(root: Device) [] -> i64 [];
+            104 call inspect_get_major_version(root: Mountable) [] -> i64 [];
             /// The minor version number (0 if unknown).
-            105 call inspect_get_minor_version(root: Device) [] -> i64 [];
+            105 call inspect_get_minor_version(root: Mountable) [] -> i64 [];
             /// The architecture: x86_64, i386, aarch64… from a binary's ELF header or the registry.
-            106 call inspect_get_arch(root: Device) [] -> String [];
+            106 call inspect_get_arch(root: Mountable) [] -> String [];
             /// The hostname of the OS.
-            107 call inspect_get_hostname(root: Device) [] -> String [];
+            107 call inspect_get_hostname(root: Mountable) [] -> String [];
             /// The package format: deb, rpm, pacman…, or unknown.
-            108 call inspect_get_package_format(root: Device) [] -> String [];
+            108 call inspect_get_package_format(root: Mountable) [] -> String [];
             /// The package manager: apt, dnf, yum, zypper, pacman…, or unknown.
-            109 call inspect_get_package_management(root: Device) [] -> String [];
+            109 call inspect_get_package_management(root: Mountable) [] -> String [];
             /// The OS's mountpoints (from /etc/fstab, UUID= and LABEL= resolved) and their devices.
-            110 call inspect_get_mountpoints(root: Device) [] -> Vec<MountEntry> [];
+            110 call inspect_get_mountpoints(root: Mountable) [] -> Vec<MountEntry> [];
             /// The filesystems that belong to the OS.
-            111 call inspect_get_filesystems(root: Device) [] -> Vec<String> [];
+            111 call inspect_get_filesystems(root: Mountable) [] -> Vec<String> [];
             /// The installed applications (dpkg or rpm database); mount the OS's filesystems first.
-            112 call inspect_list_applications2(root: Device) [] -> Vec<Application> [needs_root];
+            112 call inspect_list_applications2(root: Mountable) [] -> Vec<Application> [needs_root];
             /// The roots the last inspect_os found (inspect_os's answer again).
             620 call inspect_get_roots() [] -> Vec<String> [];
             /// The product variant: Windows's InstallationType (Client, Server…), else "unknown".
-            621 call inspect_get_product_variant(root: Device) [] -> String [];
+            621 call inspect_get_product_variant(root: Mountable) [] -> String [];
             /// The libosinfo short ID (debian12, ubuntu22.04, rhel9.2, win10…) or "unknown".
-            622 call inspect_get_osinfo(root: Device) [] -> String [];
+            622 call inspect_get_osinfo(root: Mountable) [] -> String [];
             /// The build ID: os-release's BUILD_ID, Windows's CurrentBuildNumber; else "unknown".
-            623 call inspect_get_build_id(root: Device) [] -> String [];
+            623 call inspect_get_build_id(root: Mountable) [] -> String [];
             /// The Windows %SYSTEMROOT% as spelt in the guest (e.g. /Windows); an error for other OSes.
-            624 call inspect_get_windows_systemroot(root: Device) [] -> String [];
+            624 call inspect_get_windows_systemroot(root: Mountable) [] -> String [];
             /// The path of the Windows SOFTWARE hive in the guest; an error when there is none.
-            625 call inspect_get_windows_software_hive(root: Device) [] -> String [];
+            625 call inspect_get_windows_software_hive(root: Mountable) [] -> String [];
             /// The path of the Windows SYSTEM hive in the guest; an error when there is none.
-            626 call inspect_get_windows_system_hive(root: Device) [] -> String [];
+            626 call inspect_get_windows_system_hive(root: Mountable) [] -> String [];
             /// The Windows CurrentControlSet (e.g. ControlSet001); an error when it cannot be read.
-            627 call inspect_get_windows_current_control_set(root: Device) [] -> String [];
+            627 call inspect_get_windows_current_control_set(root: Mountable) [] -> String [];
             /// Windows drive letters and their devices (from HKLM\SYSTEM\MountedDevices); empty for other OSes.
-            628 call inspect_get_drive_mappings(root: Device) [] -> Vec<(String, String)> [];
+            628 call inspect_get_drive_mappings(root: Mountable) [] -> Vec<(String, String)> [];
 
             /// Writes a new empty partition table: gpt or mbr (msdos).
             120 call part_init(device: Device, parttype: String) [] -> () [];

@@ -32,7 +32,7 @@ mod windows;
 
 use std::path::Path;
 
-use protocol::types::Device;
+use protocol::types::Mountable;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 
 use super::state::GuestDaemon;
@@ -109,7 +109,12 @@ fn or_unknown(s: &str) -> String {
 }
 
 /// A Windows-only fact, or libguestfs's error for other roots.
-fn windows_fact(call: &str, root: &Device, value: &str, what: &str) -> Result<String, ErrorReply> {
+fn windows_fact(
+    call: &str,
+    root: &Mountable,
+    value: &str,
+    what: &str,
+) -> Result<String, ErrorReply> {
     if value.is_empty() {
         return Err(ErrorReply::new(
             ErrorKind::InvalidArgument,

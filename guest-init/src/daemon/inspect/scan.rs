@@ -10,12 +10,13 @@ use std::io;
 use std::path::Path;
 
 use guest_formats::probe::Content;
-use protocol::types::MountEntry;
+use protocol::types::{Device, MountEntry, Mountable};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, UnmountFlags};
 
 use super::types::{FsDevice, Mounter, OsFacts, OsInfo};
 use super::{drives, fstab, linux, windows};
+use crate::daemon::btrfs::split_mountable;
 use crate::daemon::devices::probe_device;
 use crate::daemon::root::Root;
 use crate::log;
@@ -25,16 +26,28 @@ use crate::log;
 pub(crate) fn probe_all(devices: &[String]) -> Vec<FsDevice> {
     devices
         .iter()
-        .filter_map(|device| match probe_device(device) {
-            Ok(Content::Filesystem(fs)) => Some(FsDevice {
-                device: device.clone(),
-                fstype: fs.fstype.to_owned(),
-                label: fs.label,
-                uuid: fs.uuid,
-            }),
-            _ => None,
+        .filter_map(|device| {
+            // A btrfs subvolume is inspected as a filesystem of its own
+            // (Fedora's root and home), with its device's label and UUID.
+            let (probed, _) = split(device)?;
+            match probe_device(probed.as_str()) {
+                Ok(Content::Filesystem(fs)) => Some(FsDevice {
+                    device: device.clone(),
+                    fstype: fs.fstype.to_owned(),
+                    label: fs.label,
+                    uuid: fs.uuid,
+                }),
+                _ => None,
+            }
         })
         .collect()
+}
+
+/// A listed mountable's device and btrfs subvolume (None for a device).
+fn split(mountable: &str) -> Option<(Device, Option<String>)> {
+    let m = Mountable::new(mountable).ok()?;
+    let (device, subvol) = split_mountable("inspect_os", &m).ok()?;
+    Some((device, subvol.map(str::to_owned)))
 }
 
 /// Kernel type and options for an inspection mount, tried in order.
@@ -55,9 +68,31 @@ fn mount_attempts(fstype: &str) -> &'static [(&'static str, &'static CStr)] {
 /// The appliance's mounter: mount(2), read-only, nosuid, nodev, noexec.
 pub(crate) fn kernel_mount(fs: &FsDevice, target: &Path) -> io::Result<()> {
     let flags = MountFlags::RDONLY | MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
+    let Some((device, subvol)) = split(&fs.device) else {
+        return Err(io::Error::from(Errno::NODEV));
+    };
     let mut result = Err(Errno::NODEV);
     for (kernel_type, data) in mount_attempts(&fs.fstype) {
-        result = rustix::mount::mount(fs.device.as_str(), target, *kernel_type, flags, *data);
+        let data = match &subvol {
+            // The subvolume name was checked: no comma, no NUL.
+            Some(sub) => {
+                let d = data.to_string_lossy();
+                let opts = if d.is_empty() {
+                    format!("subvol={sub}")
+                } else {
+                    format!("subvol={sub},{d}")
+                };
+                std::ffi::CString::new(opts).map_err(|_| Errno::INVAL)?
+            }
+            None => (*data).to_owned(),
+        };
+        result = rustix::mount::mount(
+            device.as_str(),
+            target,
+            *kernel_type,
+            flags,
+            data.as_c_str(),
+        );
         if result.is_ok() {
             break;
         }
@@ -221,7 +256,7 @@ fn classify(
         }];
         let mut filesystems = vec![fs.device.clone()];
         for entry in &entries {
-            let Some(device) = fstab::resolve(&entry.spec, devices) else {
+            let Some(device) = fstab::resolve_entry(entry, devices) else {
                 continue;
             };
             if entry.mountpoint != "/"

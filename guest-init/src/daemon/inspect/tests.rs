@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use guest_formats::fixtures::rpm::build_header;
 use guest_formats::fixtures::rpmdb::{bdb_packages, real_headers, scratch_dir};
 use guest_formats::probe::Content;
-use protocol::types::{Application, Device, MountEntry};
+use protocol::types::{Application, MountEntry, Mountable};
 use protocol::{calls, ErrorKind};
 
 use super::scan::natural_cmp;
@@ -70,8 +70,8 @@ pub(super) fn daemon() -> (GuestDaemon, tempfile::TempDir) {
     (GuestDaemon::new(Root::new(sysroot.path())), sysroot)
 }
 
-fn dev(s: &str) -> Device {
-    Device::new(s).unwrap()
+fn dev(s: &str) -> Mountable {
+    Mountable::new(s).unwrap()
 }
 
 macro_rules! get {
@@ -477,5 +477,80 @@ fn separate_usr_completes_its_root() {
             .map(|m| (m.mountpoint.as_str(), m.device.as_str()))
             .collect::<Vec<_>>(),
         [("/", root.as_str()), ("/usr", usrfs.device.as_str())]
+    );
+}
+
+/// Fedora's default layout: one btrfs filesystem, subvolumes root and
+/// home, fstab mounting them with subvol=. The root is the subvolume
+/// (`btrfsvol:DEVICE/root`), as libguestfs names it, and /home resolves
+/// to the other subvolume.
+#[test]
+fn fedora_btrfs_subvolumes() {
+    let mut fs = LoopFs::new("none", 256, "");
+    run("mkfs.btrfs", &["-q", "-f", "-L", "fedora", &fs.device]);
+    let uuid = uuid_of(&fs.device);
+    populate(&mut fs, |top| {
+        run(
+            "btrfs",
+            &[
+                "-q",
+                "subvolume",
+                "create",
+                top.join("root").to_str().unwrap(),
+            ],
+        );
+        run(
+            "btrfs",
+            &[
+                "-q",
+                "subvolume",
+                "create",
+                top.join("home").to_str().unwrap(),
+            ],
+        );
+        let r = top.join("root");
+        write(&r, "/etc/os-release", b"NAME=\"Fedora Linux\"\nVERSION_ID=40\nID=fedora\nPRETTY_NAME=\"Fedora Linux 40 (Workstation Edition)\"\n");
+        let fstab = format!(
+            "UUID={uuid} / btrfs subvol=root,compress=zstd:1 0 0\nUUID={uuid} /home btrfs subvol=home,compress=zstd:1 0 0\n"
+        );
+        write(&r, "/etc/fstab", fstab.as_bytes());
+        write(&r, "/etc/hostname", b"fedora-ws\n");
+        std::fs::create_dir_all(r.join("usr/bin")).unwrap();
+        symlink("usr/bin", r.join("bin")).unwrap();
+        write(&r, "/usr/bin/bash", &std::fs::read("/bin/true").unwrap());
+        write(&r, "/usr/bin/dnf", b"#!/usr/bin/python3\n");
+        write(&top.join("home"), "/user/notes", b"hi\n");
+    });
+    let root_vol = format!("btrfsvol:{}/root", fs.device);
+    let home_vol = format!("btrfsvol:{}/home", fs.device);
+    let (mut d, _sysroot) = daemon();
+    let roots = inspect(&mut d, &[&fs.device, &root_vol, &home_vol]);
+    assert_eq!(roots, std::slice::from_ref(&root_vol));
+    assert_eq!(
+        get!(&mut d, inspect_get_distro, &root_vol).unwrap(),
+        "fedora"
+    );
+    assert_eq!(
+        get!(&mut d, inspect_get_major_version, &root_vol).unwrap(),
+        40
+    );
+    assert_eq!(
+        get!(&mut d, inspect_get_hostname, &root_vol).unwrap(),
+        "fedora-ws"
+    );
+    assert_eq!(
+        get!(&mut d, inspect_get_package_management, &root_vol).unwrap(),
+        "dnf"
+    );
+    assert_eq!(
+        get!(&mut d, inspect_get_osinfo, &root_vol).unwrap(),
+        "fedora40"
+    );
+    let mps = get!(&mut d, inspect_get_mountpoints, &root_vol).unwrap();
+    assert_eq!(
+        mps.iter()
+            .map(|m| (m.mountpoint.as_str(), m.device.as_str()))
+            .collect::<Vec<_>>(),
+        [("/", root_vol.as_str()), ("/home", home_vol.as_str())]
     );
 }

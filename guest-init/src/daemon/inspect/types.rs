@@ -6,7 +6,7 @@
 use std::io;
 use std::path::Path;
 
-use protocol::types::{Device, MountEntry};
+use protocol::types::{MountEntry, Mountable};
 use protocol::{ErrorKind, ErrorReply};
 
 /// A filesystem as the prober sees it.
@@ -102,7 +102,7 @@ impl Inspection {
             .collect()
     }
 
-    pub(super) fn get(&self, call: &str, root: &Device) -> Result<&OsInfo, ErrorReply> {
+    pub(super) fn get(&self, call: &str, root: &Mountable) -> Result<&OsInfo, ErrorReply> {
         let Some(roots) = &self.roots else {
             return Err(ErrorReply::new(
                 ErrorKind::InvalidArgument,

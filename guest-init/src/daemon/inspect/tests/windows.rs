@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use protocol::calls;
-use protocol::types::Device;
+use protocol::types::Mountable;
 
 use guest_formats::fixtures::hive::{build_hive, software_hive, system_hive};
 use guest_formats::fixtures::pe_x86_64;
@@ -147,14 +147,14 @@ fn windows_on_ntfs() {
     assert_eq!(roots, [ntfs.device.clone()]);
     let info = dm
         .inspection
-        .get("test", &Device::new(&*ntfs.device).unwrap())
+        .get("test", &Mountable::new(&*ntfs.device).unwrap())
         .unwrap();
     check_windows(info, &ntfs.device);
     let product = inspect_get_product_name(
         &mut dm,
         &mut TestIo::default(),
         calls::inspect_get_product_name::Args {
-            root: Device::new(&*ntfs.device).unwrap(),
+            root: Mountable::new(&*ntfs.device).unwrap(),
         },
     );
     assert_eq!(product.unwrap(), "Windows 10 Pro");
