@@ -14,7 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # the rpm database tests build real Packages files and compare with rpm -qa.
 # acl (getfacl, setfacl): the ACL calls' tests compare with them.
 # libcap2-bin: the capability tests compare with getcap and setcap.
-packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils lzop ncompress rpm db5.3-util python3 acl libcap2-bin)
+# lvm2, dmsetup: the LVM calls run lvm in the appliance; their tests compare with lvm's reports.
+packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils lzop ncompress rpm db5.3-util python3 acl libcap2-bin lvm2 dmsetup)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -43,8 +43,8 @@ pub use guest::{Guest, KillHandle};
 /// arguments.
 pub use protocol::calls;
 pub use protocol::types::{
-    ArgError, Compression, Device, Dirent, FsEntry, MountEntry, Pathname, StatVfs, Statns, Version,
-    XfsInfo,
+    ArgError, Compression, Device, Dirent, FsEntry, LvmLv, LvmPv, LvmVg, MountEntry, Pathname,
+    StatVfs, Statns, Version, XfsInfo,
 };
 pub use vmm::KvmStatus;
 

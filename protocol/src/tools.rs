@@ -31,6 +31,8 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("file", "file"),
     ("compress", "ncompress"),
     ("lzop", "lzop"),
+    ("lvm", "lvm2"),
+    ("dmsetup", "dmsetup"),
 ];
 
 /// Data files a tool reads at run time: (tool, path, Debian package).

@@ -127,6 +127,9 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "getcap",
         "setcap",
         "debugfs",
+        // The LVM calls' tests.
+        "lvm",
+        "dmsetup",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {

@@ -20,6 +20,7 @@ mod fill;
 mod fstools;
 mod inspect;
 mod lists;
+mod lvm;
 mod magic;
 mod misc;
 mod mkfs;
@@ -87,5 +88,6 @@ route! {
     magic: [file, file_architecture]
     command: [command, command_lines, sh, sh_lines]
     outputs: [cpio_out, base64_in, base64_out, compress_out, compress_device_out, checksums_out]
+    lvm: [pvs, vgs, lvs, pvs_full, vgs_full, lvs_full, pvcreate, vgcreate, lvcreate, lvcreate_free, lvremove, vgremove, pvremove, lvresize, lvresize_free, pvresize, lvrename, vgrename, lvuuid, vguuid, pvuuid, vglvuuids, vgpvuuids, vg_activate, vg_activate_all, lvm_scan, is_lv, lvm_canonical_lv_name, lvm_set_filter, lvm_clear_filter, list_dm_devices, internal_lvm_pending, internal_lvm_activate]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }
