@@ -124,7 +124,10 @@ pub(super) fn lvm(
     let io_err = |what: &str, e: std::io::Error| {
         ErrorReply::new(ErrorKind::Other, format!("{call}: {what} lvm: {e}"))
     };
-    let _ = std::fs::create_dir_all(SYSTEM_DIR);
+    // Its run and lock directories, on the appliance's writable root.
+    for dir in [SYSTEM_DIR, "/run/lvm", "/run/lock/lvm"] {
+        let _ = std::fs::create_dir_all(dir);
+    }
     let mut cmd = command("lvm")?;
     cmd.arg(subcommand)
         .arg("--config")
