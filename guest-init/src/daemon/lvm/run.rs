@@ -101,10 +101,15 @@ impl LvmOutput {
             .filter(|l| !l.is_empty() && !l.starts_with("WARNING: "))
             .collect();
         let tail = lines[lines.len().saturating_sub(4)..].join("; ");
+        let what = if what.is_empty() {
+            String::new()
+        } else {
+            format!(" {what}")
+        };
         ErrorReply::new(
             ErrorKind::Other,
             format!(
-                "{call} {what}: lvm failed (exit status {}): {tail}",
+                "{call}{what}: lvm failed (exit status {}): {tail}",
                 self.code
             ),
         )

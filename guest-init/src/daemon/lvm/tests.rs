@@ -666,7 +666,7 @@ fn read_only_activation_writes_nothing() {
     };
     vg_activate(&mut f.d, &mut io, a).unwrap();
     run("blockdev", &["--flushbufs", &f.loops[0].device]);
-    run("sync", &[]);
+    rustix::fs::sync();
 
     // The same image again, read-only; the daemon sees only that copy.
     let image = f.loops[0]
@@ -695,7 +695,7 @@ fn read_only_activation_writes_nothing() {
         "{fs:?}"
     );
     vg_activate_all(d, &mut io, calls::vg_activate_all::Args { activate: false }).unwrap();
-    run("sync", &[]);
+    rustix::fs::sync();
     assert_eq!(
         run("sha256sum", &[&image]),
         before,
