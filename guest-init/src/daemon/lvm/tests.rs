@@ -702,3 +702,94 @@ fn read_only_activation_writes_nothing() {
         "the read-only image changed"
     );
 }
+
+#[test]
+fn pvresize_grows_with_its_device() {
+    let mut f = Fixture::new(1, 16);
+    f.pvs_and_vg();
+    let mut io = TestIo::default();
+    let (cfg, pv) = (f.cfg.clone(), f.loops[0].device.clone());
+    let size = || {
+        host_lvm(
+            &cfg,
+            &[
+                "pvs",
+                "--noheadings",
+                "--units",
+                "b",
+                "--nosuffix",
+                "-o",
+                "pv_size",
+                &pv,
+            ],
+        )
+    };
+    let small: u64 = size().parse().unwrap();
+    f.loops[0].image.as_file().set_len(32 << 20).unwrap();
+    run("losetup", &["-c", &pv]);
+    pvresize(
+        &mut f.d,
+        &mut io,
+        calls::pvresize::Args { device: dev(&pv) },
+    )
+    .unwrap();
+    let big: u64 = size().parse().unwrap();
+    assert_eq!(big - small, 16 << 20, "{small} -> {big}");
+    let full = pvs_full(&mut f.d, &mut io, calls::pvs_full::Args {}).unwrap();
+    assert_eq!(full[0].pv_size as u64, big);
+}
+
+#[test]
+fn filter_and_scan_on_device_mapper() {
+    if !with_dm("filter_and_scan_on_device_mapper") {
+        return;
+    }
+    // Two VGs, one per loop; the filter then shows only the first.
+    let mut a = Fixture::new(1, 16);
+    a.pvs_and_vg();
+    a.lv("one", 4);
+    let mut b = Fixture::new(1, 16);
+    b.pvs_and_vg();
+    b.lv("two", 4);
+    let mut io = TestIo::default();
+    let both = [a.loops[0].device.clone(), b.loops[0].device.clone()];
+    let d = &mut a.d;
+    d.lvm.filter = Some(both.to_vec());
+    let mut vgs_both = vec![a.vg.clone(), b.vg.clone()];
+    vgs_both.sort();
+    assert_eq!(vgs(d, &mut io, calls::vgs::Args {}).unwrap(), vgs_both);
+    let two = format!("/dev/{}/two", b.vg);
+    assert!(std::path::Path::new(&two).exists());
+
+    let a_only = vec![both[0].clone()];
+    lvm_set_filter(
+        d,
+        &mut io,
+        calls::lvm_set_filter::Args {
+            devices: a_only.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        vgs(d, &mut io, calls::vgs::Args {}).unwrap(),
+        vec![a.vg.clone()]
+    );
+    assert_eq!(pvs(d, &mut io, calls::pvs::Args {}).unwrap(), a_only);
+    assert!(
+        !std::path::Path::new(&two).exists(),
+        "hidden VG deactivated"
+    );
+    assert!(
+        std::path::Path::new(&format!("/dev/{}/one", a.vg)).exists(),
+        "shown VG active"
+    );
+    let bad = vec!["/etc/passwd".to_owned()];
+    assert!(lvm_set_filter(d, &mut io, calls::lvm_set_filter::Args { devices: bad }).is_err());
+
+    // Back to both: lvm_scan(true) activates what it finds.
+    d.lvm.filter = Some(both.to_vec());
+    lvm_scan(d, &mut io, calls::lvm_scan::Args { activate: false }).unwrap();
+    assert!(!std::path::Path::new(&two).exists());
+    lvm_scan(d, &mut io, calls::lvm_scan::Args { activate: true }).unwrap();
+    assert!(std::path::Path::new(&two).exists());
+}
