@@ -106,7 +106,9 @@ fn read_only_vgs(d: &GuestDaemon, call: &str) -> Result<Vec<String>, ErrorReply>
     let text = lvm_ok(&d.lvm, call, Mode::Read, "pvs", &args, "")?;
     let mut vgs: Vec<String> = rows(call, &text, 2)?
         .into_iter()
-        .filter(|r| !r[1].is_empty() && read_only(r[0]))
+        // A name lvm would not accept cannot be quoted into the config;
+        // its VG then gets no writable mapping from the kernel either.
+        .filter(|r| super::valid_name(call, "volume group", r[1]).is_ok() && read_only(r[0]))
         .map(|r| r[1].to_owned())
         .collect();
     vgs.sort();
