@@ -98,6 +98,15 @@ print_fields!(XfsInfo: xfs_mntpoint, xfs_inodesize, xfs_agcount, xfs_agsize, xfs
     xfs_logblocks, xfs_logversion, xfs_logsectsize, xfs_logsunit, xfs_lazycount,
     xfs_rtname, xfs_rtextsize, xfs_rtblocks, xfs_rtextents);
 
+print_fields!(LvmPv: pv_name, pv_uuid, pv_fmt, pv_size, dev_size, pv_free, pv_used, pv_attr,
+    pv_pe_count, pv_pe_alloc_count, pv_tags, pe_start, pv_mda_count, pv_mda_free);
+print_fields!(LvmVg: vg_name, vg_uuid, vg_fmt, vg_attr, vg_size, vg_free, vg_sysid,
+    vg_extent_size, vg_extent_count, vg_free_count, max_lv, max_pv, pv_count, lv_count,
+    snap_count, vg_seqno, vg_tags, vg_mda_count, vg_mda_free);
+print_fields!(LvmLv: lv_name, lv_uuid, lv_attr, lv_major, lv_minor, lv_kernel_major,
+    lv_kernel_minor, lv_size, seg_count, origin, snap_percent, copy_percent, move_pv, lv_tags,
+    mirror_log, modules);
+
 /// Hashtables (blkid, tune2fs_l), as guestfish prints them: `key: value`.
 impl Print for Vec<(String, String)> {
     fn print(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -185,7 +194,10 @@ print_blocks!(
     XAttr,
     Statns,
     BtrfsSubvolume,
-    MdStat
+    MdStat,
+    LvmPv,
+    LvmVg,
+    LvmLv
 );
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod config;
 mod handle;
 mod kill;
 mod launch;
+mod lvm;
 mod shutdown;
 
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ struct Running {
     conn: Connection,
     /// The key of the tools layer loaded into the appliance, if any.
     tools_loaded: Option<String>,
+    /// Whether the disks were checked for LVM volumes to activate (see `lvm`).
+    lvm_checked: bool,
 }
 
 enum State {

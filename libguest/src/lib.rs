@@ -43,8 +43,8 @@ pub use guest::{Guest, KillHandle};
 /// arguments.
 pub use protocol::calls;
 pub use protocol::types::{
-    ArgError, BtrfsSubvolume, Compression, Device, Dirent, FsEntry, Key, MdStat, MountEntry,
-    Mountable, Pathname, StatVfs, Statns, Version, XfsInfo,
+    ArgError, BtrfsSubvolume, Compression, Device, Dirent, FsEntry, Key, LvmLv, LvmPv, LvmVg,
+    MdStat, MountEntry, Mountable, Pathname, StatVfs, Statns, Version, XfsInfo,
 };
 pub use vmm::KvmStatus;
 

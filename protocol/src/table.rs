@@ -505,6 +505,72 @@ macro_rules! for_each_call {
             531 call ntfs_3g_probe(rw: bool, device: Device) [] -> i64 [needs_tools];
             /// Packs a guest directory into a squashfs image streamed to a host file; compress: gzip, lzo, lz4, xz or zstd; excludes: wildcard patterns.
             532 file_out mksquashfs(path: Pathname) [compress: String, excludes: Vec<String>] -> () [needs_root, needs_tools];
+            /// The LVM physical volumes' device names (pvs), sorted.
+            540 call pvs() [] -> Vec<String> [needs_tools];
+            /// The LVM volume groups' names (vgs), sorted.
+            541 call vgs() [] -> Vec<String> [needs_tools];
+            /// The LVM logical volumes as /dev/VG/LV, sorted; thin pools, snapshots' internals and other LVs that are not public (or are never activated) are left out, as libguestfs does.
+            542 call lvs() [] -> Vec<String> [needs_tools];
+            /// Every LVM physical volume with all its fields (libguestfs's lvm_pv; sizes in bytes, the UUID without hyphens).
+            543 call pvs_full() [] -> Vec<LvmPv> [needs_tools];
+            /// Every LVM volume group with all its fields (libguestfs's lvm_vg).
+            544 call vgs_full() [] -> Vec<LvmVg> [needs_tools];
+            /// Every LVM logical volume with all its fields (libguestfs's lvm_lv; percentages -1 when not applicable).
+            545 call lvs_full() [] -> Vec<LvmLv> [needs_tools];
+            /// Makes a device (usually a partition) an LVM physical volume.
+            546 call pvcreate(device: Device) [] -> () [needs_tools];
+            /// Creates the volume group volgroup on the physical volumes physvols (devices).
+            547 call vgcreate(volgroup: String, physvols: Vec<String>) [] -> () [needs_tools];
+            /// Creates the logical volume /dev/volgroup/logvol of mbytes MiB (rounded up to whole extents), active.
+            548 call lvcreate(logvol: String, volgroup: String, mbytes: i64) [] -> () [needs_tools];
+            /// Creates the logical volume /dev/volgroup/logvol on percent % (1 to 100) of the group's free space.
+            549 call lvcreate_free(logvol: String, volgroup: String, percent: i64) [] -> () [needs_tools];
+            /// Removes a logical volume (/dev/VG/LV), or every logical volume of a group when given /dev/VG; forced, with no questions.
+            550 call lvremove(device: Device) [] -> () [needs_tools];
+            /// Removes a volume group and every logical volume in it.
+            551 call vgremove(vgname: String) [] -> () [needs_tools];
+            /// Wipes the LVM label from a physical volume (which must be in no volume group: remove the group first).
+            552 call pvremove(device: Device) [] -> () [needs_tools];
+            /// Resizes a logical volume to mbytes MiB (shrinking loses the data past the end: shrink the filesystem first).
+            553 call lvresize(device: Device, mbytes: i64) [] -> () [needs_tools];
+            /// Grows a logical volume by percent % (1 to 100) of its group's free space.
+            554 call lvresize_free(lv: Device, percent: i64) [] -> () [needs_tools];
+            /// Resizes a physical volume to the size of its device (after the partition grew).
+            555 call pvresize(device: Device) [] -> () [needs_tools];
+            /// Renames a logical volume: logvol and newlogvol are /dev/VG/LV names in the same group.
+            556 call lvrename(logvol: String, newlogvol: String) [] -> () [needs_tools];
+            /// Renames a volume group (its active LVs move to /dev/NEWVG/…).
+            557 call vgrename(volgroup: String, newvolgroup: String) [] -> () [needs_tools];
+            /// The UUID of a logical volume, as LVM prints it (with hyphens).
+            558 call lvuuid(device: Device) [] -> String [needs_tools];
+            /// The UUID of a volume group, as LVM prints it.
+            559 call vguuid(vgname: String) [] -> String [needs_tools];
+            /// The UUID of a physical volume, as LVM prints it.
+            560 call pvuuid(device: Device) [] -> String [needs_tools];
+            /// The UUIDs of the logical volumes of a volume group (as lvuuid gives them; lvs_full's lv_uuid is the same without hyphens).
+            561 call vglvuuids(vgname: String) [] -> Vec<String> [needs_tools];
+            /// The UUIDs of the physical volumes of a volume group.
+            562 call vgpvuuids(vgname: String) [] -> Vec<String> [needs_tools];
+            /// Activates (true) or deactivates the logical volumes of the volume groups named (all groups when the list is empty).
+            563 call vg_activate(activate: bool, volgroups: Vec<String>) [] -> () [needs_tools];
+            /// Activates (true) or deactivates every logical volume of every volume group.
+            564 call vg_activate_all(activate: bool) [] -> () [needs_tools];
+            /// Rescans the devices for physical volumes, volume groups and logical volumes (after luks_open or a new partition table); activate: activate what was found.
+            565 call lvm_scan(activate: bool) [] -> () [needs_tools];
+            /// Whether a device is an LVM logical volume (/dev/VG/LV or /dev/mapper/VG-LV).
+            566 call is_lv(mountable: Device) [] -> bool [needs_tools];
+            /// The /dev/VG/LV name of a logical volume given as /dev/VG/LV or /dev/mapper/VG-LV; an error for anything else.
+            567 call lvm_canonical_lv_name(lvname: Device) [] -> String [needs_tools];
+            /// Lets LVM see only the devices listed (whole disks or partitions, matched exactly), then rescans; refused while a logical volume is mounted.
+            568 call lvm_set_filter(devices: Vec<String>) [] -> () [needs_tools];
+            /// Undoes lvm_set_filter: LVM sees every disk of the appliance again; then rescans.
+            569 call lvm_clear_filter() [] -> () [needs_tools];
+            /// The device-mapper devices as /dev/mapper/NAME, sorted, without the ones that are LVM logical volumes (lvs lists those).
+            570 call list_dm_devices() [] -> Vec<String> [];
+            /// Whether the disks hold LVM physical volumes whose logical volumes have not been activated yet (the library then loads the tools layer and calls internal_lvm_activate).
+            571 call internal_lvm_pending() [] -> bool [internal];
+            /// Activates the logical volumes found on the disks, as libguestfs's appliance does at boot (vgchange -aay), writing nothing to read-only disks.
+            572 call internal_lvm_activate() [] -> () [needs_tools, internal];
             /// The true case of a path on a case-insensitive filesystem (ntfs-3g, vfat); the last element may not exist.
             200 call case_sensitive_path(path: Pathname) [] -> String [needs_root];
             /// The canonical absolute path: symlinks, . and .. resolved inside the guest.

@@ -35,6 +35,8 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("lzop", "lzop"),
     ("cryptsetup", "cryptsetup-bin"),
     ("mdadm", "mdadm"),
+    ("lvm", "lvm2"),
+    ("dmsetup", "dmsetup"),
 ];
 
 /// Data files a tool reads at run time: (tool, path, Debian package).

@@ -498,6 +498,121 @@ pub struct XfsInfo {
     pub xfs_rtextents: i64,
 }
 
+/// An LVM physical volume (`pvs_full`), libguestfs's lvm_pv: sizes in
+/// bytes, the UUID as 32 characters without hyphens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LvmPv {
+    /// The device.
+    pub pv_name: String,
+    /// The PV UUID.
+    pub pv_uuid: String,
+    /// The metadata format (lvm2).
+    pub pv_fmt: String,
+    /// The usable size.
+    pub pv_size: i64,
+    /// The device size.
+    pub dev_size: i64,
+    /// Free space.
+    pub pv_free: i64,
+    /// Space in use.
+    pub pv_used: i64,
+    /// The attribute letters.
+    pub pv_attr: String,
+    /// Physical extents.
+    pub pv_pe_count: i64,
+    /// Allocated physical extents.
+    pub pv_pe_alloc_count: i64,
+    /// Tags, comma separated.
+    pub pv_tags: String,
+    /// Offset of the first extent.
+    pub pe_start: i64,
+    /// Metadata areas.
+    pub pv_mda_count: i64,
+    /// Free space in the metadata areas.
+    pub pv_mda_free: i64,
+}
+
+/// An LVM volume group (`vgs_full`), libguestfs's lvm_vg.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LvmVg {
+    /// The name.
+    pub vg_name: String,
+    /// The VG UUID.
+    pub vg_uuid: String,
+    /// The metadata format (lvm2).
+    pub vg_fmt: String,
+    /// The attribute letters.
+    pub vg_attr: String,
+    /// The size.
+    pub vg_size: i64,
+    /// Free space.
+    pub vg_free: i64,
+    /// The system ID.
+    pub vg_sysid: String,
+    /// The extent size.
+    pub vg_extent_size: i64,
+    /// Extents.
+    pub vg_extent_count: i64,
+    /// Free extents.
+    pub vg_free_count: i64,
+    /// Most LVs allowed (0: no limit).
+    pub max_lv: i64,
+    /// Most PVs allowed (0: no limit).
+    pub max_pv: i64,
+    /// PVs.
+    pub pv_count: i64,
+    /// LVs.
+    pub lv_count: i64,
+    /// Snapshots.
+    pub snap_count: i64,
+    /// The metadata sequence number.
+    pub vg_seqno: i64,
+    /// Tags, comma separated.
+    pub vg_tags: String,
+    /// Metadata areas.
+    pub vg_mda_count: i64,
+    /// Free space in the metadata areas.
+    pub vg_mda_free: i64,
+}
+
+/// An LVM logical volume (`lvs_full`), libguestfs's lvm_lv: the
+/// percentages are -1 where LVM reports none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LvmLv {
+    /// The name.
+    pub lv_name: String,
+    /// The LV UUID.
+    pub lv_uuid: String,
+    /// The attribute letters.
+    pub lv_attr: String,
+    /// The persistent major number (-1: none).
+    pub lv_major: i64,
+    /// The persistent minor number (-1: none).
+    pub lv_minor: i64,
+    /// The major number while active (-1: inactive).
+    pub lv_kernel_major: i64,
+    /// The minor number while active (-1: inactive).
+    pub lv_kernel_minor: i64,
+    /// The size.
+    pub lv_size: i64,
+    /// Segments.
+    pub seg_count: i64,
+    /// The origin of a snapshot.
+    pub origin: String,
+    /// How full a snapshot is, in %.
+    pub snap_percent: f32,
+    /// How far a mirror or move has copied, in %.
+    pub copy_percent: f32,
+    /// The PV a pvmove moves from.
+    pub move_pv: String,
+    /// Tags, comma separated.
+    pub lv_tags: String,
+    /// The mirror log LV.
+    pub mirror_log: String,
+    /// The kernel modules needed.
+    pub modules: String,
+}
+
 /// What the daemon reports in `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {

@@ -132,6 +132,8 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         // The LUKS and md RAID calls' tests.
         "cryptsetup",
         "mdadm",
+        // The LVM calls' tests.
+        "lvm",
     ];
     for tool in tools {
         if let Some(path) = which(tool) {

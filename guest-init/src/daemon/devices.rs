@@ -239,12 +239,13 @@ pub(super) fn list_partitions(
 }
 
 pub(super) fn list_filesystems(
-    _d: &mut GuestDaemon,
+    d: &mut GuestDaemon,
     _io: &mut dyn CallIo,
     _args: calls::list_filesystems::Args,
 ) -> Result<calls::list_filesystems::Ret, ErrorReply> {
     let mut found = filesystems_in(Path::new(SYS_BLOCK), Path::new(DEV))?;
     found.extend(super::luksmd::filesystem_candidates());
+    found.extend(super::lvm::filesystem_candidates(d)?);
     super::btrfs::add_subvolumes(&mut found);
     Ok(found)
 }

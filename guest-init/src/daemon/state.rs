@@ -2,6 +2,7 @@
 //! tree's root, the mount table and the last inspection's results.
 
 use super::inspect::types::Inspection;
+use super::lvm::LvmState;
 use super::mount::table::MountTable;
 use super::root::Root;
 
@@ -13,6 +14,8 @@ pub(crate) struct GuestDaemon {
     pub(crate) poweroff_requested: bool,
     /// What the last inspect_os found.
     pub(crate) inspection: Inspection,
+    /// The LVM filter and whether LVs were activated.
+    pub(crate) lvm: LvmState,
 }
 
 impl GuestDaemon {
@@ -22,6 +25,7 @@ impl GuestDaemon {
             mounts: MountTable::default(),
             poweroff_requested: false,
             inspection: Inspection::default(),
+            lvm: LvmState::default(),
         }
     }
 }

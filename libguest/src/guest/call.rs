@@ -128,6 +128,9 @@ impl Guest {
         stream: Stream<'_>,
     ) -> Result<R> {
         let (call, proc_nr) = (meta.name, meta.proc_nr);
+        if !call.starts_with("internal_") && self.shutdown_step.is_none() {
+            self.ensure_lvm_activated()?;
+        }
         if meta.needs_tools {
             self.ensure_tools(call)?;
         }

@@ -116,6 +116,7 @@ impl Guest {
                         appliance,
                         conn,
                         tools_loaded: None,
+                        lvm_checked: false,
                     }));
                     return Ok(());
                 }
