@@ -168,7 +168,7 @@ pub(super) fn blockdev_getro(
     Ok(get_int("blockdev_getro", &args.device, BLKROGET)? != 0)
 }
 
-fn set_ro(call: &str, device: &Device, ro: bool) -> Reply<()> {
+pub(super) fn set_ro(call: &str, device: &Device, ro: bool) -> Reply<()> {
     let file = open_block(call, device, false)?;
     let mut value: libc::c_int = ro.into();
     // SAFETY: BLKROSET reads one int from `value`, alive for the call.

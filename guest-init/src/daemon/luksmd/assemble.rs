@@ -12,8 +12,10 @@ use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use protocol::types::Device;
 use protocol::ErrorReply;
 
+use super::super::blockdev::set_ro;
 use super::super::devices::searchable_devices;
 use super::super::mkfs::run::find;
 use super::md::mdadm;
@@ -101,17 +103,46 @@ pub(super) fn assemble(devices: &[String]) -> Result<(), ErrorReply> {
         let mut config = OsString::from("--config=");
         config.push(&path);
         args.push(config);
+        // mdadm opens members read-write even with --readonly, which a
+        // write-protected disk refuses: its block-layer flag is lifted for
+        // the assembly only. The array starts read-only and writes nothing,
+        // and the VMM refuses any write to a read-only drive regardless.
+        let lifted = if readonly {
+            lift_read_only(&names)
+        } else {
+            Vec::new()
+        };
         let result = mdadm("md assembly", &args, Stdio::null());
+        for device in &lifted {
+            let _ = set_ro("md assembly", device, true);
+        }
         let _ = std::fs::remove_file(&path);
         // Exit status 1 or 2 with nothing assembled: no arrays there.
         match result {
             Ok(_) => {}
+            // 1 and 2: some array could not be assembled (missing or
+            // degraded members): the others are, and why goes to the log.
             Err(e)
-                if e.message.contains("exit status 1") || e.message.contains("exit status 2") => {}
+                if e.message.contains("exit status 1") || e.message.contains("exit status 2") =>
+            {
+                eprintln!("guest-init: {}", e.message);
+            }
             Err(e) => return Err(e),
         }
     }
     for name in md_names().into_iter().filter(|n| !before.contains(n)) {
+        // An array of read-only members is itself read-only.
+        if let Ok(md) = Device::new(format!("/dev/{name}")) {
+            let members = Path::new("/sys/block").join(&name).join("slaves");
+            let all_ro = std::fs::read_dir(members).is_ok_and(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .all(|e| read_only(&format!("/dev/{}", e.file_name().to_string_lossy())))
+            });
+            if all_ro {
+                let _ = set_ro("md assembly", &md, true);
+            }
+        }
         let state = Path::new("/sys/block").join(&name).join("md/array_state");
         if std::fs::read_to_string(state).is_ok_and(|s| s.trim() == "inactive") {
             let stop = [OsString::from("--stop"), format!("/dev/{name}").into()];
@@ -119,4 +150,30 @@ pub(super) fn assemble(devices: &[String]) -> Result<(), ErrorReply> {
         }
     }
     Ok(())
+}
+
+/// Clears the read-only flag of these read-only members and of their
+/// disks; returns what it cleared, to be set back.
+fn lift_read_only(members: &[&str]) -> Vec<Device> {
+    let mut lifted = Vec::new();
+    for member in members {
+        let disk = std::fs::canonicalize(member).ok().and_then(|p| {
+            let name = p.file_name()?.to_str()?.to_owned();
+            let link = std::fs::read_link(format!("/sys/class/block/{name}")).ok()?;
+            let parent = link.parent()?.file_name()?.to_str()?.to_owned();
+            Path::new(&format!("/sys/block/{parent}"))
+                .exists()
+                .then(|| format!("/dev/{parent}"))
+        });
+        for device in [Some(member.to_string()), disk].into_iter().flatten() {
+            let Ok(d) = Device::new(device) else { continue };
+            if lifted.contains(&d) || !read_only(d.as_str()) {
+                continue;
+            }
+            if set_ro("md assembly", &d, false).is_ok() {
+                lifted.push(d);
+            }
+        }
+    }
+    lifted
 }

@@ -91,7 +91,14 @@ pub(in crate::daemon) fn md_create(
             missing.count_ones()
         )));
     }
-    let mut argv: Vec<OsString> = ["--create", "--run", name, "--level", level]
+    // A bare NAME is given to mdadm as /dev/md/NAME: mdadm would take a
+    // file of that name in its working directory (/root…) for the array.
+    let array = if name.starts_with("/dev/") {
+        name.clone()
+    } else {
+        format!("/dev/md/{bare}")
+    };
+    let mut argv: Vec<OsString> = ["--create", "--run", &array, "--level", level]
         .iter()
         .map(OsString::from)
         .collect();

@@ -61,7 +61,7 @@ impl Drop for Mapping {
 
 /// The slot numbers luksDump lists under Keyslots.
 fn slots(device: &str) -> Vec<u32> {
-    let dump = run("cryptsetup", &["luksDump", device]);
+    let dump = run("cryptsetup", &["--disable-locks", "luksDump", device]);
     let keyslots = dump.split("Keyslots:").nth(1).unwrap_or_default();
     let keyslots = keyslots.split("Tokens:").next().unwrap_or_default();
     keyslots
@@ -87,7 +87,7 @@ fn format_open_list_close_add_key_kill_slot() {
         keyslot: 2,
     };
     ok("luks_format", luks_format(&mut d, &mut io(), args));
-    let dump = run("cryptsetup", &["luksDump", &device]);
+    let dump = run("cryptsetup", &["--disable-locks", "luksDump", &device]);
     let version = dump.lines().find(|l| l.starts_with("Version:"));
     assert_eq!(
         version.and_then(|l| l.split_whitespace().last()),
@@ -105,7 +105,10 @@ fn format_open_list_close_add_key_kill_slot() {
             },
         ),
     );
-    assert_eq!(uuid, run("cryptsetup", &["luksUUID", &device]));
+    assert_eq!(
+        uuid,
+        run("cryptsetup", &["--disable-locks", "luksUUID", &device])
+    );
 
     let name = unique("lgluks");
     let _guard = Mapping(name.clone());
@@ -193,7 +196,7 @@ fn a_read_only_drive_opens_read_only_and_is_not_written() {
         "luks_format_cipher",
         luks_format_cipher(&mut d, &mut io(), args),
     );
-    let dump = run("cryptsetup", &["luksDump", &device]);
+    let dump = run("cryptsetup", &["--disable-locks", "luksDump", &device]);
     assert!(dump.contains("aes-cbc-essiv:sha256"), "{dump}");
     disk.detach();
     let before = disk.sha256();
