@@ -7,6 +7,8 @@ mod deprecated;
 mod keys;
 mod luks;
 mod md;
+mod overlay;
+pub(super) use overlay::OVERLAY_PREFIX;
 #[cfg(test)]
 mod tests;
 

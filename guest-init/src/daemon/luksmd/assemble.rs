@@ -19,6 +19,7 @@ use super::super::blockdev::set_ro;
 use super::super::devices::searchable_devices;
 use super::super::mkfs::run::find;
 use super::md::mdadm;
+use super::overlay::{overlay, release_unused};
 
 static DONE: AtomicBool = AtomicBool::new(false);
 static CONF_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -73,7 +74,24 @@ pub(super) fn assemble(devices: &[String]) -> Result<(), ErrorReply> {
         if set.is_empty() {
             continue;
         }
-        let names: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
+        // Read-only members through writable overlays (overlay.rs); one
+        // that cannot have one is tried as it is.
+        let names: Vec<String> = set
+            .iter()
+            .filter(|m| !readonly || is_raid_member(m))
+            .map(|m| {
+                if !readonly {
+                    return m.to_string();
+                }
+                overlay(m).unwrap_or_else(|e| {
+                    eprintln!("guest-init: {}", e.message);
+                    m.to_string()
+                })
+            })
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
         // Only these devices, and every array on them whatever its homehost.
         let conf = format!("DEVICE {}\nAUTO +all\n", names.join(" "));
         // A file: mdadm reads its config more than once (a pipe would be
@@ -103,18 +121,16 @@ pub(super) fn assemble(devices: &[String]) -> Result<(), ErrorReply> {
         let mut config = OsString::from("--config=");
         config.push(&path);
         args.push(config);
-        // mdadm opens members read-write even with --readonly, which a
-        // write-protected disk refuses: its block-layer flag is lifted for
-        // the assembly only. The array starts read-only and writes nothing,
-        // and the VMM refuses any write to a read-only drive regardless.
-        let lifted = if readonly {
-            lift_read_only(&names)
-        } else {
-            Vec::new()
-        };
         let result = mdadm("md assembly", &args, Stdio::null());
-        for device in &lifted {
-            let _ = set_ro("md assembly", device, true);
+        if readonly {
+            // Overlays of members no array took (a degraded set).
+            release_unused();
+            // The arrays of read-only drives are read-only too.
+            for name in md_names().into_iter().filter(|n| !before.contains(n)) {
+                if let Ok(md) = Device::new(format!("/dev/{name}")) {
+                    let _ = set_ro("md assembly", &md, true);
+                }
+            }
         }
         let _ = std::fs::remove_file(&path);
         // Exit status 1 or 2 with nothing assembled: no arrays there.
@@ -131,18 +147,6 @@ pub(super) fn assemble(devices: &[String]) -> Result<(), ErrorReply> {
         }
     }
     for name in md_names().into_iter().filter(|n| !before.contains(n)) {
-        // An array of read-only members is itself read-only.
-        if let Ok(md) = Device::new(format!("/dev/{name}")) {
-            let members = Path::new("/sys/block").join(&name).join("slaves");
-            let all_ro = std::fs::read_dir(members).is_ok_and(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .all(|e| read_only(&format!("/dev/{}", e.file_name().to_string_lossy())))
-            });
-            if all_ro {
-                let _ = set_ro("md assembly", &md, true);
-            }
-        }
         let state = Path::new("/sys/block").join(&name).join("md/array_state");
         if std::fs::read_to_string(state).is_ok_and(|s| s.trim() == "inactive") {
             let stop = [OsString::from("--stop"), format!("/dev/{name}").into()];
@@ -152,28 +156,12 @@ pub(super) fn assemble(devices: &[String]) -> Result<(), ErrorReply> {
     Ok(())
 }
 
-/// Clears the read-only flag of these read-only members and of their
-/// disks; returns what it cleared, to be set back.
-fn lift_read_only(members: &[&str]) -> Vec<Device> {
-    let mut lifted = Vec::new();
-    for member in members {
-        let disk = std::fs::canonicalize(member).ok().and_then(|p| {
-            let name = p.file_name()?.to_str()?.to_owned();
-            let link = std::fs::read_link(format!("/sys/class/block/{name}")).ok()?;
-            let parent = link.parent()?.file_name()?.to_str()?.to_owned();
-            Path::new(&format!("/sys/block/{parent}"))
-                .exists()
-                .then(|| format!("/dev/{parent}"))
-        });
-        for device in [Some(member.to_string()), disk].into_iter().flatten() {
-            let Ok(d) = Device::new(device) else { continue };
-            if lifted.contains(&d) || !read_only(d.as_str()) {
-                continue;
-            }
-            if set_ro("md assembly", &d, false).is_ok() {
-                lifted.push(d);
-            }
-        }
-    }
-    lifted
+/// Whether the device holds an md superblock (our prober's
+/// linux_raid_member, as blkid says).
+fn is_raid_member(device: &str) -> bool {
+    use guest_formats::probe::Content;
+    matches!(
+        super::super::devices::probe_device(device),
+        Ok(Content::Filesystem(fs)) if fs.fstype == "linux_raid_member"
+    )
 }

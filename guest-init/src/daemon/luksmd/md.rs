@@ -271,6 +271,8 @@ pub(in crate::daemon) fn md_stop(
         Stdio::null(),
     )?;
     remove_links(Path::new("/dev/md"), &name);
+    // The overlays of its read-only members are not needed any more.
+    super::overlay::release_unused();
     Ok(())
 }
 

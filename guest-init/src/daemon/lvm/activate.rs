@@ -184,6 +184,8 @@ pub(in crate::daemon) fn list_dm_devices(
     let mut out: Vec<String> = dm_devices()
         .into_iter()
         .filter(|(_, uuid)| !is_lvm_uuid(uuid))
+        // md's overlays of read-only members are the appliance's own.
+        .filter(|(name, _)| !name.starts_with(crate::daemon::luksmd::OVERLAY_PREFIX))
         .map(|(name, _)| format!("/dev/mapper/{name}"))
         .collect();
     out.sort();

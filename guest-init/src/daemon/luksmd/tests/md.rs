@@ -16,13 +16,23 @@ use crate::daemon::devices::probe_device;
 use crate::daemon::state::GuestDaemon;
 
 /// The running or inactive array holding loop device `dev`, if any.
+/// The md array holding `dev`, directly or through the overlay a
+/// read-only member is assembled through (overlay.rs).
 fn holder(dev: &str) -> Option<String> {
     let name = dev.trim_start_matches("/dev/");
-    std::fs::read_dir(format!("/sys/block/{name}/holders"))
+    let holders: Vec<String> = std::fs::read_dir(format!("/sys/block/{name}/holders"))
         .ok()?
         .filter_map(|h| h.ok()?.file_name().into_string().ok())
-        .find(|h| h.starts_with("md"))
-        .map(|h| format!("/dev/{h}"))
+        .collect();
+    if let Some(md) = holders.iter().find(|h| h.starts_with("md")) {
+        return Some(format!("/dev/{md}"));
+    }
+    holders.iter().find_map(|h| {
+        let dm = std::fs::read_to_string(format!("/sys/block/{h}/dm/name")).ok()?;
+        dm.trim()
+            .starts_with(super::super::OVERLAY_PREFIX)
+            .then(|| holder(h))?
+    })
 }
 
 fn state(md: &str) -> String {
@@ -168,6 +178,15 @@ fn raid1_create_detail_stat_stop_and_assembly() {
     std::io::Read::read_exact(&mut f, &mut head).expect("read the array");
     drop(f);
     stop(&mut d, &md);
+    // md_stop released the overlays: nothing holds the drives any more.
+    assert_eq!(holder(&da), None);
+    let held = std::fs::read_dir(format!(
+        "/sys/block/{}/holders",
+        da.trim_start_matches("/dev/")
+    ))
+    .map(|h| h.count())
+    .unwrap_or(0);
+    assert_eq!(held, 0, "an overlay still holds {da}");
     a.detach();
     b.detach();
     assert_eq!(
