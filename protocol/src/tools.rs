@@ -37,6 +37,7 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("mdadm", "mdadm"),
     ("lvm", "lvm2"),
     ("dmsetup", "dmsetup"),
+    ("setfiles", "policycoreutils"),
 ];
 
 /// Data files a tool reads at run time: (tool, path, Debian package).
