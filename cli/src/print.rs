@@ -89,6 +89,7 @@ print_fields!(Statns: st_dev, st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev
     st_ctime_sec, st_ctime_nsec);
 print_fields!(StatVfs: bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax);
 print_fields!(Version: major, minor, release, extra);
+print_fields!(Utsname: uts_sysname, uts_release, uts_version, uts_machine);
 print_fields!(Partition: part_num, part_start, part_end, part_size);
 print_fields!(BtrfsSubvolume: btrfssubvolume_id, btrfssubvolume_top_level_id, btrfssubvolume_path);
 print_fields!(MdStat: mdstat_device, mdstat_index, mdstat_flags);

@@ -64,6 +64,10 @@ pub struct Guest {
     console_file: Option<PathBuf>,
     /// Set by set_tmpdir; None = the default (see get_tmpdir).
     tmpdir: Option<PathBuf>,
+    /// Set by set_cachedir; None = appliance::cache_dir() (recorded only).
+    cachedir: Option<PathBuf>,
+    /// set_recovery_proc (recorded only: nothing outlives this process).
+    recovery_proc: bool,
     console_file_limit: u64,
     backend: Backend,
     /// Per-call timeout; None: calls wait as long as the appliance runs.

@@ -44,7 +44,7 @@ pub use guest::{Guest, KillHandle};
 pub use protocol::calls;
 pub use protocol::types::{
     ArgError, BtrfsSubvolume, Compression, Device, Dirent, FsEntry, Key, LvmLv, LvmPv, LvmVg,
-    MdStat, MountEntry, Mountable, Pathname, StatVfs, Statns, Version, XfsInfo,
+    MdStat, MountEntry, Mountable, Pathname, StatVfs, Statns, Utsname, Version, XfsInfo,
 };
 pub use vmm::KvmStatus;
 

@@ -88,6 +88,16 @@ macro_rules! for_each_call {
             0 host set_network(network: bool) [] -> () [];
             /// Whether the appliance has a network: false, as set_network can set nothing else.
             0 host get_network() [] -> bool [];
+            /// Where libguest keeps its cache (the kernels, initramfs and tools layers it builds): an existing directory, made absolute; none (or "") restores the default. The cache is found per process: launch uses LIBGUEST_CACHE_DIR, else $XDG_CACHE_HOME/libguest, else ~/.cache/libguest; a directory set here is recorded on the handle and reported by get_cachedir, and takes effect for a process started with LIBGUEST_CACHE_DIR set to it (libguest never changes its own environment, which other threads read).
+            0 host set_cachedir(cachedir: Option<PathBuf>) [] -> () [];
+            /// The cache directory: set_cachedir's, else the one launch uses (LIBGUEST_CACHE_DIR, else $XDG_CACHE_HOME/libguest, else ~/.cache/libguest).
+            0 host get_cachedir() [] -> PathBuf [];
+            /// libguestfs's recovery process, which kills the hypervisor if the program dies (default true). libguest needs no extra process: under kvm the VMM runs in this process and dies with it, and under tcg qemu is started with PR_SET_PDEATHSIG(SIGKILL); the setting is recorded and reported, and false does not leave qemu behind. Before launch.
+            0 host set_recovery_proc(recoveryproc: bool) [] -> () [];
+            /// The recovery_proc setting (default true).
+            0 host get_recovery_proc() [] -> bool [];
+            /// The labels of drives added with add_drive_opts or add_drive_scratch label: a hashtable of label to device (/dev/sdX) and, for each partition of a labelled disk, LABELN to /dev/sdXN, as libguestfs's /dev/disk/guestfs names them. Answered by the handle from its drives and the appliance's list_partitions; /dev/disk/guestfs/LABEL itself is not a device name other calls take here.
+            0 host list_disk_labels() [] -> Vec<(String, String)> [];
             /// The process id running the appliance: qemu's under tcg, this process's under kvm (the VMM runs in it); an error before launch.
             0 host get_pid() [] -> i64 [];
             /// The handle's state as libguestfs numbers it: 0 config (also after shutdown, as in libguestfs, though a libguest handle launches only once), 2 ready. Launch and calls hold the handle, so 1 (launching) and 3 (busy) are never seen from it.
@@ -741,6 +751,16 @@ macro_rules! for_each_call {
             593 call luks_open_ro(device: Device, key: Key, mapname: String) [] -> () [needs_tools];
             /// Deprecated (use cryptsetup_close): closes /dev/mapper/MAPNAME.
             594 call luks_close(device: Device) [] -> () [needs_tools];
+            /// Runs setfiles(8) on paths (guest paths, relabelled recursively) with the guest's specfile (a file_contexts file in the guest), in the guest root as libguestfs does: /dev, /proc, /selinux and /sys excluded; -m, -C and -T 0 when setfiles has them. force: -F, reset every context, not only the type. Needs a filesystem that stores security.* xattrs.
+            640 call setfiles(specfile: Pathname, paths: Vec<String>) [force: bool] -> () [needs_root, needs_tools];
+            /// Deprecated (use setfiles): setfiles with one path.
+            641 call selinux_relabel(specfile: Pathname, path: Pathname) [force: bool] -> () [needs_root, needs_tools];
+            /// Every field xfs_info prints of an xfs filesystem (a device, mounted or not, or a mountpoint in the guest) as libguestfs names them: meta-data, meta-data.isize, meta-data.agcount, meta-data.agsize ("19200 blks"), data.bsize, data.blocks, naming ("version 2"), naming.bsize, log ("internal log"), log.sunit, realtime ("none"), realtime.extsz…, values as xfs_info prints them, in its order.
+            642 call xfs_info2(mountable: String) [] -> Vec<(String, String)> [needs_tools];
+            /// The appliance kernel's log, as dmesg prints it without options ("[    0.000000] message" lines).
+            643 call dmesg() [] -> String [];
+            /// The appliance kernel's uname(2): sysname, release, version and machine.
+            644 call utsname() [] -> Utsname [];
         }
     };
 }

@@ -38,6 +38,7 @@ pub const TOOLS: &[(&str, &str)] = &[
     ("lvm", "lvm2"),
     ("dmsetup", "dmsetup"),
     ("losetup", "mount"),
+    ("setfiles", "policycoreutils"),
 ];
 
 /// Data files a tool reads at run time: (tool, path, Debian package).

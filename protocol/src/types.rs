@@ -613,6 +613,19 @@ pub struct LvmLv {
     pub modules: String,
 }
 
+/// The appliance kernel's uname(2), as libguestfs's utsname struct.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utsname {
+    /// The kernel name (Linux).
+    pub uts_sysname: String,
+    /// The kernel release (6.12.x).
+    pub uts_release: String,
+    /// The kernel version (#1 SMP … and the build date).
+    pub uts_version: String,
+    /// The machine (x86_64).
+    pub uts_machine: String,
+}
+
 /// What the daemon reports in `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {

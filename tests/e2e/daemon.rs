@@ -129,6 +129,12 @@ fn daemon_tests_on_ext4_xfs_vfat_inside_the_test_host() {
         "getcap",
         "setcap",
         "debugfs",
+        // setfiles, xfs_info2, dmesg and utsname's tests.
+        "setfiles",
+        "getfattr",
+        "xfs_info",
+        "dmesg",
+        "uname",
         // The LUKS and md RAID calls' tests.
         "cryptsetup",
         "mdadm",

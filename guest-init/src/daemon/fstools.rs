@@ -12,6 +12,7 @@ mod swap;
 #[cfg(test)]
 mod tests;
 mod xfs;
+mod xfs_info2;
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -26,6 +27,7 @@ pub(super) use swap::{
     swapoff_uuid, swapon_device, swapon_file, swapon_label, swapon_uuid,
 };
 pub(super) use xfs::{xfs_admin, xfs_growfs, xfs_info, xfs_repair};
+pub(super) use xfs_info2::xfs_info2;
 
 /// A path a child process can open to reach one of our descriptors
 /// (`/proc/self` would be the child's own). Valid while `fd` lives.

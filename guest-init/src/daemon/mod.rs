@@ -21,6 +21,7 @@ mod fill;
 mod fstools;
 mod identity;
 mod inspect;
+mod kernel;
 mod lists;
 mod luksmd;
 mod lvm;
@@ -35,6 +36,7 @@ mod parts;
 mod paths;
 pub(crate) mod root;
 mod search;
+mod selinux;
 mod state;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -68,6 +70,8 @@ macro_rules! route {
 
 route! {
     misc: [ping_daemon, version, debug, internal_poweroff]
+    kernel: [dmesg, utsname]
+    selinux: [setfiles, selinux_relabel]
     devices: [list_devices, list_partitions, list_filesystems, vfs_type, vfs_label, vfs_uuid, blockdev_getsize64]
     mount: [mount, mount_ro, mount_options, mount_vfs, umount, umount_all, mounts, mountpoints, sync]
     dirs: [ls, ll, readdir, find, statns, lstatns, statvfs, exists, is_file, is_dir, is_symlink, readlink]
@@ -83,7 +87,7 @@ route! {
     caps: [cap_get_file, cap_set_file, cap_remove_file]
     paths: [case_sensitive_path, realpath, glob_expand, find0, filesize, du]
     contents: [head, head_n, tail, tail_n, wc_l, wc_w, wc_c]
-    fstools: [mkswap, mkswap_L, mkswap_U, mkswap_file, swapon_device, swapoff_device, swapon_file, swapoff_file, swapon_label, swapoff_label, swapon_uuid, swapoff_uuid, blkid, findfs_label, findfs_uuid, wipefs, zerofree, mke2fs, tune2fs, tune2fs_l, get_e2attrs, set_e2attrs, get_e2generation, set_e2generation, vfs_minimum_size, xfs_info, xfs_growfs, xfs_admin, xfs_repair, ntfsresize, ntfsfix, ntfs_3g_probe, mksquashfs]
+    fstools: [mkswap, mkswap_L, mkswap_U, mkswap_file, swapon_device, swapoff_device, swapon_file, swapoff_file, swapon_label, swapoff_label, swapon_uuid, swapoff_uuid, blkid, findfs_label, findfs_uuid, wipefs, zerofree, mke2fs, tune2fs, tune2fs_l, get_e2attrs, set_e2attrs, get_e2generation, set_e2generation, vfs_minimum_size, xfs_info, xfs_info2, xfs_growfs, xfs_admin, xfs_repair, ntfsresize, ntfsfix, ntfs_3g_probe, mksquashfs]
     nodes: [is_blockdev, is_chardev, is_fifo, is_socket, mknod, mknod_b, mknod_c, mkfifo, mkdir_mode, mkdtemp, umask, get_umask]
     dump: [equal, is_zero, strings, strings_e, hexdump]
     fill: [fill, fill_pattern, fill_dir]

@@ -55,6 +55,8 @@ impl Guest {
             launch_timeout: Duration::from_secs(60),
             console_file: None,
             tmpdir: None,
+            cachedir: None,
+            recovery_proc: true,
             console_file_limit: vmm::DEFAULT_CONSOLE_FILE_LIMIT,
             backend,
             call_timeout: None,

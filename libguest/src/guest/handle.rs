@@ -14,6 +14,53 @@ use crate::backend::Backend;
 use crate::drive::{Drive, DriveFormat, DriveOptions};
 use crate::error::{Error, Result};
 
+/// The appliance's name of drive `index`: /dev/sda … /dev/sdz, /dev/sdaa …
+fn disk_name(index: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = index + 1;
+    while n > 0 {
+        n -= 1;
+        letters.push(b'a' + (n % 26) as u8);
+        n /= 26;
+    }
+    letters.reverse();
+    format!("/dev/sd{}", String::from_utf8_lossy(&letters))
+}
+
+/// libguestfs's /dev/disk/guestfs names: LABEL for the disk, LABELN for
+/// its partition N.
+fn disk_labels(labelled: &[(String, String)], partitions: &[String]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (label, disk) in labelled {
+        out.push((label.clone(), disk.clone()));
+        for p in partitions {
+            if let Some(n) = p.strip_prefix(disk.as_str()) {
+                if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                    out.push((format!("{label}{n}"), p.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An existing directory, made absolute as libguestfs does (realpath).
+fn existing_dir(call: &'static str, dir: &std::path::Path) -> Result<std::path::PathBuf> {
+    let abs = std::fs::canonicalize(dir).map_err(|e| {
+        invalid(
+            call,
+            format!("{}: {e}; give an existing directory", dir.display()),
+        )
+    })?;
+    if !abs.is_dir() {
+        return Err(invalid(
+            call,
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
+    Ok(abs)
+}
+
 fn invalid(call: &'static str, message: impl Into<String>) -> Error {
     Error::InvalidArgument {
         call,
@@ -245,6 +292,45 @@ impl protocol::Handle for Guest {
 
     fn get_tmpdir(&mut self, _: calls::get_tmpdir::Args) -> Result<std::path::PathBuf> {
         Ok(self.tmpdir_path())
+    }
+
+    fn set_cachedir(&mut self, args: calls::set_cachedir::Args) -> Result<()> {
+        self.cachedir = match args.cachedir.filter(|d| !d.as_os_str().is_empty()) {
+            None => None,
+            Some(dir) => Some(existing_dir("set_cachedir", &dir)?),
+        };
+        Ok(())
+    }
+
+    fn get_cachedir(&mut self, _: calls::get_cachedir::Args) -> Result<std::path::PathBuf> {
+        Ok(self.cachedir.clone().unwrap_or_else(appliance::cache_dir))
+    }
+
+    fn set_recovery_proc(&mut self, args: calls::set_recovery_proc::Args) -> Result<()> {
+        self.require_config("set_recovery_proc")?;
+        self.recovery_proc = args.recoveryproc;
+        Ok(())
+    }
+
+    fn get_recovery_proc(&mut self, _: calls::get_recovery_proc::Args) -> Result<bool> {
+        Ok(self.recovery_proc)
+    }
+
+    fn list_disk_labels(
+        &mut self,
+        _: calls::list_disk_labels::Args,
+    ) -> Result<Vec<(String, String)>> {
+        let labelled: Vec<(String, String)> = self
+            .drives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| Some((d.options.label.clone()?, disk_name(i))))
+            .collect();
+        if labelled.is_empty() {
+            return Ok(Vec::new());
+        }
+        let partitions = self.list_partitions()?;
+        Ok(disk_labels(&labelled, &partitions))
     }
 
     fn set_network(&mut self, args: calls::set_network::Args) -> Result<()> {

@@ -99,18 +99,37 @@ pub(in crate::daemon) fn xfs_info(
 ) -> Result<calls::xfs_info::Ret, ErrorReply> {
     let call = "xfs_info";
     let target = args.pathordevice.as_str();
-    let out = if target.starts_with("/dev/") {
+    let out = info_text(d, call, target)?;
+    parse_xfs_info(&out.text, target).ok_or_else(|| {
+        ErrorReply::new(
+            ErrorKind::Other,
+            format!(
+                "{call} {target}: no xfs geometry in the answer: {}",
+                out.tail()
+            ),
+        )
+    })
+}
+
+/// What xfs_info prints for a device (mounted or not) or a guest path:
+/// what the xfs_info script runs, without a shell.
+pub(super) fn info_text(
+    d: &mut GuestDaemon,
+    call: &str,
+    target: &str,
+) -> Result<super::super::mkfs::run::Output, ErrorReply> {
+    if target.starts_with("/dev/") {
         let device = protocol::types::Device::new(target)?;
         match d.mounts.of_device(device.as_str()) {
             // Mounted: ask the kernel, as xfs_info does.
             Some(m) => {
                 let at = m.appliance_path.clone().into_os_string();
-                spaceman_info(call, &at)?
+                spaceman_info(call, &at)
             }
             None => {
                 let argv = ["-r", "-p", "xfs_info", "-c", "info", device.as_str()];
                 let argv: Vec<&OsStr> = argv.iter().map(OsStr::new).collect();
-                run_ok(call, "xfs_db", &argv)?
+                run_ok(call, "xfs_db", &argv)
             }
         }
     } else {
@@ -123,17 +142,8 @@ pub(in crate::daemon) fn xfs_info(
         let fd = d
             .root
             .open(&path, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())?;
-        spaceman_info(call, &child_fd_path(&fd))?
-    };
-    parse_xfs_info(&out.text, target).ok_or_else(|| {
-        ErrorReply::new(
-            ErrorKind::Other,
-            format!(
-                "{call} {target}: no xfs geometry in the answer: {}",
-                out.tail()
-            ),
-        )
-    })
+        spaceman_info(call, &child_fd_path(&fd))
+    }
 }
 
 fn spaceman_info(call: &str, at: &OsStr) -> Result<super::super::mkfs::run::Output, ErrorReply> {

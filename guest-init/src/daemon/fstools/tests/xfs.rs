@@ -103,3 +103,75 @@ fn xfs_admin_label_uuid_and_repair() {
         0
     );
 }
+
+/// Every key=value xfs_info2 returns appears in the host's xfs_info
+/// output, and the numbers are the superblock's.
+#[test]
+fn xfs_info2_matches_xfs_info() {
+    let mut fs = LoopFs::new("xfs", 300, "INFO2");
+    let dev = fs.device.clone();
+    let real = sh("xfs_info", &[&dev]);
+    let check = |h: &[(String, String)], name: &str| {
+        let get = |k: &str| {
+            h.iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{k} missing in {h:?}"))
+        };
+        assert_eq!(get("meta-data"), name);
+        assert_eq!(get("log"), "internal log");
+        assert_eq!(get("realtime"), "none");
+        assert!(get("naming").starts_with("version "), "{h:?}");
+        let n = |k: &str| {
+            get(k)
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .parse::<i64>()
+                .ok()
+        };
+        assert_eq!(n("data.bsize"), Some(sb_field(&dev, "blocksize")));
+        assert_eq!(n("data.blocks"), Some(sb_field(&dev, "dblocks")));
+        assert_eq!(n("meta-data.agcount"), Some(sb_field(&dev, "agcount")));
+        assert_eq!(n("meta-data.agsize"), Some(sb_field(&dev, "agblocks")));
+        assert_eq!(n("log.blocks"), Some(sb_field(&dev, "logblocks")));
+        for (k, v) in h.iter().filter(|(k, _)| k.contains('.')) {
+            let field = k.split_once('.').map_or("", |(_, f)| f);
+            assert!(
+                real.contains(&format!("{field}={v}")),
+                "{k}={v} not in:\n{real}"
+            );
+        }
+        // Every numeric field of the real output is in the table.
+        for key in [
+            "isize",
+            "sectsz",
+            "imaxpct",
+            "sunit",
+            "swidth",
+            "lazy-count",
+            "extsz",
+        ] {
+            assert!(
+                h.iter().any(|(k, _)| k.ends_with(&format!(".{key}"))),
+                "{key}: {h:?}"
+            );
+        }
+    };
+    let (_root, mut d) = bare();
+    let a = args::<calls::xfs_info2::Call>(&[("mountable", &dev)]);
+    check(
+        &expect_ok("xfs_info2", xfs_info2(&mut d, &mut io(), a)),
+        &dev,
+    );
+
+    let mut d = fs.daemon();
+    let a = args::<calls::xfs_info2::Call>(&[("mountable", "/")]);
+    check(
+        &expect_ok("xfs_info2 /", xfs_info2(&mut d, &mut io(), a)),
+        "/",
+    );
+    let ext = LoopFs::new("ext4", 40, "");
+    let a = args::<calls::xfs_info2::Call>(&[("mountable", &ext.device)]);
+    assert!(xfs_info2(&mut bare().1, &mut io(), a).is_err());
+}
