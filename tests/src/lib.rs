@@ -193,26 +193,20 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
     for (key, value) in &setup.env {
         host.set_env(key, value);
     }
-    // Tests make and check images inside the test host; the mkfs
-    // tools are also what libguest packs into its tools layer there.
-    for tool in [
-        "qemu-img",
-        "mke2fs",
-        "e2fsck",
-        "resize2fs",
-        "tune2fs",
-        "mkfs.xfs",
-        "xfs_db",
-        "xfs_repair",
-        "mkfs.fat",
-        "fsck.fat",
-        "fatlabel",
-        "mkfs.btrfs",
-        "btrfs",
-    ] {
+    // Tests make and check images inside the test host, and libguest
+    // packs its tools layer there from what it finds: every tool of the
+    // layer (protocol::tools::TOOLS, so lvm, mdadm, cryptsetup… too), its
+    // data files, and qemu-img.
+    let tools = protocol::tools::TOOLS.iter().map(|(tool, _)| *tool);
+    for tool in std::iter::once("qemu-img").chain(tools) {
         if let Some(path) = testhost::which(tool) {
             host.add_program(&path, &path.to_string_lossy())
                 .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    for path in protocol::tools::DATA_FILES.iter().map(|(_, p, _)| *p) {
+        if let Ok(real) = std::fs::canonicalize(path) {
+            host.add_file(&real, path, 0o644);
         }
     }
     // The emulated test host sometimes comes up with a KVM that
