@@ -209,6 +209,11 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
             host.add_file(&real, path, 0o644);
         }
     }
+    // Tests upload /bin/true as a guest's ELF binary (arch detection).
+    if let Some(path) = testhost::which("true") {
+        host.add_program(&path, "/bin/true")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     // The emulated test host sometimes comes up with a KVM that
     // never runs a guest (libguest reports it in seconds, with this
     // phrase). That is the emulator's fault, not the test's: boot a
