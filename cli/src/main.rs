@@ -43,6 +43,7 @@ mod commands;
 mod error;
 mod escape;
 mod interrupt;
+mod keys;
 mod mount;
 mod print;
 mod progress;
@@ -87,6 +88,15 @@ struct Cli {
     /// Mount DEV on MOUNTPOINT (default /) with mount OPTIONS (repeatable).
     #[arg(short = 'm', long = "mount", value_name = "DEV[:MOUNTPOINT[:OPTIONS]]")]
     mounts: Vec<String>,
+    /// A key for encrypted devices, tried by -i and inspection: ID:key:KEY_STRING or ID:file:FILENAME, ID being a device (/dev/sda2), a LUKS UUID or all (repeatable).
+    #[arg(long = "key", value_name = "SELECTOR")]
+    keys: Vec<String>,
+    /// Read the key of each encrypted device no --key names from standard input, one line each.
+    #[arg(long = "keys-from-stdin")]
+    keys_from_stdin: bool,
+    /// Show keys as they are typed at the prompt.
+    #[arg(long = "echo-keys")]
+    echo_keys: bool,
     /// Verbose: the appliance kernel's messages, and console lines in errors.
     #[arg(short, long)]
     verbose: bool,
@@ -227,6 +237,11 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
         .iter()
         .map(|m| MountSpec::parse(m))
         .collect::<Result<Vec<_>>>()?;
+    let keys = cli
+        .keys
+        .iter()
+        .map(|s| libguest::parse_key_selector(s).map_err(|e| CliError::msg(e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
     if cli.inspector && !mounts.is_empty() {
         return Err(CliError::msg("use either -i or -m, not both"));
     }
@@ -235,6 +250,11 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
         ro: cli.ro,
         inspector: cli.inspector,
         mounts,
+        keys,
+        key_input: keys::KeyInput {
+            from_stdin: cli.keys_from_stdin,
+            echo: cli.echo_keys,
+        },
         verbose: cli.verbose,
         echo: cli.echo,
         progress_bars: !cli.no_progress_bars,
@@ -293,6 +313,16 @@ mod tests {
         assert!(c.drives.iter().all(|(_, o)| o.readonly));
         assert!(parsed(&["libguest", "-i", "-m", "/dev/sda1"]).is_err());
         assert!(parsed(&["libguest", "--format", "vmdk"]).is_err());
+        let c = parsed(&[
+            "libguest",
+            "--key",
+            "/dev/sda2:key:pw",
+            "--key",
+            "all:key:x",
+        ])
+        .unwrap();
+        assert_eq!(c.keys.len(), 2);
+        assert!(parsed(&["libguest", "--key", "/dev/sda2"]).is_err());
     }
 
     #[test]

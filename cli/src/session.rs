@@ -17,6 +17,10 @@ pub struct Config {
     pub ro: bool,
     pub inspector: bool,
     pub mounts: Vec<MountSpec>,
+    /// --key: tried on the encrypted devices before inspection.
+    pub keys: Vec<(libguest::KeyTarget, libguest::Key)>,
+    /// Where the keys no --key gives are asked for.
+    pub key_input: crate::keys::KeyInput,
     pub verbose: bool,
     pub echo: bool,
     pub progress_bars: bool,
@@ -66,6 +70,10 @@ impl Session {
         for (path, options) in &config.drives {
             guest.add_drive_opts(path, options.clone())?;
         }
+        for (target, key) in &config.keys {
+            guest.add_key(target.clone(), key.as_bytes());
+        }
+        guest.set_key_prompt(config.key_input.prompt());
         Ok(Session {
             guest,
             launch: Launch::NotYet,

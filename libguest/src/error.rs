@@ -27,6 +27,15 @@ pub enum Error {
         #[source]
         source: ApplianceError,
     },
+    /// No key given for an encrypted device opened it.
+    #[error("could not find key to open LUKS encrypted {device} (give the right one with --key {device}:key:PASSPHRASE, or Guest::add_key): {source}")]
+    Decrypt {
+        /// The encrypted device.
+        device: String,
+        /// Why the last key tried failed.
+        #[source]
+        source: Box<Error>,
+    },
     /// `LIBGUEST_BACKEND` names no backend.
     #[error("new: LIBGUEST_BACKEND: {source}")]
     BackendVar {

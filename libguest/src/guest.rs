@@ -8,6 +8,7 @@
 mod call;
 mod config;
 mod handle;
+mod keys;
 mod kill;
 mod launch;
 mod lvm;
@@ -23,6 +24,7 @@ use crate::backend::{Appliance, Backend};
 use crate::connection::Connection;
 use crate::drive::Drive;
 use crate::error::Error;
+pub use keys::{parse_key_selector, KeyPrompt, KeySelectorError, KeyTarget};
 pub use kill::KillHandle;
 use kill::KillState;
 
@@ -36,6 +38,8 @@ struct Running {
     tools_loaded: Option<String>,
     /// Whether the disks were checked for LVM volumes to activate (see `lvm`).
     lvm_checked: bool,
+    /// Whether inspect_os opened the encrypted devices (see `keys`).
+    decrypt_checked: bool,
 }
 
 enum State {
@@ -81,6 +85,10 @@ pub struct Guest {
     console: Option<ConsoleLog>,
     launch_duration: Option<Duration>,
     backend_used: Option<&'static str>,
+    /// Keys for encrypted devices (add_key), tried by inspect_os.
+    keys: Vec<(KeyTarget, protocol::types::Key)>,
+    /// Asked for a key no added key gives (set_key_prompt).
+    key_prompt: Option<KeyPrompt>,
 }
 
 impl Guest {

@@ -38,7 +38,7 @@ pub use connection::{CancelHandle, Stream};
 pub use copy::CopyOutOptions;
 pub use drive::{Drive, DriveFormat, DriveOptions, DriveSource};
 pub use error::{ApplianceError, Error, Result};
-pub use guest::{Guest, KillHandle};
+pub use guest::{parse_key_selector, Guest, KeyPrompt, KeySelectorError, KeyTarget, KillHandle};
 /// Per-call argument types: `calls::<name>::Opts` holds a call's optional
 /// arguments.
 pub use protocol::calls;

@@ -256,7 +256,7 @@ macro_rules! for_each_call {
             /// Packs a guest directory into a tar stream.
             93 file_out tar_out(directory: Pathname) [compress: Compression, numericowner: bool, excludes: Vec<String>] -> () [needs_root];
 
-            /// Finds the operating systems on the disks; returns their root filesystems.
+            /// Finds the operating systems on the disks; returns their root filesystems. With keys on the handle (Guest::add_key, the CLI's --key), the LUKS devices they open are opened first and the LVM inside activated, as libguestfs's tools do before inspection.
             100 call inspect_os() [] -> Vec<String> [];
             /// The OS type of an inspected root: linux, windows or unknown.
             101 call inspect_get_type(root: Mountable) [] -> String [];
@@ -577,9 +577,9 @@ macro_rules! for_each_call {
             569 call lvm_clear_filter() [] -> () [needs_tools];
             /// The device-mapper devices as /dev/mapper/NAME, sorted, without the ones that are LVM logical volumes (lvs lists those).
             570 call list_dm_devices() [] -> Vec<String> [];
-            /// Whether the disks hold LVM physical volumes whose logical volumes have not been activated yet (the library then loads the tools layer and calls internal_lvm_activate).
+            /// Whether the disks hold md RAID members not assembled yet, or LVM physical volumes whose logical volumes have not been activated yet (the library then loads the tools layer and calls internal_lvm_activate).
             571 call internal_lvm_pending() [] -> bool [internal];
-            /// Activates the logical volumes found on the disks, as libguestfs's appliance does at boot (vgchange -aay), writing nothing to read-only disks.
+            /// Assembles the md arrays and then activates the logical volumes found on the disks, as libguestfs's appliance does at boot (mdadm -As, vgchange -aay), writing nothing to read-only disks.
             572 call internal_lvm_activate() [] -> () [needs_tools, internal];
             /// The true case of a path on a case-insensitive filesystem (ntfs-3g, vfat); the last element may not exist.
             200 call case_sensitive_path(path: Pathname) [] -> String [needs_root];
@@ -737,7 +737,7 @@ macro_rules! for_each_call {
             586 call luks_uuid(device: Device) [] -> String [];
             /// Creates an md RAID array /dev/md/NAME from devices. level: linear, raid0 (0, stripe), raid1 (1, mirror, the default), raid4, raid5, raid6, raid10 (with or without "raid"). nrdevices: active devices (default: devices plus missing ones); spare: spares (default 0); chunk: bytes, a multiple of 1024. missingbitmap: bit N set puts a "missing" slot at position N of the device list.
             587 call md_create(name: String, devices: Vec<Device>) [missingbitmap: i64, nrdevices: i64, spare: i64, chunk: i64, level: String] -> () [needs_tools];
-            /// The md arrays (/dev/mdN), sorted. Arrays found on the drives are assembled on the first md call or list_filesystems after the tools layer is loaded (read-only drives' arrays read-only, degraded ones not at all).
+            /// The md arrays (/dev/mdN), sorted. Arrays found on the drives are assembled before the first call, as libguestfs assembles them at boot (read-only drives' arrays read-only, degraded ones not at all).
             588 call list_md_devices() [] -> Vec<String> [needs_tools];
             /// What mdadm -D --export says of an array, keys without MD_ and in lower case: level, devices, metadata, uuid, name…
             589 call md_detail(md: Device) [] -> Vec<(String, String)> [needs_tools];

@@ -237,6 +237,54 @@ write /var/lib/dpkg/status "Package: adduser\nStatus: install ok installed\nArch
     assert_eq!(run.stdout, "deb12\n");
 }
 
+/// An encrypted disk opened by `-i` with `--key` (by device, after a
+/// wrong key for `all`), with `--keys-from-stdin`, and a wrong key's
+/// error, which names the device and the option.
+#[test]
+fn cli_keys_open_luks_for_inspection() {
+    let (_guard, dir) = tempdir();
+    let img = image(&dir, "crypt.img");
+    let script = r#"part-disk /dev/sda mbr
+luks-format /dev/sda1 "pass word" 0
+cryptsetup-open /dev/sda1 "pass word" crypted
+mkfs ext4 /dev/mapper/crypted
+mount /dev/mapper/crypted /
+mkdir-p /etc
+write /etc/os-release "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nID=debian\n"
+write /etc/hostname "crypthost\n"
+write /etc/fstab "/dev/mapper/cryptsda1 / ext4 defaults 0 1\n"
+mkdir-p /bin
+upload /bin/true /bin/sh
+"#;
+    let run = run_with(&format!("{} -a {img}", launch_options()), Some(script), &[]);
+    ok(&run);
+    // The blank in the key: a key file (the test splits lines on blanks).
+    let key_file = format!("{dir}/key");
+    std::fs::write(&key_file, "pass word\nnot this line\n").unwrap();
+    let run = booted(&format!(
+        "--ro -a {img} --key all:key:wrong --key /dev/sda1:file:{key_file} -i cat /etc/hostname"
+    ));
+    assert_eq!(ok(&run), "crypthost\n");
+    let run = run_with(
+        &format!(
+            "{} --ro -a {img} --keys-from-stdin -i cat /etc/hostname",
+            launch_options()
+        ),
+        Some("pass word\n"),
+        &[],
+    );
+    assert_eq!(ok(&run), "crypthost\n");
+    let run = booted(&format!("--ro -a {img} --key /dev/sda1:key:wrong -i"));
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("could not find key to open LUKS encrypted /dev/sda1")
+            && run.stderr.contains("--key /dev/sda1:key:"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn cli_interactive_shell() {
     let (_guard, dir) = tempdir();

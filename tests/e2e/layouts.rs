@@ -4,19 +4,27 @@
 //! - Debian server: MBR, /boot ext4, ext4 LVs for /, /usr, /var and /home
 //!   on VG "debian-vg" (a dash: /dev/mapper/debian--vg-root in fstab);
 //! - Fedora: GPT, /boot ext4, btrfs with subvolumes root and home;
-//! - md RAID1 root: two disks, ext4 on the array.
+//! - md RAID1 root: two disks, ext4 on the array;
+//! - Ubuntu encrypted: GPT, /boot ext4, LUKS2 holding VG "ubuntu-vg";
+//! - LUKS on an LV: an ext4 root inside LUKS on LV vault/root.
 //!
-//! Four OSes on one set of disks give four roots; each is checked field
+//! The encrypted ones open with keys given to the handle (`add_key`, by
+//! device name and by LUKS UUID, after a wrong key for `all`), which
+//! inspect_os uses as libguestfs's tools use `--key`.
+//!
+//! Six OSes on one set of disks give six roots; each is checked field
 //! by field, mounted as its fstab says, and a file read through it. The
 //! images' bytes do not change (the md members are read-only drives too:
 //! assembled through the appliance's overlays, see luksmd/overlay.rs).
 
 use std::path::{Path, PathBuf};
 
-use libguest::{calls, Backend, DriveFormat, DriveOptions, Guest};
+use libguest::{calls, Backend, DriveFormat, DriveOptions, Guest, KeyTarget};
 use sha2::{Digest, Sha256};
 
 const MIB: i64 = 1 << 20;
+const UBUNTU_KEY: &[u8] = b"ubuntu pass phrase";
+const VAULT_KEY: &[u8] = b"vault\x00key\xff";
 
 fn sha256(path: &Path) -> Vec<u8> {
     Sha256::digest(std::fs::read(path).unwrap()).to_vec()
@@ -62,7 +70,8 @@ fn os_tree(g: &mut Guest, os_release: &str, fstab: &str, hostname: &str) {
     g.upload(Path::new("/bin/true"), "/usr/bin/bash").unwrap();
 }
 
-fn build(g: &mut Guest) {
+/// Builds every layout; returns the UUID of the LUKS container on the LV.
+fn build(g: &mut Guest) -> String {
     // RHEL 9 on /dev/sda.
     g.part_init("/dev/sda", "gpt").unwrap();
     g.part_add("/dev/sda", "p", 2048, 2048 + 614_400 - 1)
@@ -185,6 +194,63 @@ fn build(g: &mut Guest) {
         "raid-box",
     );
     g.umount_all().unwrap();
+
+    // Ubuntu encrypted on /dev/sdf: the installer's LUKS2 + LVM default.
+    g.part_init("/dev/sdf", "gpt").unwrap();
+    g.part_add("/dev/sdf", "p", 2048, 2048 + 65_536 - 1)
+        .unwrap();
+    g.part_add("/dev/sdf", "p", 67_584, -2048).unwrap();
+    mkfs(g, "ext4", "/dev/sdf1", "");
+    g.luks_format("/dev/sdf2", UBUNTU_KEY, 0)
+        .unwrap_or_else(|e| panic!("luks_format: {e}\n{}", g.console_log()));
+    g.cryptsetup_open("/dev/sdf2", UBUNTU_KEY, "dm_crypt-0", Default::default())
+        .unwrap();
+    g.pvcreate("/dev/mapper/dm_crypt-0").unwrap();
+    g.vgcreate("ubuntu-vg", vec!["/dev/mapper/dm_crypt-0"])
+        .unwrap();
+    g.lvcreate_free("ubuntu-lv", "ubuntu-vg", 100).unwrap();
+    mkfs(g, "ext4", "/dev/ubuntu-vg/ubuntu-lv", "");
+    let boot_uuid = g.vfs_uuid("/dev/sdf1").unwrap();
+    g.mount("/dev/ubuntu-vg/ubuntu-lv", "/").unwrap();
+    os_tree(
+        g,
+        "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nID_LIKE=debian\n",
+        &format!("/dev/mapper/ubuntu--vg-ubuntu--lv / ext4 defaults 0 1\nUUID={boot_uuid} /boot ext4 defaults 0 1\n"),
+        "ubuntu-crypt",
+    );
+    g.mount("/dev/sdf1", "/boot").unwrap();
+    g.write("/boot/grub.cfg", "ubuntu boot\n").unwrap();
+    g.umount_all().unwrap();
+    g.vg_activate(false, vec!["ubuntu-vg"]).unwrap();
+    g.cryptsetup_close("/dev/mapper/dm_crypt-0").unwrap();
+
+    // LUKS on an LV, /dev/sdg: VG vault, LV root encrypted, ext4 inside.
+    g.part_disk("/dev/sdg", "mbr").unwrap();
+    g.pvcreate("/dev/sdg1").unwrap();
+    g.vgcreate("vault", vec!["/dev/sdg1"]).unwrap();
+    g.lvcreate_free("root", "vault", 100).unwrap();
+    g.luks_format("/dev/vault/root", VAULT_KEY, 0).unwrap();
+    let vault_uuid = g.luks_uuid("/dev/vault/root").unwrap();
+    let mapped = format!("/dev/mapper/luks-{vault_uuid}");
+    g.cryptsetup_open(
+        "/dev/vault/root",
+        VAULT_KEY,
+        format!("luks-{vault_uuid}"),
+        Default::default(),
+    )
+    .unwrap();
+    mkfs(g, "ext4", &mapped, "");
+    g.mount(&mapped, "/").unwrap();
+    os_tree(
+        g,
+        "PRETTY_NAME=\"Debian GNU/Linux 11 (bullseye)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"11\"\nID=debian\n",
+        &format!("{mapped} / ext4 defaults 0 1\n"),
+        "vault-box",
+    );
+    g.write("/etc/debian_version", "11.9\n").unwrap();
+    g.umount_all().unwrap();
+    g.cryptsetup_close(&mapped).unwrap();
+    vault_uuid
 }
 
 /// The checked fields of one root.
@@ -267,11 +333,11 @@ fn check(g: &mut Guest, e: &Expected) {
 
 fn installer_layouts(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let images: Vec<PathBuf> = ["rhel", "debian", "fedora", "md0", "md1"]
+    let images: Vec<PathBuf> = ["rhel", "debian", "fedora", "md0", "md1", "ubuntu", "vault"]
         .iter()
         .map(|n| dir.path().join(format!("{n}.img")))
         .collect();
-    for (image, mib) in images.iter().zip([1024, 320, 320, 64, 64]) {
+    for (image, mib) in images.iter().zip([1024, 320, 320, 64, 64, 160, 96]) {
         Guest::new()
             .unwrap()
             .disk_create(image, "raw", mib * MIB, calls::disk_create::Opts::default())
@@ -279,13 +345,24 @@ fn installer_layouts(backend: Backend) {
     }
     let writable: Vec<(&PathBuf, bool)> = images.iter().map(|i| (i, false)).collect();
     let mut g = launched(backend, &writable);
-    build(&mut g);
+    let vault_uuid = build(&mut g);
     g.shutdown().unwrap();
 
     let read_only = &images[..];
     let before: Vec<Vec<u8>> = read_only.iter().map(|i| sha256(i)).collect();
     let drives: Vec<(&PathBuf, bool)> = images.iter().map(|i| (i, read_only.contains(i))).collect();
     let mut g = launched(backend, &drives);
+    g.add_key(KeyTarget::All, b"not the key".to_vec());
+    g.add_key(KeyTarget::Id("/dev/sdf2".into()), UBUNTU_KEY);
+    g.add_key(KeyTarget::Id(vault_uuid.clone()), VAULT_KEY);
+    let vault = format!("/dev/mapper/luks-{vault_uuid}");
+    // The array is assembled before the first call, as libguestfs's
+    // appliance assembles it at boot: no md call is needed first.
+    assert_eq!(
+        g.vfs_label("/dev/md127")
+            .unwrap_or_else(|e| panic!("vfs_label /dev/md127: {e}\n{}", g.console_log())),
+        "mdroot"
+    );
     let roots = g
         .inspect_os()
         .unwrap_or_else(|e| panic!("inspect_os: {e}\n{}", g.console_log()));
@@ -301,6 +378,8 @@ fn installer_layouts(backend: Backend) {
         "/dev/debian-vg/root".to_string(),
         "/dev/rhel/root".to_string(),
         "btrfsvol:/dev/sdc2/root".to_string(),
+        "/dev/ubuntu-vg/ubuntu-lv".to_string(),
+        vault.clone(),
         md.clone(),
     ];
     want_roots.sort();
@@ -389,6 +468,37 @@ fn installer_layouts(backend: Backend) {
             file: ("/etc/hostname", "raid-box\n"),
         },
     );
+    check(
+        &mut g,
+        &Expected {
+            root: "/dev/ubuntu-vg/ubuntu-lv",
+            distro: "ubuntu",
+            product_name: "Ubuntu 22.04.4 LTS",
+            version: (22, 4),
+            hostname: "ubuntu-crypt",
+            package_management: "apt",
+            osinfo: "ubuntu22.04",
+            mountpoints: &[("/", "/dev/ubuntu-vg/ubuntu-lv"), ("/boot", "/dev/sdf1")],
+            file: ("/boot/grub.cfg", "ubuntu boot\n"),
+        },
+    );
+    check(
+        &mut g,
+        &Expected {
+            root: &vault,
+            distro: "debian",
+            product_name: "11.9",
+            version: (11, 9),
+            hostname: "vault-box",
+            package_management: "apt",
+            osinfo: "debian11",
+            mountpoints: &[("/", &vault)],
+            file: ("/etc/hostname", "vault-box\n"),
+        },
+    );
+    // Opened by the keys: the plain Ubuntu PV's mapping is libguestfs's name.
+    let dm = g.list_dm_devices().unwrap();
+    assert!(dm.contains(&"/dev/mapper/cryptsdf2".to_string()), "{dm:?}");
     g.shutdown().unwrap();
     let after: Vec<Vec<u8>> = read_only.iter().map(|i| sha256(i)).collect();
     assert!(before == after, "a read-only image changed");

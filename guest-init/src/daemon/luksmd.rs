@@ -8,6 +8,7 @@ mod keys;
 mod luks;
 mod md;
 mod overlay;
+pub(super) use assemble::{assembly_pending, ensure_assembled};
 pub(super) use overlay::OVERLAY_PREFIX;
 #[cfg(test)]
 mod tests;

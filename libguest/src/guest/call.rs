@@ -130,6 +130,9 @@ impl Guest {
         let (call, proc_nr) = (meta.name, meta.proc_nr);
         if !call.starts_with("internal_") && self.shutdown_step.is_none() {
             self.ensure_lvm_activated()?;
+            if call == "inspect_os" {
+                self.ensure_decrypted()?;
+            }
         }
         if meta.needs_tools {
             self.ensure_tools(call)?;

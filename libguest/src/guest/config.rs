@@ -67,6 +67,8 @@ impl Guest {
             console: None,
             launch_duration: None,
             backend_used: None,
+            keys: Vec::new(),
+            key_prompt: None,
         })
     }
 

@@ -117,6 +117,7 @@ impl Guest {
                         conn,
                         tools_loaded: None,
                         lvm_checked: false,
+                        decrypt_checked: false,
                     }));
                     return Ok(());
                 }

@@ -1,9 +1,10 @@
-//! LVM activation. libguestfs's appliance runs `vgchange -aay` at boot, so
-//! /dev/VG/LV works in every call. We do it before the first call instead,
-//! and only when the daemon finds LVM physical volumes on the disks (a
-//! cheap signature probe, no tools): launch() stays as fast as before, and
-//! plain disks never load the tools layer for it. On an LVM disk the first
-//! call loads the tools layer (lvm) once, which later LVM calls reuse.
+//! md assembly and LVM activation. libguestfs's appliance runs `mdadm -As`
+//! and `vgchange -aay` at boot, so /dev/md127 and /dev/VG/LV work in every
+//! call. We do it before the first call instead, and only when the daemon
+//! finds md members or LVM physical volumes on the disks (a cheap
+//! signature probe, no tools): launch() stays as fast as before, and
+//! plain disks never load the tools layer for it. On such a disk the first
+//! call loads the tools layer (mdadm, lvm) once, which later calls reuse.
 
 use super::{Guest, State};
 use crate::error::{Error, Result};
@@ -22,7 +23,7 @@ impl Guest {
                 // No tools layer: the disks stay usable without their LVs,
                 // and LVM calls then say what is missing.
                 Err(Error::Tools { source, .. }) => {
-                    tracing::warn!("LVM volumes not activated: {source}");
+                    tracing::warn!("md arrays and LVM volumes not activated: {source}");
                 }
                 other => other?,
             }

@@ -1,8 +1,10 @@
 //! Assembling the md arrays found on the drives, as libguestfs's
 //! appliance does at boot (`mdadm -As --auto=yes --no-degraded`), but
-//! lazily: on the first md call or list_filesystems once the tools layer
-//! (which has mdadm) is loaded, so a launch that never meets md RAID
-//! loads no tools and stays fast. Arrays whose members are on read-only
+//! before the first call instead: the library asks `assembly_pending`
+//! (a signature probe, no tools) and, only where the drives hold md
+//! members, loads the tools layer and runs `internal_lvm_activate`, which
+//! assembles first. So /dev/md127 works in the first call, and a launch
+//! that never meets md RAID loads no tools and stays fast. Arrays whose members are on read-only
 //! drives are assembled `--readonly`, which writes no superblock; an
 //! array with members on both kinds is left alone, as is a degraded one.
 
@@ -25,7 +27,7 @@ static DONE: AtomicBool = AtomicBool::new(false);
 static CONF_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Assembles the drives' arrays the first time it runs with mdadm there.
-pub(super) fn ensure_assembled() {
+pub(in crate::daemon) fn ensure_assembled() {
     // Host tests assemble only their own loop devices, with `assemble`.
     if cfg!(test) || DONE.load(Ordering::SeqCst) || find("mdadm").is_err() {
         return;
@@ -36,6 +38,14 @@ pub(super) fn ensure_assembled() {
             eprintln!("guest-init: md assembly: {}", e.message);
         }
     }
+}
+
+/// Whether the drives hold md members and no assembly has run yet.
+pub(in crate::daemon) fn assembly_pending() -> bool {
+    if cfg!(test) || DONE.load(Ordering::SeqCst) {
+        return false;
+    }
+    searchable_devices().is_ok_and(|devices| devices.iter().any(|d| is_raid_member(d)))
 }
 
 /// Whether the kernel holds `device` read-only (a read-only drive).

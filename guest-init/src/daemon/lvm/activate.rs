@@ -152,6 +152,12 @@ pub(in crate::daemon) fn internal_lvm_pending(
     _io: &mut dyn CallIo,
     _a: calls::internal_lvm_pending::Args,
 ) -> Result<calls::internal_lvm_pending::Ret, ErrorReply> {
+    // md first: its arrays may hold PVs, which the probe below cannot
+    // see before they are assembled.
+    if crate::daemon::luksmd::assembly_pending() {
+        d.lvm.activated = false;
+        return Ok(true);
+    }
     if d.lvm.activated {
         return Ok(false);
     }
@@ -166,6 +172,7 @@ pub(in crate::daemon) fn internal_lvm_activate(
     _io: &mut dyn CallIo,
     _a: calls::internal_lvm_activate::Args,
 ) -> Result<calls::internal_lvm_activate::Ret, ErrorReply> {
+    crate::daemon::luksmd::ensure_assembled();
     // As libguestfs's boot-time vgchange: a VG that does not activate (a
     // PV missing, lvm2 not installed on the host) leaves the rest usable;
     // the call that needs it says what is wrong.
