@@ -101,10 +101,20 @@ fn main() {
 fn build_cli(root: &Path) -> PathBuf {
     let status = Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["build", "--release", "-p", "libguest-cli", "--bin", "libguest"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "libguest-cli",
+            "--bin",
+            "libguest",
+        ])
         .status()
         .expect("run cargo build");
-    assert!(status.success(), "cargo build --release -p libguest-cli failed");
+    assert!(
+        status.success(),
+        "cargo build --release -p libguest-cli failed"
+    );
     root.join("target/release/libguest")
 }
 
@@ -112,8 +122,13 @@ fn build_cli(root: &Path) -> PathBuf {
 fn build_image(dir: &Path, layout: Layout, backend: Backend, kernel: &Path) -> PathBuf {
     let image = dir.join(format!("{:?}.img", layout as u8));
     let mut g = Guest::new().expect("handle");
-    g.disk_create(&image, "raw", 256 * MIB, calls::disk_create::Opts::default())
-        .expect("disk_create");
+    g.disk_create(
+        &image,
+        "raw",
+        256 * MIB,
+        calls::disk_create::Opts::default(),
+    )
+    .expect("disk_create");
     g.set_backend(backend).expect("backend");
     g.set_kernel(kernel).expect("kernel");
     let opts = DriveOptions {

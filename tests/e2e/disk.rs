@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use libguest::{calls, DriveFormat, DriveOptions, Guest};
-use libguest_tests::{e2e_test, pattern};
+use libguest_tests::{e2e_test, fingerprint, pattern};
 
 const MIB: u64 = 1 << 20;
 
@@ -36,12 +36,6 @@ fn launch(g: &mut Guest) {
 fn debug(g: &mut Guest, cmd: &str, args: &[&str]) -> String {
     g.debug(cmd, args)
         .unwrap_or_else(|e| panic!("debug {cmd} {args:?}: {e}\n{}", g.console_log()))
-}
-
-/// (mtime in ns, contents) of a file, to prove it did not change.
-fn fingerprint(path: &Path) -> (i64, i64, Vec<u8>) {
-    let m = std::fs::metadata(path).unwrap();
-    (m.mtime(), m.mtime_nsec(), std::fs::read(path).unwrap())
 }
 
 e2e_test! {

@@ -19,15 +19,65 @@
 
 use std::path::{Path, PathBuf};
 
+use libguest_tests::fingerprint;
+
 use libguest::{calls, Backend, DriveFormat, DriveOptions, Guest, KeyTarget};
-use sha2::{Digest, Sha256};
 
 const MIB: i64 = 1 << 20;
 const UBUNTU_KEY: &[u8] = b"ubuntu pass phrase";
 const VAULT_KEY: &[u8] = b"vault\x00key\xff";
 
-fn sha256(path: &Path) -> Vec<u8> {
-    Sha256::digest(std::fs::read(path).unwrap()).to_vec()
+/// Prints a step with the time since the first step, so that a slow or
+/// stuck run (the test host's output is all CI keeps) shows where it is.
+/// A step that lasts over 150 s dumps every thread's state and kernel
+/// stack once: the test host's timeout would otherwise end it silently.
+fn progress(step: &str) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    static LAST_STEP_S: AtomicU64 = AtomicU64::new(0);
+    let start = *START.get_or_init(|| {
+        std::thread::spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(10));
+            let Some(start) = START.get() else { continue };
+            let now = start.elapsed().as_secs();
+            if now.saturating_sub(LAST_STEP_S.load(Ordering::Relaxed)) > 150 {
+                eprintln!(
+                    "layouts +{now}s: a step is stuck; the threads:\n{}",
+                    threads()
+                );
+                LAST_STEP_S.store(now, Ordering::Relaxed);
+            }
+        });
+        std::time::Instant::now()
+    });
+    LAST_STEP_S.store(start.elapsed().as_secs(), Ordering::Relaxed);
+    eprintln!("layouts +{:.1}s: {step}", start.elapsed().as_secs_f64());
+}
+
+/// Each thread of this process: name, state, wait channel, kernel stack.
+fn threads() -> String {
+    let mut out = String::new();
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = task.path();
+        let read = |f: &str| std::fs::read_to_string(path.join(f)).unwrap_or_default();
+        let state = read("status")
+            .lines()
+            .find(|l| l.starts_with("State:"))
+            .unwrap_or_default()
+            .to_string();
+        out += &format!(
+            "{} {} {state} wchan={}\n{}\n",
+            path.display(),
+            read("comm").trim(),
+            read("wchan"),
+            read("stack")
+        );
+    }
+    out
 }
 
 /// An appliance with these images, each read-only or not.
@@ -42,6 +92,10 @@ fn launched(backend: Backend, images: &[(&PathBuf, bool)]) -> Guest {
         };
         g.add_drive_opts(*image, opts).unwrap();
     }
+    // A stuck call fails the test with the appliance's console, in
+    // minutes, rather than the test host's timeout with no output.
+    g.set_call_timeout(Some(std::time::Duration::from_secs(120)));
+    progress("launch");
     if let Err(e) = g.launch() {
         panic!("launch: {e}\n{}", g.console_log());
     }
@@ -73,6 +127,7 @@ fn os_tree(g: &mut Guest, os_release: &str, fstab: &str, hostname: &str) {
 /// Builds every layout; returns the UUID of the LUKS container on the LV.
 fn build(g: &mut Guest) -> String {
     // RHEL 9 on /dev/sda.
+    progress("build: RHEL 9");
     g.part_init("/dev/sda", "gpt").unwrap();
     g.part_add("/dev/sda", "p", 2048, 2048 + 614_400 - 1)
         .unwrap();
@@ -104,6 +159,7 @@ fn build(g: &mut Guest) -> String {
     g.umount_all().unwrap();
 
     // Debian server on /dev/sdb.
+    progress("build: Debian server");
     g.part_init("/dev/sdb", "mbr").unwrap();
     g.part_add("/dev/sdb", "p", 2048, 2048 + 65_536 - 1)
         .unwrap();
@@ -139,6 +195,7 @@ fn build(g: &mut Guest) -> String {
     g.umount_all().unwrap();
 
     // Fedora on /dev/sdc: btrfs subvolumes root and home.
+    progress("build: Fedora");
     g.part_init("/dev/sdc", "gpt").unwrap();
     g.part_add("/dev/sdc", "p", 2048, 2048 + 65_536 - 1)
         .unwrap();
@@ -174,6 +231,7 @@ fn build(g: &mut Guest) -> String {
     g.umount_all().unwrap();
 
     // md RAID1 root over /dev/sdd1 and /dev/sde1.
+    progress("build: md RAID1 root");
     for disk in ["/dev/sdd", "/dev/sde"] {
         g.part_disk(disk, "mbr").unwrap();
     }
@@ -196,6 +254,7 @@ fn build(g: &mut Guest) -> String {
     g.umount_all().unwrap();
 
     // Ubuntu encrypted on /dev/sdf: the installer's LUKS2 + LVM default.
+    progress("build: Ubuntu encrypted");
     g.part_init("/dev/sdf", "gpt").unwrap();
     g.part_add("/dev/sdf", "p", 2048, 2048 + 65_536 - 1)
         .unwrap();
@@ -225,10 +284,12 @@ fn build(g: &mut Guest) -> String {
     g.cryptsetup_close("/dev/mapper/dm_crypt-0").unwrap();
 
     // LUKS on an LV, /dev/sdg: VG vault, LV root encrypted, ext4 inside.
+    progress("build: LUKS on an LV");
     g.part_disk("/dev/sdg", "mbr").unwrap();
     g.pvcreate("/dev/sdg1").unwrap();
     g.vgcreate("vault", vec!["/dev/sdg1"]).unwrap();
     g.lvcreate_free("root", "vault", 100).unwrap();
+    progress("luks_format /dev/vault/root");
     g.luks_format("/dev/vault/root", VAULT_KEY, 0).unwrap();
     let vault_uuid = g.luks_uuid("/dev/vault/root").unwrap();
     let mapped = format!("/dev/mapper/luks-{vault_uuid}");
@@ -239,6 +300,7 @@ fn build(g: &mut Guest) -> String {
         Default::default(),
     )
     .unwrap();
+    progress("mkfs the opened LV");
     mkfs(g, "ext4", &mapped, "");
     g.mount(&mapped, "/").unwrap();
     os_tree(
@@ -249,6 +311,7 @@ fn build(g: &mut Guest) -> String {
     );
     g.write("/etc/debian_version", "11.9\n").unwrap();
     g.umount_all().unwrap();
+    progress("cryptsetup_close");
     g.cryptsetup_close(&mapped).unwrap();
     vault_uuid
 }
@@ -268,6 +331,7 @@ struct Expected<'a> {
 }
 
 fn check(g: &mut Guest, e: &Expected) {
+    progress(&format!("check {}", e.root));
     let r = e.root;
     let ctx = |what: &str| format!("{r}: {what}");
     assert_eq!(g.inspect_get_type(r).unwrap(), "linux", "{}", ctx("type"));
@@ -345,11 +409,20 @@ fn installer_layouts(backend: Backend) {
     }
     let writable: Vec<(&PathBuf, bool)> = images.iter().map(|i| (i, false)).collect();
     let mut g = launched(backend, &writable);
-    let vault_uuid = build(&mut g);
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(&mut g)));
+    let vault_uuid = built.unwrap_or_else(|panic| {
+        eprintln!(
+            "build failed; the appliance's console:\n{}",
+            g.console_log()
+        );
+        std::panic::resume_unwind(panic)
+    });
+    progress("shutdown");
     g.shutdown().unwrap();
 
+    progress("fingerprints");
     let read_only = &images[..];
-    let before: Vec<Vec<u8>> = read_only.iter().map(|i| sha256(i)).collect();
+    let before: Vec<_> = read_only.iter().map(|i| fingerprint(i)).collect();
     let drives: Vec<(&PathBuf, bool)> = images.iter().map(|i| (i, read_only.contains(i))).collect();
     let mut g = launched(backend, &drives);
     g.add_key(KeyTarget::All, b"not the key".to_vec());
@@ -363,9 +436,11 @@ fn installer_layouts(backend: Backend) {
             .unwrap_or_else(|e| panic!("vfs_label /dev/md127: {e}\n{}", g.console_log())),
         "mdroot"
     );
+    progress("inspect_os");
     let roots = g
         .inspect_os()
         .unwrap_or_else(|e| panic!("inspect_os: {e}\n{}", g.console_log()));
+    progress("inspected");
     let md = g.list_md_devices().unwrap();
     assert_eq!(
         md.len(),
@@ -499,8 +574,9 @@ fn installer_layouts(backend: Backend) {
     // Opened by the keys: the plain Ubuntu PV's mapping is libguestfs's name.
     let dm = g.list_dm_devices().unwrap();
     assert!(dm.contains(&"/dev/mapper/cryptsdf2".to_string()), "{dm:?}");
+    progress("shutdown");
     g.shutdown().unwrap();
-    let after: Vec<Vec<u8>> = read_only.iter().map(|i| sha256(i)).collect();
+    let after: Vec<_> = read_only.iter().map(|i| fingerprint(i)).collect();
     assert!(before == after, "a read-only image changed");
 }
 

@@ -5,13 +5,9 @@
 //! mount, and the image's bytes do not change.
 
 use libguest::{calls, Backend, DriveFormat, DriveOptions, FsEntry, Guest};
-use sha2::{Digest, Sha256};
+use libguest_tests::fingerprint;
 
 const MIB: i64 = 1 << 20;
-
-fn sha256(path: &std::path::Path) -> Vec<u8> {
-    Sha256::digest(std::fs::read(path).unwrap()).to_vec()
-}
 
 fn launched(backend: Backend, image: &std::path::Path, readonly: bool) -> Guest {
     let mut g = Guest::new().unwrap();
@@ -53,7 +49,7 @@ fn create_then_open_read_only(backend: Backend) {
     g.umount_all().unwrap();
     g.shutdown().unwrap();
 
-    let before = sha256(&image);
+    let before = fingerprint(&image);
     let mut g = launched(backend, &image, true);
     let fs = g.list_filesystems().unwrap();
     let root = FsEntry {
@@ -76,7 +72,7 @@ fn create_then_open_read_only(backend: Backend) {
     assert!(g.list_dm_devices().unwrap().is_empty());
     g.umount_all().unwrap();
     g.shutdown().unwrap();
-    assert_eq!(sha256(&image), before, "the read-only image changed");
+    assert_eq!(fingerprint(&image), before, "the read-only image changed");
 }
 
 libguest_tests::on_both_backends! {
