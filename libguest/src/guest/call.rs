@@ -266,9 +266,24 @@ impl Guest {
     }
 }
 
+/// The daemon's message without the call's name in front (`CALL: …`, or
+/// `CALL /dev/sda: …`): the typed error's text starts with it already.
+fn without_call_name(call: &str, message: String) -> String {
+    let Some(rest) = message.strip_prefix(call) else {
+        return message;
+    };
+    if let Some(rest) = rest.strip_prefix(": ") {
+        rest.to_owned()
+    } else if rest.starts_with(" /") {
+        rest[1..].to_owned()
+    } else {
+        message
+    }
+}
+
 /// The daemon's error, as a typed error.
 fn map_reply(call: &'static str, reply: ErrorReply) -> Error {
-    let message = reply.message;
+    let message = without_call_name(call, reply.message);
     match reply.kind {
         ErrorKind::Errno => match reply.errno {
             libc::ENOENT => Error::NotFound { call, message },
@@ -300,5 +315,23 @@ fn map_reply(call: &'static str, reply: ErrorReply) -> Error {
             errno: 0,
             message,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_call_name;
+
+    #[test]
+    fn the_call_name_is_said_once() {
+        let strip = |m: &str| without_call_name("vfs_type", m.to_owned());
+        assert_eq!(strip("vfs_type: no filesystem"), "no filesystem");
+        assert_eq!(
+            strip("vfs_type /dev/sda: no filesystem"),
+            "/dev/sda: no filesystem"
+        );
+        assert_eq!(strip("vfs_typed: other"), "vfs_typed: other");
+        assert_eq!(strip("vfs_type ext4 failed"), "vfs_type ext4 failed");
+        assert_eq!(strip("no filesystem"), "no filesystem");
     }
 }
