@@ -59,7 +59,7 @@ fn main() {
         .unwrap_or_else(|e| panic!("LIBGUEST_BENCH_BACKEND: {e}"));
     let iters = libguest_benches::iterations(5);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cli = build_cli(&root);
+    let cli = libguest_benches::release_cli(&root);
     let kernel = libguest_tests::appliance_kernel();
     let dir = tempfile::tempdir().expect("temporary directory");
     let layouts = [Layout::Plain, Layout::Lvm, Layout::LuksLvm];
@@ -96,26 +96,6 @@ fn main() {
             s.median_ms / plain
         );
     }
-}
-
-fn build_cli(root: &Path) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "libguest-cli",
-            "--bin",
-            "libguest",
-        ])
-        .status()
-        .expect("run cargo build");
-    assert!(
-        status.success(),
-        "cargo build --release -p libguest-cli failed"
-    );
-    root.join("target/release/libguest")
 }
 
 /// One image of `layout` holding the Debian tree; built with the API.

@@ -61,7 +61,7 @@ fn main() {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let image = debian_image();
-    let libguest = build_libguest(&root);
+    let libguest = libguest_benches::release_cli(&root);
     let iters = libguest_benches::iterations(5);
     let Some(virt_cat) = find_virt_cat() else {
         eprintln!(
@@ -430,29 +430,6 @@ fn parse_inner_report(output: &str) -> Vec<Measured> {
         "the test host reported no samples:\n{output}"
     );
     report
-}
-
-/// Builds the release CLI (a no-op when it is up to date) and returns it.
-fn build_libguest(root: &Path) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "libguest-cli",
-            "--bin",
-            "libguest",
-        ])
-        .status()
-        .expect("run cargo build");
-    assert!(
-        status.success(),
-        "cargo build --release -p libguest-cli failed"
-    );
-    let bin = root.join("target/release/libguest");
-    assert!(bin.is_file(), "no {}", bin.display());
-    bin
 }
 
 /// Runs the command `n` times, checks each succeeds with the same stdout,

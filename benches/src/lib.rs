@@ -1,7 +1,7 @@
 //! Shared helpers for the benchmarks: sample statistics and printing, and
 //! what a test host needs to run qemu as a peer.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use libguest_tests::testhost::{self, TestHost, TestHostError};
@@ -73,6 +73,30 @@ pub fn iterations(default: usize) -> usize {
         .and_then(|s| s.parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(default)
+}
+
+/// Builds the release CLI of the workspace `root` (a no-op when it is up
+/// to date) and returns its path.
+pub fn release_cli(root: &Path) -> PathBuf {
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "libguest-cli",
+            "--bin",
+            "libguest",
+        ])
+        .status()
+        .expect("run cargo build");
+    assert!(
+        status.success(),
+        "cargo build --release -p libguest-cli failed"
+    );
+    let bin = root.join("target/release/libguest");
+    assert!(bin.is_file(), "no {}", bin.display());
+    bin
 }
 
 #[cfg(test)]
