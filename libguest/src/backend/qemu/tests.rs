@@ -53,13 +53,19 @@ fn request(app: &QemuAppliance, id: u32, cmd: &str) -> String {
     let from = log.end();
     app.send_console_input(format!("{id} {cmd}\n").as_bytes())
         .expect("console input");
+    // The console echoes our input, and the echo can share a line with the
+    // reply ("1 blockdevguest-init: 1 ok ..."), so the reply is found
+    // anywhere in a line, not only at its start.
     let prefix = format!("guest-init: {id} ");
-    match log.wait_for_line(
-        |l| l.starts_with(prefix.as_bytes()),
-        from,
-        Instant::now() + DEADLINE,
-    ) {
-        LineWait::Found(_, line) => line[prefix.len()..].to_string(),
+    let reply_at = |line: &[u8]| {
+        line.windows(prefix.len())
+            .position(|w| w == prefix.as_bytes())
+    };
+    match log.wait_for_line(|l| reply_at(l).is_some(), from, Instant::now() + DEADLINE) {
+        LineWait::Found(_, line) => {
+            let at = reply_at(line.as_bytes()).unwrap_or(0) + prefix.len();
+            line[at..].to_string()
+        }
         other => panic!("no reply to {cmd:?}: {other:?}\n{}", log.tail(40)),
     }
 }
