@@ -3,6 +3,7 @@
 //! appliance survive; a second one within a few seconds, or one while no
 //! appliance runs, ends the program as SIGINT would.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,8 @@ use libguest::CancelHandle;
 
 static CURRENT: Mutex<Option<CancelHandle>> = Mutex::new(None);
 static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+/// Set by every Ctrl-C, for loops that wait between calls (virt-tail).
+static SEEN: AtomicBool = AtomicBool::new(false);
 const QUIT_WITHIN: Duration = Duration::from_secs(3);
 
 /// Blocks SIGINT in every thread (so call this before any is started)
@@ -49,7 +52,13 @@ pub fn set(handle: Option<CancelHandle>) {
     *CURRENT.lock().unwrap_or_else(PoisonError::into_inner) = handle;
 }
 
+/// Whether Ctrl-C was pressed since the last look.
+pub fn take() -> bool {
+    SEEN.swap(false, Ordering::SeqCst)
+}
+
 fn interrupted() {
+    SEEN.store(true, Ordering::SeqCst);
     let now = Instant::now();
     let again = LAST
         .lock()

@@ -52,6 +52,7 @@ mod session;
 mod shell;
 mod split;
 mod terminal;
+mod virt;
 mod words;
 
 use std::io::IsTerminal;
@@ -128,6 +129,9 @@ struct Cli {
 
 fn main() -> ExitCode {
     interrupt::install();
+    if let Some(code) = virt::dispatch_argv0() {
+        return code;
+    }
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => return clap_exit(e),

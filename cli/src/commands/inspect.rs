@@ -51,7 +51,7 @@ pub fn run(s: &mut Session, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn describe(g: &mut Guest, root: &str) -> Result<Value> {
+pub fn describe(g: &mut Guest, root: &str) -> Result<Value> {
     let mountpoints: Vec<Value> = g
         .inspect_get_mountpoints(root)?
         .into_iter()
@@ -110,7 +110,7 @@ fn describe(g: &mut Guest, root: &str) -> Result<Value> {
 /// The installed applications, when the root can be mounted read-only:
 /// on the user's mounts if this root is on /, else mounted for the
 /// listing and unmounted after. None when it cannot be mounted.
-fn applications(g: &mut Guest, root: &str) -> Result<Option<Value>> {
+pub fn applications(g: &mut Guest, root: &str) -> Result<Option<Value>> {
     let mounted = g.mountpoints()?;
     let listed = if mounted.is_empty() {
         if let Err(e) = mount_root(g, root, true) {

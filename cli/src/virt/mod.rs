@@ -1,0 +1,111 @@
+//! The virt-* tools of libguestfs as names of the `libguest` binary: a
+//! symlink `virt-cat` to it runs virt-cat (argv[0]'s file name), and
+//! `libguest virt-cat ARGS` does the same. Each tool takes libguestfs's
+//! options (common.rs) and runs the CLI's commands on a [`Session`].
+
+mod common;
+mod files;
+mod inspector;
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+use common::{Exit, ToolResult};
+
+/// A tool: its name and what it does with its arguments (argv[1..]).
+struct Tool {
+    name: &'static str,
+    run: fn(&'static str, Vec<OsString>) -> ToolResult,
+}
+
+const TOOLS: &[Tool] = &[
+    Tool {
+        name: "virt-cat",
+        run: files::cat,
+    },
+    Tool {
+        name: "virt-copy-in",
+        run: files::copy_in,
+    },
+    Tool {
+        name: "virt-copy-out",
+        run: files::copy_out,
+    },
+    Tool {
+        name: "virt-tar-in",
+        run: files::tar_in,
+    },
+    Tool {
+        name: "virt-tar-out",
+        run: files::tar_out,
+    },
+    Tool {
+        name: "virt-inspector",
+        run: inspector::inspector,
+    },
+    Tool {
+        name: "virt-log",
+        run: files::log,
+    },
+    Tool {
+        name: "virt-tail",
+        run: files::tail,
+    },
+];
+
+/// The tool names, for the README and `--help`.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    TOOLS.iter().map(|t| t.name)
+}
+
+fn find(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+/// Runs a virt-* tool when argv[0]'s file name or the first argument
+/// names one; `None` for a plain `libguest` command line.
+pub fn dispatch_argv0() -> Option<ExitCode> {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let (name, rest) = tool_of(&args)?;
+    Some(run_tool(&name, rest))
+}
+
+/// The tool an argv asks for and its arguments: argv[0] `…/virt-cat`, or
+/// `libguest virt-cat …`.
+fn tool_of(args: &[OsString]) -> Option<(String, Vec<OsString>)> {
+    let base = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if base.starts_with("virt-") {
+        return Some((base.to_string(), args[1..].to_vec()));
+    }
+    let first = args.get(1)?.to_str()?;
+    first
+        .starts_with("virt-")
+        .then(|| (first.to_string(), args[2..].to_vec()))
+}
+
+fn run_tool(name: &str, args: Vec<OsString>) -> ExitCode {
+    let Some(tool) = find(name) else {
+        let known: Vec<&str> = names().collect();
+        errln!(
+            "libguest: unknown tool {name:?}; the virt-* tools are: {}",
+            known.join(", ")
+        );
+        return ExitCode::FAILURE;
+    };
+    match (tool.run)(tool.name, args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Exit::Clap(e)) => crate::clap_exit(e),
+        Err(e) => {
+            e.report(common::verbose_requested());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,271 @@
+//! e2e: the virt-* tools as names of the `libguest` binary (symlinks to
+//! it, as installed) and as `libguest virt-… ARGS`, on the qemu TCG
+//! backend. Each tool run is one appliance boot: one fake Debian disk
+//! is written once and every tool runs on it.
+
+use libguest_tests::cli as support;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// Runs the virt-* tool `name` through a symlink in `dir`, with the
+/// launch options first; the line is split on blanks.
+fn tool(dir: &str, name: &str, line: &str, stdin: Option<&str>) -> Run {
+    let link = symlink(dir, name);
+    let mut child = Command::new(&link)
+        .args(launch_options().split_whitespace())
+        .args(line.split_whitespace())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the tool");
+    let mut input = child.stdin.take().expect("stdin");
+    let text = stdin.unwrap_or("").to_string();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = input.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait for the tool");
+    let _ = writer.join();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    eprintln!(
+        "$ {name} {line}\n[exit {}]\n--- stdout\n{}--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    run
+}
+
+fn symlink(dir: &str, name: &str) -> std::path::PathBuf {
+    let link = Path::new(dir).join(name);
+    if !link.exists() {
+        std::os::unix::fs::symlink(bin(), &link).unwrap();
+    }
+    link
+}
+
+/// A fake Debian guest: os-release, hostname, fstab, a text log.
+fn debian_disk(dir: &str) -> String {
+    let img = image(dir, "guest.img");
+    let script = r#"mount /dev/sda1 /
+mkdir-p /etc
+write /etc/os-release "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nVERSION_ID=\"12\"\nID=debian\n"
+write /etc/debian_version "12.5\n"
+write /etc/hostname "virthost\n"
+write /etc/fstab "/dev/sda1 / ext4 defaults 0 1\n"
+mkdir-p /bin
+upload /bin/true /bin/sh
+mkdir-p /var/lib/dpkg
+write /var/lib/dpkg/status "Package: adduser\nStatus: install ok installed\nArchitecture: all\nVersion: 3.134\nDescription: add and remove users\n"
+mkdir-p /var/log
+write /var/log/messages "boot one\nboot two\n"
+write /var/log/app.log "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nl11\nl12\n"
+mkdir-p /srv
+"#;
+    let run = run_with(&format!("{} -a {img}", launch_options()), Some(script), &[]);
+    ok(&run);
+    img
+}
+
+#[test]
+fn virt_tools_without_a_boot() {
+    let (_guard, dir) = tempdir();
+    let run = tool(&dir, "virt-cat", "-d myguest /etc/hostname", None);
+    one_error(&run, &["-d myguest", "-a IMAGE"]);
+    let run = tool(&dir, "virt-cat", "/etc/hostname", None);
+    one_error(&run, &["-a IMAGE"]);
+    let run = tool(&dir, "virt-nonesuch", "-a x", None);
+    one_error(&run, &["virt-nonesuch", "virt-cat"]);
+    let run = tool(&dir, "virt-tar-out", "--help", None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Usage: virt-tar-out"), "{}", run.stdout);
+}
+
+#[test]
+fn virt_tools_group_one() {
+    let (_guard, dir) = tempdir();
+    let img = debian_disk(&dir);
+    let tree = host_tree(&dir);
+    let mut tarball = tar::Builder::new(std::fs::File::create(format!("{dir}/in.tar")).unwrap());
+    tarball.append_dir_all("fromtar", tree.join("sub")).unwrap();
+    tarball.into_inner().unwrap();
+
+    // Writers: inspection mounts the guest read-write.
+    ok(&tool(
+        &dir,
+        "virt-copy-in",
+        &format!("-a {img} {dir}/tree /srv"),
+        None,
+    ));
+    let tar = std::fs::read(format!("{dir}/in.tar")).unwrap();
+    let run = tool_bytes_stdin(&dir, "virt-tar-in", &format!("-a {img} - /srv"), &tar);
+    ok(&run);
+
+    // Readers: several files in order.
+    let run = tool(
+        &dir,
+        "virt-cat",
+        &format!("-a {img} /etc/hostname /srv/tree/a.txt /srv/fromtar/deeper/c.txt"),
+        None,
+    );
+    assert_eq!(ok(&run), "virthost\nalpha\ngamma\n");
+    // -m instead of inspection, and --format before -a.
+    let run = tool(
+        &dir,
+        "virt-cat",
+        &format!("--format raw -a {img} -m /dev/sda1 /srv/tree/sub/deeper/c.txt"),
+        None,
+    );
+    assert_eq!(ok(&run), "gamma\n");
+
+    std::fs::create_dir(format!("{dir}/out")).unwrap();
+    ok(&tool(
+        &dir,
+        "virt-copy-out",
+        &format!("-a {img} /srv/tree /etc/hostname {dir}/out"),
+        None,
+    ));
+    assert_eq!(
+        std::fs::read_to_string(format!("{dir}/out/tree/a.txt")).unwrap(),
+        "alpha\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(format!("{dir}/out/hostname")).unwrap(),
+        "virthost\n"
+    );
+    assert_eq!(
+        std::fs::read(format!("{dir}/out/tree/sub/b.bin")).unwrap(),
+        vec![7u8; 100_000]
+    );
+
+    ok(&tool(
+        &dir,
+        "virt-tar-out",
+        &format!("-a {img} /srv/fromtar {dir}/out.tar"),
+        None,
+    ));
+    let mut names: Vec<String> =
+        tar::Archive::new(std::fs::File::open(format!("{dir}/out.tar")).unwrap())
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect();
+    names.sort();
+    assert!(
+        names.iter().any(|n| n.ends_with("deeper/c.txt")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.ends_with("b.bin")), "{names:?}");
+
+    // virt-inspector's XML, with and without applications.
+    let run = tool(&dir, "virt-inspector", &format!("-a {img}"), None);
+    let xml = ok(&run);
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\"?>\n<operatingsystems>"),
+        "{xml}"
+    );
+    for needle in [
+        "<root>/dev/sda1</root>",
+        "<name>linux</name>",
+        "<distro>debian</distro>",
+        "<hostname>virthost</hostname>",
+        "<name>adduser</name>",
+    ] {
+        assert!(xml.contains(needle), "{needle} not in {xml}");
+    }
+    // The subcommand form, and the read-only drive: the image is unchanged.
+    let before = std::fs::read(&img).unwrap();
+    let run = run_with(
+        &format!(
+            "virt-inspector {} -a {img} --no-applications",
+            launch_options()
+        ),
+        None,
+        &[],
+    );
+    let xml = ok(&run);
+    assert!(
+        xml.contains("<distro>debian</distro>") && !xml.contains("<applications>"),
+        "{xml}"
+    );
+
+    // virt-log: no journal, so /var/log/messages.
+    let run = tool(&dir, "virt-log", &format!("-a {img}"), None);
+    assert_eq!(ok(&run), "boot one\nboot two\n");
+    assert!(
+        std::fs::read(&img).unwrap() == before,
+        "a read-only tool changed the image"
+    );
+
+    // virt-tail: the last ten lines, then following until Ctrl-C.
+    let link = symlink(&dir, "virt-tail");
+    let mut child = Command::new(&link)
+        .args(launch_options().split_whitespace())
+        .args(["-a", &img, "/var/log/app.log"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn virt-tail");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("l12\n") {
+            match stdout.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let started = Instant::now();
+    while !reader.is_finished() && started.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let seen = reader.join().unwrap();
+    assert_eq!(seen, "l3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nl11\nl12\n");
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill with a child's pid and SIGINT has no memory effects.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = wait_timeout(&mut child, Duration::from_secs(120));
+    assert!(status.success(), "virt-tail after Ctrl-C: {status:?}");
+}
+
+fn tool_bytes_stdin(dir: &str, name: &str, line: &str, data: &[u8]) -> Run {
+    let link = symlink(dir, name);
+    let mut child = Command::new(&link)
+        .args(launch_options().split_whitespace())
+        .args(line.split_whitespace())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the tool");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for the tool");
+    let _ = writer.join();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    eprintln!(
+        "$ {name} {line}\n[exit {}]\n--- stderr\n{}",
+        run.code, run.stderr
+    );
+    run
+}
