@@ -269,3 +269,122 @@ fn tool_bytes_stdin(dir: &str, name: &str, line: &str, data: &[u8]) -> Run {
     );
     run
 }
+
+#[test]
+fn virt_tools_group_two() {
+    let (_guard, dir) = tempdir();
+    let img = debian_disk(&dir);
+
+    // virt-ls: names, -R full paths, -l as ll, and one line per file.
+    let run = tool(&dir, "virt-ls", &format!("-a {img} /etc"), None);
+    let names: Vec<&str> = ok(&run).lines().collect();
+    assert!(
+        names.contains(&"hostname") && names.contains(&"fstab"),
+        "{names:?}"
+    );
+    let run = tool(&dir, "virt-ls", &format!("-a {img} -R /var"), None);
+    let paths: Vec<&str> = ok(&run).lines().collect();
+    assert!(
+        paths.contains(&"/var/log/messages") && paths.contains(&"/var/lib/dpkg/status"),
+        "{paths:?}"
+    );
+    let run = tool(&dir, "virt-ls", &format!("-a {img} -l /var/log"), None);
+    assert!(
+        ok(&run)
+            .lines()
+            .any(|l| l.starts_with("-") && l.ends_with(" messages")),
+        "{}",
+        run.stdout
+    );
+    let run = tool(
+        &dir,
+        "virt-ls",
+        &format!("-a {img} --checksum=md5 --csv /var/log"),
+        None,
+    );
+    let md5 = host_tool(
+        "sh",
+        &[
+            "-c",
+            "printf 'boot one\\nboot two\\n' | md5sum | cut -d' ' -f1",
+        ],
+    );
+    let line = ok(&run)
+        .lines()
+        .find(|l| l.ends_with(",/var/log/messages"))
+        .unwrap_or_else(|| panic!("no messages row: {}", run.stdout));
+    let fields: Vec<&str> = line.split(',').collect();
+    assert_eq!(fields[0], "-rw-r--r--", "{line}");
+    assert_eq!(fields[1], "18", "{line}");
+    assert_eq!(fields[3], md5, "{line}");
+    let run = tool(
+        &dir,
+        "virt-ls",
+        &format!("-a {img} --checksum=nonesuch /"),
+        None,
+    );
+    one_error(&run, &["--checksum=nonesuch", "sha256"]);
+
+    // virt-filesystems: names by default; --all --long --csv.
+    let run = tool(&dir, "virt-filesystems", &format!("-a {img}"), None);
+    assert_eq!(ok(&run), "/dev/sda1\n");
+    let run = tool(
+        &dir,
+        "virt-filesystems",
+        &format!("-a {img} --all --long --csv"),
+        None,
+    );
+    let out = ok(&run);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Name,Type,VFS,Label,MBR,Size,Parent", "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("/dev/sda1,filesystem,ext4,clilabel,-,")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("/dev/sda1,partition,-,-,83,") && l.ends_with(",/dev/sda")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("/dev/sda,device,-,-,-,")),
+        "{out}"
+    );
+    let run = tool(
+        &dir,
+        "virt-filesystems",
+        &format!("-a {img} --parts -l -h --no-title"),
+        None,
+    );
+    let out = ok(&run);
+    assert!(
+        out.starts_with("/dev/sda1 partition 83") && out.trim_end().ends_with("/dev/sda"),
+        "{out}"
+    );
+
+    // virt-df: the df table, CSV, inodes.
+    let run = tool(&dir, "virt-df", &format!("-a {img}"), None);
+    let out = ok(&run);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["Filesystem", "1K-blocks", "Used", "Available", "Use%"]
+    );
+    let cells: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(cells[0], "guest.img:/dev/sda1", "{out}");
+    assert!(cells[4].ends_with('%'), "{out}");
+    let blocks: u64 = cells[1].parse().expect("1K-blocks");
+    assert!(blocks > 30_000 && blocks < 70_000, "{out}");
+    let run = tool(&dir, "virt-df", &format!("-a {img} --csv -i"), None);
+    let out = ok(&run);
+    assert!(
+        out.starts_with("VirtualMachine,Filesystem,Inodes,IUsed,IFree,IUse%\nguest.img,/dev/sda1,"),
+        "{out}"
+    );
+}

@@ -4,8 +4,11 @@
 //! options (common.rs) and runs the CLI's commands on a [`Session`].
 
 mod common;
+mod df;
 mod files;
+mod filesystems;
 mod inspector;
+mod ls;
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -51,6 +54,18 @@ const TOOLS: &[Tool] = &[
     Tool {
         name: "virt-tail",
         run: files::tail,
+    },
+    Tool {
+        name: "virt-ls",
+        run: ls::ls,
+    },
+    Tool {
+        name: "virt-filesystems",
+        run: filesystems::filesystems,
+    },
+    Tool {
+        name: "virt-df",
+        run: df::df,
     },
 ];
 

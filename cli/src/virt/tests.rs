@@ -117,3 +117,136 @@ fn domains_and_missing_images_are_refused_with_what_to_do() {
     assert!(parse::<TarOutArgs>("virt-tar-out", os(&["-a", "x", "/dir"])).is_err());
     assert!(parse::<CopyInArgs>("virt-copy-in", os(&["-a", "x", "/only"])).is_err());
 }
+
+#[test]
+fn df_rows_as_virt_df_prints_them() {
+    use super::df::{display_name, row, title, Stat};
+    let st = Stat {
+        bsize: 4096,
+        blocks: 1000,
+        bfree: 250,
+        bavail: 200,
+        files: 100,
+        ffree: 40,
+    };
+    assert_eq!(
+        title(false, false, false),
+        "Filesystem                           1K-blocks       Used  Available  Use%"
+    );
+    assert_eq!(
+        row("disk.img", "/dev/sda1", &st, false, false, false),
+        "disk.img:/dev/sda1                        4000       3000        800   75%"
+    );
+    assert_eq!(
+        title(false, false, true)
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["Filesystem", "Inodes", "IUsed", "IFree", "IUse%"]
+    );
+    assert_eq!(
+        row("d", "/dev/sda1", &st, false, false, true)
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["d:/dev/sda1", "100", "60", "40", "60%"]
+    );
+    assert_eq!(
+        title(true, false, false),
+        "VirtualMachine,Filesystem,1K-blocks,Used,Available,Use%"
+    );
+    assert_eq!(
+        row("a,b", "/dev/sda1", &st, true, false, false),
+        "\"a,b\",/dev/sda1,4000,3000,800,75.0%"
+    );
+    assert!(row("d", "/dev/sda1", &st, false, true, false).contains("3.9M"));
+    // A long name gets a line of its own.
+    let long = row(&"x".repeat(40), "/dev/sda1", &st, false, false, false);
+    assert_eq!(long.lines().count(), 2, "{long}");
+    let drives = [std::path::PathBuf::from("/images/a.img"), "b.img".into()];
+    assert_eq!(display_name(&drives[..1]), "a.img");
+    assert_eq!(display_name(&drives), "a.img+");
+}
+
+#[test]
+fn filesystems_columns_follow_the_selection() {
+    use super::filesystems::{render, FilesystemsArgs, Row};
+    let rows = [
+        Row {
+            name: "/dev/sda1".into(),
+            kind: "filesystem",
+            vfs: "ext4".into(),
+            label: "root".into(),
+            size: Some(1 << 20),
+            ..Row::default()
+        },
+        Row {
+            name: "/dev/sda1".into(),
+            kind: "partition",
+            mbr: "83".into(),
+            size: Some(2 << 20),
+            parent: "/dev/sda".into(),
+            ..Row::default()
+        },
+    ];
+    let (a, _): (FilesystemsArgs, _) = parse("virt-filesystems", os(&["-a", "x"])).unwrap();
+    let sel = a.select();
+    assert!(sel.filesystems && !sel.parts && !sel.extra);
+    assert_eq!(render(&rows[..1], sel, &a), ["/dev/sda1"]);
+    let (a, _): (FilesystemsArgs, _) =
+        parse("virt-filesystems", os(&["-a", "x", "-l", "-h"])).unwrap();
+    assert_eq!(
+        render(&rows[..1], a.select(), &a),
+        [
+            "Name      Type       VFS  Label Size",
+            "/dev/sda1 filesystem ext4 root  1.0M"
+        ]
+    );
+    let (a, _): (FilesystemsArgs, _) = parse(
+        "virt-filesystems",
+        os(&["-a", "x", "--all", "--long", "--csv", "--no-title"]),
+    )
+    .unwrap();
+    let sel = a.select();
+    assert!(sel.filesystems && sel.parts && sel.extra && sel.blkdevs && sel.lvs);
+    assert_eq!(
+        render(&rows, sel, &a),
+        [
+            "/dev/sda1,filesystem,ext4,root,-,1048576,-",
+            "/dev/sda1,partition,-,-,83,2097152,/dev/sda"
+        ]
+    );
+    let (a, _): (FilesystemsArgs, _) =
+        parse("virt-filesystems", os(&["-a", "x", "--parts"])).unwrap();
+    let sel = a.select();
+    assert!(sel.parts && !sel.filesystems);
+}
+
+#[test]
+fn ls_modes_times_and_options() {
+    use super::ls::{mode_string, time, LsArgs};
+    assert_eq!(mode_string(0o100644), "-rw-r--r--");
+    assert_eq!(mode_string(0o040755), "drwxr-xr-x");
+    assert_eq!(mode_string(0o120777), "lrwxrwxrwx");
+    assert_eq!(mode_string(0o104755), "-rwsr-xr-x");
+    assert_eq!(mode_string(0o041777), "drwxrwxrwt");
+    let (a, _): (LsArgs, _) = parse("virt-ls", os(&["-a", "x", "/etc"])).unwrap();
+    assert!(!a.long_recursive());
+    assert_eq!(time(0, 0, &a), "1970-01-01 00:00");
+    assert_eq!(time(1_700_000_000, 0, &a), "2023-11-14 22:13");
+    let (a, _): (LsArgs, _) = parse(
+        "virt-ls",
+        os(&["-a", "x", "--checksum", "--time-days", "/etc"]),
+    )
+    .unwrap();
+    assert_eq!(a.checksum.as_deref(), Some("md5"));
+    assert!(a.long_recursive());
+    assert_eq!(time(0, 3 * 86_400 + 5, &a), "3");
+    let (a, _): (LsArgs, _) =
+        parse("virt-ls", os(&["-a", "x", "--checksum=sha256", "-lR", "/"])).unwrap();
+    assert_eq!(
+        (a.checksum.as_deref(), a.long, a.recursive),
+        (Some("sha256"), true, true)
+    );
+    // -h is human sizes here, not help.
+    let (a, _): (LsArgs, _) = parse("virt-ls", os(&["-a", "x", "-lh", "/"])).unwrap();
+    assert!(a.human && a.long);
+}
