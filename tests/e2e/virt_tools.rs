@@ -388,3 +388,80 @@ fn virt_tools_group_two() {
         "{out}"
     );
 }
+
+#[test]
+fn virt_tools_group_three() {
+    let (_guard, dir) = tempdir();
+    let img = debian_disk(&dir);
+
+    // virt-edit -e: a perl substitution on each line, with a backup.
+    ok(&tool(
+        &dir,
+        "virt-edit",
+        &format!("-a {img} -b .orig -e s/^boot/start/ /var/log/messages"),
+        None,
+    ));
+    let run = tool(
+        &dir,
+        "virt-cat",
+        &format!("-a {img} /var/log/messages /var/log/messages.orig"),
+        None,
+    );
+    assert_eq!(ok(&run), "start one\nstart two\nboot one\nboot two\n");
+    let run = tool(
+        &dir,
+        "virt-edit",
+        &format!("-a {img} -e tr/a-z/A-Z/ /etc/hostname"),
+        None,
+    );
+    one_error(&run, &["s/REGEX/REPLACEMENT/FLAGS", "$EDITOR"]);
+
+    // virt-make-fs from a host directory, read back with virt-cat -m.
+    let tree = host_tree(&dir);
+    let out = format!("{dir}/made.img");
+    ok(&tool(
+        &dir,
+        "virt-make-fs",
+        &format!("--type=ext4 --label=made {} {out}", tree.display()),
+        None,
+    ));
+    let run = tool(
+        &dir,
+        "virt-cat",
+        &format!("-a {out} -m /dev/sda /sub/deeper/c.txt"),
+        None,
+    );
+    assert_eq!(ok(&run), "gamma\n");
+
+    // virt-format: a blank disk gets an MBR partition and ext4; it is
+    // aligned at 1M (virt-alignment-scan).
+    let blank = format!("{dir}/blank.img");
+    std::fs::File::create(&blank)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    ok(&tool(
+        &dir,
+        "virt-format",
+        &format!("-a {blank} --filesystem=ext4 --label=fresh"),
+        None,
+    ));
+    let run = tool(
+        &dir,
+        "virt-filesystems",
+        &format!("-a {blank} -l --csv --no-title"),
+        None,
+    );
+    assert!(
+        ok(&run).starts_with("/dev/sda1,filesystem,ext4,fresh,"),
+        "{}",
+        run.stdout
+    );
+    let run = tool(&dir, "virt-alignment-scan", &format!("-a {blank}"), None);
+    let line = ok(&run).trim_end().to_string();
+    assert!(
+        line.starts_with("/dev/sda1 ") && line.ends_with("ok"),
+        "{line}"
+    );
+    assert_eq!(line.split_whitespace().nth(1), Some("1048576"), "{line}");
+}

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser};
 
 use crate::error::{CliError, Result};
-use crate::session::Session;
+use crate::session::{Config, Session};
 
 /// Why a tool stops: a usage or help message from clap (printed as the
 /// `libguest` command line prints its own), or an error.
@@ -18,6 +18,8 @@ use crate::session::Session;
 pub enum Exit {
     Clap(clap::Error),
     Cli(CliError),
+    /// Done, with this exit status (virt-alignment-scan's 2 and 3).
+    Code(u8),
 }
 
 impl Exit {
@@ -73,6 +75,13 @@ pub struct Drives {
     /// Show keys as they are typed.
     #[arg(long = "echo-keys")]
     pub echo_keys: bool,
+    #[command(flatten)]
+    pub appliance: Appliance,
+}
+
+/// -v, -x and the appliance settings, which every tool takes.
+#[derive(Args, Debug, Default)]
+pub struct Appliance {
     /// Verbose: the appliance kernel's messages.
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
@@ -110,6 +119,8 @@ pub enum Open {
     MountedRw,
     /// Drives read-only, nothing mounted (inspection, listings).
     UnmountedRo,
+    /// Drives writable, nothing mounted (virt-format).
+    UnmountedRw,
 }
 
 /// Parses a tool's arguments (after argv[0]) with clap, the tool's name
@@ -146,8 +157,7 @@ impl Drives {
                 "no disk image given: add one with -a IMAGE (repeatable)",
             ));
         }
-        VERBOSE.store(self.verbose, Ordering::Relaxed);
-        let mut args = vec!["libguest".to_string()];
+        let mut args = self.appliance.cli_args();
         // -a and --format in their order: --format applies to the -a after it.
         let mut ordered: Vec<(usize, &str, String)> = Vec::new();
         let drive_at = matches.indices_of("drives").into_iter().flatten();
@@ -185,9 +195,28 @@ impl Drives {
         let flags = [
             (self.keys_from_stdin, "--keys-from-stdin"),
             (self.echo_keys, "--echo-keys"),
-            (self.verbose, "-v"),
-            (self.echo, "-x"),
         ];
+        args.extend(
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, f)| f.to_string()),
+        );
+        Ok(args)
+    }
+
+    /// The session the options ask for, not launched yet.
+    pub fn session(&self, matches: &ArgMatches, mounts: &[String], open: Open) -> Result<Session> {
+        Session::new(config(&self.cli_args(matches, mounts, open)?)?)
+    }
+}
+
+impl Appliance {
+    /// `libguest` and the options for -v, -x and the appliance settings.
+    pub fn cli_args(&self) -> Vec<String> {
+        VERBOSE.store(self.verbose, Ordering::Relaxed);
+        let mut args = vec!["libguest".to_string()];
+        let flags = [(self.verbose, "-v"), (self.echo, "-x")];
         args.extend(
             flags
                 .iter()
@@ -206,18 +235,17 @@ impl Drives {
         if let Some(t) = self.timeout {
             args.push(format!("--timeout={t}"));
         }
-        Ok(args)
+        args
     }
+}
 
-    /// The session the options ask for, not launched yet.
-    pub fn session(&self, matches: &ArgMatches, mounts: &[String], open: Open) -> Result<Session> {
-        let args = self.cli_args(matches, mounts, open)?;
-        let m = crate::Cli::command()
-            .try_get_matches_from(&args)
-            .map_err(|e| CliError::msg(crate::error::clap_line(&e)))?;
-        let cli = crate::Cli::from_arg_matches(&m).map_err(|e| CliError::msg(e.to_string()))?;
-        Session::new(crate::config(&cli, &m)?)
-    }
+/// The session configuration a `libguest` command line stands for.
+pub fn config(args: &[String]) -> Result<Config> {
+    let m = crate::Cli::command()
+        .try_get_matches_from(args)
+        .map_err(|e| CliError::msg(crate::error::clap_line(&e)))?;
+    let cli = crate::Cli::from_arg_matches(&m).map_err(|e| CliError::msg(e.to_string()))?;
+    crate::config(&cli, &m)
 }
 
 /// Runs `body` on the session, then shuts the appliance down (the

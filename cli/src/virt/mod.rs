@@ -5,6 +5,8 @@
 
 mod common;
 mod df;
+mod disk;
+mod edit;
 mod files;
 mod filesystems;
 mod inspector;
@@ -67,6 +69,22 @@ const TOOLS: &[Tool] = &[
         name: "virt-df",
         run: df::df,
     },
+    Tool {
+        name: "virt-edit",
+        run: edit::edit,
+    },
+    Tool {
+        name: "virt-make-fs",
+        run: disk::make_fs,
+    },
+    Tool {
+        name: "virt-format",
+        run: disk::format,
+    },
+    Tool {
+        name: "virt-alignment-scan",
+        run: disk::alignment_scan,
+    },
 ];
 
 /// The tool names, for the README and `--help`.
@@ -115,6 +133,7 @@ fn run_tool(name: &str, args: Vec<OsString>) -> ExitCode {
     match (tool.run)(tool.name, args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Exit::Clap(e)) => crate::clap_exit(e),
+        Err(Exit::Code(code)) => ExitCode::from(code),
         Err(e) => {
             e.report(common::verbose_requested());
             ExitCode::FAILURE

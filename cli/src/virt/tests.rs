@@ -46,14 +46,14 @@ fn options_become_a_libguest_command_line() {
         args,
         [
             "libguest",
+            "-x",
             "--format=qcow2",
             "-a=a.qcow2",
             "-a=b",
             "--format=raw",
             "-a=c",
             "--ro",
-            "-i",
-            "-x"
+            "-i"
         ]
     );
     // -m replaces inspection; a writer opens read-write.
@@ -249,4 +249,105 @@ fn ls_modes_times_and_options() {
     // -h is human sizes here, not help.
     let (a, _): (LsArgs, _) = parse("virt-ls", os(&["-a", "x", "-lh", "/"])).unwrap();
     assert!(a.human && a.long);
+}
+
+#[test]
+fn edit_expressions_are_perl_substitutions_on_each_line() {
+    use super::edit::Subst;
+    let s = Subst::parse("s/foo/bar/").unwrap();
+    assert_eq!(s.apply(b"foo foo\nxfoo\nnone"), b"bar foo\nxbar\nnone");
+    let s = Subst::parse("s/o/0/g").unwrap();
+    assert_eq!(s.apply(b"foo\nboo\n"), b"f00\nb00\n");
+    let s = Subst::parse(r"s|^(\w+)=(.*)$|$2=\1|").unwrap();
+    assert_eq!(s.apply(b"a=b\nkey=value\n"), b"b=a\nvalue=key\n");
+    let s = Subst::parse("s/HOST/[$&]/i").unwrap();
+    assert_eq!(s.apply(b"my host\n"), b"my [host]\n");
+    let s = Subst::parse(r"s/\/etc/\/srv/").unwrap();
+    assert_eq!(s.apply(b"/etc/x\n"), b"/srv/x\n");
+    let s = Subst::parse(r"s/$/ \$HOME/").unwrap();
+    assert_eq!(s.apply(b"a\nb\n"), b"a $HOME\nb $HOME\n");
+    for bad in [
+        "$_ = uc", "tr/a/b/", "s/a/b/e", "s/a/b", "s/(/x/", "s/a/$x/",
+    ] {
+        let e = Subst::parse(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("s/REGEX/REPLACEMENT/FLAGS") && e.contains("$EDITOR"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn make_fs_format_and_alignment_options() {
+    use super::disk::{alignment_line, AlignmentArgs, FormatArgs, Layout, MakeFsArgs};
+    let argv = os(&[
+        "--type=xfs",
+        "-s",
+        "+10M",
+        "--label",
+        "L",
+        "in.tar",
+        "out.img",
+    ]);
+    let (a, _): (MakeFsArgs, _) = parse("virt-make-fs", argv).unwrap();
+    assert_eq!(
+        a.words().unwrap(),
+        [
+            "in.tar",
+            "out.img",
+            "--type=xfs",
+            "--size=+10M",
+            "--label=L"
+        ]
+    );
+    let (a, _): (MakeFsArgs, _) = parse("virt-make-fs", os(&["-", "out.img"])).unwrap();
+    assert!(a
+        .words()
+        .unwrap_err()
+        .to_string()
+        .contains("save it to a file"));
+
+    let (a, _): (FormatArgs, _) =
+        parse("virt-format", os(&["-a", "x", "--filesystem=ext4"])).unwrap();
+    let mbr = Some("msdos".to_string());
+    assert_eq!(
+        a.layout(1 << 30).unwrap(),
+        Layout {
+            table: mbr.clone(),
+            lvm: None
+        }
+    );
+    assert_eq!(a.layout(3 << 40).unwrap().table.as_deref(), Some("gpt"));
+    let argv = os(&["-a", "x", "--lvm", "--partition=none"]);
+    let (a, _): (FormatArgs, _) = parse("virt-format", argv).unwrap();
+    let vg_lv = Some(("VG".to_string(), "LV".to_string()));
+    assert_eq!(
+        a.layout(1 << 30).unwrap(),
+        Layout {
+            table: None,
+            lvm: vg_lv
+        }
+    );
+    let (a, _): (FormatArgs, _) =
+        parse("virt-format", os(&["-a", "x", "--lvm=/dev/data"])).unwrap();
+    assert!(a.layout(0).unwrap_err().to_string().contains("/dev/VG/LV"));
+    let (a, _): (FormatArgs, _) =
+        parse("virt-format", os(&["-a", "x", "--partition=bsd"])).unwrap();
+    assert!(a.layout(0).is_err());
+    assert!(parse::<FormatArgs>("virt-format", os(&["-a", "x", "--label=L"])).is_err());
+
+    let (line, grade) = alignment_line("/dev/sda1", 1 << 20);
+    assert_eq!(line, "/dev/sda1                    1048576     1M   ok");
+    assert_eq!(grade, 0);
+    let (line, grade) = alignment_line("/dev/sda1", 63 * 512);
+    assert_eq!(
+        line,
+        "/dev/sda1                      32256   512    bad (alignment < 4K)"
+    );
+    assert_eq!(grade, 3);
+    let (line, grade) = alignment_line("/dev/sdb2", 8192);
+    assert!(line.ends_with("    8K   bad (alignment < 64K)"), "{line}");
+    assert_eq!(grade, 2);
+    let (a, _): (AlignmentArgs, _) = parse("virt-alignment-scan", os(&["-a", "x", "-q"])).unwrap();
+    assert!(a.quiet);
 }
