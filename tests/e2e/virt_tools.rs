@@ -465,3 +465,34 @@ fn virt_tools_group_three() {
     );
     assert_eq!(line.split_whitespace().nth(1), Some("1048576"), "{line}");
 }
+
+#[test]
+fn virt_tools_diff() {
+    let (_guard, dir) = tempdir();
+    let img = debian_disk(&dir);
+    let new = format!("{dir}/new.img");
+    std::fs::copy(&img, &new).unwrap();
+    let script = "mount /dev/sda1 /\nwrite /etc/hostname \"otherhost\\n\"\nrm /etc/debian_version\nwrite /srv/new.txt \"n\\n\"\n";
+    ok(&run_with(
+        &format!("{} -a {new}", launch_options()),
+        Some(script),
+        &[],
+    ));
+    let run = tool(&dir, "virt-diff", &format!("-a {img} -A {new}"), None);
+    let out = ok(&run);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines.contains(&"- - 0644          5 /etc/debian_version"),
+        "{out}"
+    );
+    assert!(lines.contains(&"+ - 0644          2 /srv/new.txt"), "{out}");
+    assert!(
+        lines.contains(&"= - 0644          9 /etc/hostname changed: size content"),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&"-virthost") && lines.contains(&"+otherhost"),
+        "{out}"
+    );
+    assert!(!out.contains("/etc/fstab"), "{out}");
+}

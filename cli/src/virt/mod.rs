@@ -5,6 +5,7 @@
 
 mod common;
 mod df;
+mod diff;
 mod disk;
 mod edit;
 mod files;
@@ -84,6 +85,10 @@ const TOOLS: &[Tool] = &[
     Tool {
         name: "virt-alignment-scan",
         run: disk::alignment_scan,
+    },
+    Tool {
+        name: "virt-diff",
+        run: diff::diff,
     },
 ];
 

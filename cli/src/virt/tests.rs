@@ -351,3 +351,50 @@ fn make_fs_format_and_alignment_options() {
     let (a, _): (AlignmentArgs, _) = parse("virt-alignment-scan", os(&["-a", "x", "-q"])).unwrap();
     assert!(a.quiet);
 }
+
+#[test]
+fn diff_lines_as_virt_diff_prints_them() {
+    use super::diff::{changes, file_fields, line, DiffArgs, Entry};
+    let file = Entry {
+        mode: 0o100644,
+        size: 9,
+        link: None,
+    };
+    assert_eq!(
+        line(&file_fields("/etc/hostname", &file, false, false), false),
+        "- 0644          9 /etc/hostname"
+    );
+    let link = Entry {
+        mode: 0o120777,
+        size: 5,
+        link: Some("a.txt".into()),
+    };
+    assert_eq!(
+        line(&file_fields("/l", &link, true, false), true),
+        "l,0777,5,/l,->,a.txt"
+    );
+    let bigger = Entry {
+        size: 10,
+        ..file.clone()
+    };
+    assert_eq!(changes(&file, &bigger, false, false), ["size", "content"]);
+    assert_eq!(changes(&file, &file, false, false), ["content"]);
+    assert!(changes(&file, &file, true, false).is_empty());
+    let dir = Entry {
+        mode: 0o040755,
+        size: 1024,
+        link: None,
+    };
+    let grown = Entry {
+        size: 2048,
+        ..dir.clone()
+    };
+    assert!(changes(&dir, &grown, true, false).is_empty());
+    assert_eq!(changes(&dir, &grown, true, true), ["size"]);
+    let (a, _): (DiffArgs, _) = parse("virt-diff", os(&["-a", "old", "-A", "new", "-h"])).unwrap();
+    assert_eq!(
+        (a.new.as_slice(), a.human),
+        (&["new".to_string()][..], true)
+    );
+    assert!(parse::<DiffArgs>("virt-diff", os(&["-a", "old"])).is_err());
+}
