@@ -205,11 +205,11 @@ fn virt_tools_group_one() {
         "a read-only tool changed the image"
     );
 
-    // virt-tail: the last ten lines, then following until Ctrl-C.
+    // virt-tail: the last ten lines of each file, then following until Ctrl-C.
     let link = symlink(&dir, "virt-tail");
     let mut child = Command::new(&link)
         .args(launch_options().split_whitespace())
-        .args(["-a", &img, "/var/log/app.log"])
+        .args(["-a", &img, "/var/log/app.log", "/var/log/messages"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -219,7 +219,7 @@ fn virt_tools_group_one() {
     let reader = std::thread::spawn(move || {
         let mut seen = Vec::new();
         let mut buf = [0u8; 256];
-        while !String::from_utf8_lossy(&seen).contains("l12\n") {
+        while !String::from_utf8_lossy(&seen).contains("boot two\n") {
             match stdout.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => seen.extend_from_slice(&buf[..n]),
@@ -232,7 +232,10 @@ fn virt_tools_group_one() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let seen = reader.join().unwrap();
-    assert_eq!(seen, "l3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nl11\nl12\n");
+    assert_eq!(
+        seen,
+        "==> /var/log/app.log <==\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\nl11\nl12\n\n==> /var/log/messages <==\nboot one\nboot two\n"
+    );
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: kill with a child's pid and SIGINT has no memory effects.
     unsafe { libc::kill(pid, libc::SIGINT) };

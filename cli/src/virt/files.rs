@@ -286,7 +286,9 @@ fn follow(s: &mut Session, files: &[String], specs: &[MountSpec]) -> Result<()> 
             let mut out = crate::terminal::stdout();
             let header = |out: &mut dyn Write, last: &mut Option<usize>| -> Result<()> {
                 if many && *last != Some(i) {
-                    writeln!(out, "\n==> {file} <==").map_err(output_error)?;
+                    // As tail: a blank line between files, none before the first.
+                    let gap = if last.is_some() { "\n" } else { "" };
+                    writeln!(out, "{gap}==> {file} <==").map_err(output_error)?;
                 }
                 *last = Some(i);
                 Ok(())
