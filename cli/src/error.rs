@@ -38,7 +38,8 @@ impl CliError {
         }
     }
 
-    fn is_quiet(&self) -> bool {
+    /// A closed standard output (a pager or `| head` quit).
+    pub fn is_quiet(&self) -> bool {
         match self {
             CliError::Quiet => true,
             CliError::Context(_, inner) => inner.is_quiet(),

@@ -42,6 +42,7 @@ mod api;
 mod commands;
 mod error;
 mod escape;
+mod fish;
 mod interrupt;
 mod keys;
 mod mount;
@@ -83,6 +84,12 @@ struct Cli {
     /// Add every drive read-only (and mount read-only with -i / -m).
     #[arg(long)]
     ro: bool,
+    /// Add drives and mount read-write (the default; given for guestfish scripts, refused with --ro).
+    #[arg(short = 'w', long = "rw")]
+    rw: bool,
+    /// Make a failed write to a `| pipeline` (one that stopped reading, as `| head` does) or its non-zero exit an error.
+    #[arg(long = "pipe-error")]
+    pipe_error: bool,
     /// Inspect the disks and mount the operating system's filesystems.
     #[arg(short = 'i', long = "inspector")]
     inspector: bool,
@@ -246,6 +253,9 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
         .iter()
         .map(|s| libguest::parse_key_selector(s).map_err(|e| CliError::msg(e.to_string())))
         .collect::<Result<Vec<_>>>()?;
+    if cli.ro && cli.rw {
+        return Err(CliError::msg("use either --ro or --rw (-w), not both"));
+    }
     if cli.inspector && !mounts.is_empty() {
         return Err(CliError::msg("use either -i or -m, not both"));
     }
@@ -261,6 +271,7 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
         },
         verbose: cli.verbose,
         echo: cli.echo,
+        pipe_error: cli.pipe_error,
         progress_bars: !cli.no_progress_bars,
         backend: cli.backend,
         kernel: cli.kernel.clone(),
@@ -327,6 +338,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.keys.len(), 2);
         assert!(parsed(&["libguest", "--key", "/dev/sda2"]).is_err());
+        assert!(parsed(&["libguest", "--ro", "-w"]).is_err());
+        assert!(
+            !parsed(&["libguest", "-w", "-a", "x"]).unwrap().drives[0]
+                .1
+                .readonly
+        );
+        assert!(parsed(&["libguest", "--pipe-error"]).unwrap().pipe_error);
     }
 
     #[test]

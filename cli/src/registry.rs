@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use protocol::{calls, CallInfo};
 
-use crate::commands::{copy, fs, inspect, launch, makefs};
+use crate::commands::{copy, fs, glob, inspect, launch, local, makefs};
 use crate::error::{CliError, Result};
 use crate::session::Session;
 use crate::{api, split};
@@ -82,17 +82,23 @@ fn done(result: Result<()>) -> Result<Flow> {
 /// The commands this CLI adds on top of the API. They come before the API
 /// commands: a row here may take over an API name.
 const COMPOUND: &[Command] = &[
+    compound("alloc", &["allocate"], "alloc FILENAME SIZE", "Creates a host file of SIZE bytes (suffixes k, M, G, T… as guestfish), allocated on disk, and adds it as a raw read-write drive. Before launch only. Alias: allocate.", |s, a| done(local::alloc(s, a))),
     compound("copy-in", &[], "copy-in LOCAL... REMOTEDIR", "Copies host files or directory trees into an existing guest directory (modes, times and symlinks kept).", |s, a| done(copy::copy_in(s, a))),
     compound("copy-out", &[], "copy-out [--keep-modes] [--max-sparse-size N[K|M|G|T]] REMOTE... LOCALDIR", "Copies guest files or directory trees into an existing host directory. Modes lose group/other write and follow the umask unless --keep-modes; nothing is written through a symlink below LOCALDIR; sparse files may claim at most 16T unless --max-sparse-size.", |s, a| done(copy::copy_out(s, a))),
     compound("df", &[], "df [-h]", "Free space of every filesystem (the mounted ones if you mounted any, else each in turn, read-only); -h: human sizes.", |s, a| done(fs::df(s, a))),
+    compound("echo", &[], "echo [PARAMS...]", "Prints its parameters, separated by spaces.", |_, a| done(local::echo(a))),
     compound("edit", &["vi", "emacs"], "edit REMOTEFILE", "Edits a guest file with $EDITOR (default vi); it is written back only if it changed. Aliases: vi, emacs.", |s, a| done(copy::edit(s, a))),
     compound("exit", &[], "exit", "Leaves the shell or stops the script (also: quit, q).", |_, _| Ok(Flow::Quit)),
     compound("filesystems", &[], "filesystems [--json] [-h]", "A table of the filesystems, partitions and devices: type, label, UUID and size; -h: human sizes.", |s, a| done(fs::filesystems(s, a))),
+    compound("glob", &[], "glob COMMAND [ARGS...]", "Expands wildcards (*, ?, [...]) in the arguments against guest paths, or against the device names for /dev/ patterns, and runs the command once per combination; a pattern that matches nothing is passed as it is.", glob::run),
     compound("help", &[], "help [COMMAND]", "Lists the commands, or describes one.", |_, a| done(help(a))),
     compound("inspect", &[], "inspect [--json | --xml]", "Inspects the disks for operating systems as virt-inspector: type, distro, product, variant, version, arch, hostname, packaging, osinfo, mountpoints, filesystems, drive letters; --json or --xml (virt-inspector's format) also list the installed applications.", |s, a| done(inspect::run(s, a))),
-    compound("launch", &["run"], "launch", "Launches the appliance now and prints how long it took (done anyway before the first command that needs it). Alias: run.", |s, a| done(launch::run(s, a))),
+    compound("launch", &["run"], "launch", "Launches the appliance now (done anyway before the first command that needs it); how long it took goes to stderr on a terminal or with -v. Alias: run.", |s, a| done(launch::run(s, a))),
+    compound("lcd", &[], "lcd DIRECTORY", "Changes the host's current directory, which relative host paths (copy-in, upload, add…) are resolved against.", |_, a| done(local::lcd(a))),
     compound("make-fs", &[], "make-fs INPUT OUTPUT [--type ext4|ext2|ext3|xfs|vfat|btrfs] [--size N[KMG]|+N[KMG]] [--format raw|qcow2] [--label L]", "Makes a disk image OUTPUT holding one unpartitioned filesystem with the contents of INPUT, a host directory or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst). The type defaults to ext4; the size is estimated from the input with headroom unless --size is given, and +N adds to the estimate. Needs no -a drive.", |s, a| done(makefs::run(&s.config, s.progress, a))),
     compound("quit", &["q"], "quit", "Leaves the shell or stops the script (also: exit, q).", |_, _| Ok(Flow::Quit)),
+    compound("sparse", &[], "sparse FILENAME SIZE", "Creates a sparse host file of SIZE bytes (suffixes k, M, G, T… as guestfish) and adds it as a raw read-write drive. Before launch only.", |s, a| done(local::sparse(s, a))),
+    compound("time", &[], "time COMMAND [ARGS...]", "Runs the command, then prints the elapsed time.", local::time),
 ];
 
 /// One row per API call; internal calls are not commands.
@@ -178,7 +184,7 @@ pub fn run(s: &mut Session, words: &[String]) -> Result<Flow> {
     let flow = (command.run)(s, args)?;
     std::io::stdout()
         .flush()
-        .map_err(|e| CliError::msg(format!("writing the output: {e}")))?;
+        .map_err(crate::error::output_error)?;
     Ok(flow)
 }
 

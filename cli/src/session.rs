@@ -23,6 +23,8 @@ pub struct Config {
     pub key_input: crate::keys::KeyInput,
     pub verbose: bool,
     pub echo: bool,
+    /// --pipe-error: a `| pipeline` that stops reading fails the command.
+    pub pipe_error: bool,
     pub progress_bars: bool,
     pub backend: Option<Backend>,
     pub kernel: Option<PathBuf>,
@@ -86,6 +88,11 @@ impl Session {
     /// (set-memsize, add-drive, disk-create…) run on.
     pub fn handle(&mut self) -> &mut Guest {
         &mut self.guest
+    }
+
+    /// Whether the appliance is up (drives can no longer be added).
+    pub fn launched(&self) -> bool {
+        matches!(self.launch, Launch::Running)
     }
 
     /// The running handle, launched (and -i / -m mounted) on first use.

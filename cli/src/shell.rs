@@ -14,9 +14,9 @@ use rustyline::validate::Validator;
 use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
 use crate::error::{CliError, Result};
+use crate::fish;
 use crate::registry::{self, Flow};
 use crate::session::Session;
-use crate::split;
 
 /// Runs the commands of `script` (`-` is standard input), stopping at the
 /// first error, which names the line.
@@ -37,13 +37,12 @@ pub fn run_script(session: &mut Session, script: &Path) -> Result<()> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let words = split::split(trimmed)
-            .map_err(|e| CliError::msg(format!("{name}:{}: {e}", number + 1)))?;
         // A script file's errors say where; standard input's need not.
-        let flow = registry::run(session, &words).map_err(|e| match script == Path::new("-") {
-            true => e,
-            false => e.context(format!("{name}:{}", number + 1)),
-        })?;
+        let flow =
+            fish::run_line(session, trimmed).map_err(|e| match script == Path::new("-") {
+                true => e,
+                false => e.context(format!("{name}:{}", number + 1)),
+            })?;
         if flow == Flow::Quit {
             break;
         }
@@ -133,14 +132,7 @@ pub fn interactive(session: &mut Session) -> Result<()> {
             continue;
         }
         let _ = editor.add_history_entry(trimmed);
-        let words = match split::split(trimmed) {
-            Ok(words) => words,
-            Err(e) => {
-                errln!("libguest: {e}");
-                continue;
-            }
-        };
-        match registry::run(session, &words) {
+        match fish::run_line(session, trimmed) {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
             Err(e) => e.report(session.config.verbose),

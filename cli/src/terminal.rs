@@ -10,6 +10,7 @@
 //! sequences; the text they show is ours or escaped before it reaches them.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use crate::escape::{escape_for_terminal, TerminalEscaper};
@@ -43,9 +44,17 @@ fn wrap<W: Write>(w: W, terminal: bool) -> Output<W> {
     }
 }
 
+/// Standard output goes to a `| pipeline` for now (see [`crate::fish`]):
+/// the bytes as they are, whatever the real output is.
+static PIPED: AtomicBool = AtomicBool::new(false);
+
+pub fn set_piped(piped: bool) {
+    PIPED.store(piped, Ordering::Relaxed);
+}
+
 fn stdout_is_terminal() -> bool {
     static TERMINAL: OnceLock<bool> = OnceLock::new();
-    *TERMINAL.get_or_init(|| io::stdout().is_terminal())
+    !PIPED.load(Ordering::Relaxed) && *TERMINAL.get_or_init(|| io::stdout().is_terminal())
 }
 
 fn stderr_is_terminal() -> bool {

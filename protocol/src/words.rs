@@ -67,18 +67,68 @@ impl FromWord for Vec<String> {
     }
 }
 
+/// An integer as guestfish reads one (gnulib `xstrtoll`, base 0, suffixes
+/// `0kKMGTPE`): `0x` hex, a leading `0` octal (`chmod 0755 /x`), and a size
+/// suffix: `k`/`K`, `M`, `G`, `T`, `P`, `E` are powers of 1024, or of
+/// 1000 with `B` after them (`10MB`); `MiB` is 1024 again.
 impl FromWord for i64 {
     fn from_word(word: &str) -> Result<Self, String> {
-        let parsed = if let Some(hex) = word.strip_prefix("0x") {
-            i64::from_str_radix(hex, 16)
-        } else if word.len() > 1 && word.starts_with('0') {
-            // guestfish reads a leading 0 as octal: chmod 0755 /x.
-            i64::from_str_radix(&word[1..], 8)
-        } else {
-            word.parse()
-        };
-        parsed.map_err(|_| format!("{word:?} is not an integer"))
+        parse_integer(word).ok_or_else(|| {
+            format!("{word:?} is not an integer (digits, 0x hex or 0 octal, with an optional size suffix: 512K, 10M, 1G, 1GB)")
+        })
     }
+}
+
+fn parse_integer(word: &str) -> Option<i64> {
+    let (negative, unsigned) = match word.as_bytes().first()? {
+        b'-' => (true, &word[1..]),
+        b'+' => (false, &word[1..]),
+        _ => (false, word),
+    };
+    let (radix, digits) = if let Some(hex) = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+    {
+        (16, hex)
+    } else if unsigned.len() > 1 && unsigned.starts_with('0') {
+        (8, &unsigned[1..])
+    } else {
+        (10, unsigned)
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    let (number, suffix) = digits.split_at(end);
+    if number.is_empty() && radix != 8 {
+        return None;
+    }
+    let magnitude = match number {
+        "" => 0,
+        n => i128::from(u64::from_str_radix(n, radix).ok()?),
+    };
+    let multiplier: i128 = match suffix {
+        "" => 1,
+        s => {
+            let mut chars = s.chars();
+            let power = match chars.next()? {
+                'k' | 'K' => 1,
+                'M' => 2,
+                'G' => 3,
+                'T' => 4,
+                'P' => 5,
+                'E' => 6,
+                _ => return None,
+            };
+            let base: i128 = match chars.as_str() {
+                "" | "iB" => 1024,
+                "B" | "D" => 1000,
+                _ => return None,
+            };
+            base.pow(power)
+        }
+    };
+    let value = magnitude.checked_mul(multiplier)?;
+    i64::try_from(if negative { -value } else { value }).ok()
 }
 
 impl FromWord for bool {

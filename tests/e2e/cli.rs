@@ -472,3 +472,59 @@ fn cli_make_fs() {
         "{stdout}"
     );
 }
+
+/// guestfish's script syntax in one boot: disks made by `sparse` and
+/// `alloc` (size suffixes), `!` and `<!` host commands, `-` ignoring an
+/// error, `| pipeline` (and a reader that quits early), `echo`, `time`
+/// and `glob` over guest paths and device names.
+#[test]
+fn cli_guestfish_script_syntax() {
+    let (_guard, dir) = tempdir();
+    let script = format!(
+        "sparse {dir}/new.img 64M\n\
+         alloc {dir}/second.img 1MiB\n\
+         run\n\
+         part-disk /dev/sda mbr\n\
+         mkfs ext4 /dev/sda1\n\
+         mount /dev/sda1 /\n\
+         !echo from the host\n\
+         <!printf 'touch /a.txt\\ntouch /b.txt\\n'\n\
+         - cat /nonexistent\n\
+         ls / | wc -l\n\
+         write /lines \"1\\n2\\n3\\n\"\n\
+         cat /lines | head -1\n\
+         glob echo /*.txt\n\
+         glob echo /dev/sd*\n\
+         time touch /timed\n\
+         echo done two\n"
+    );
+    let run = run_with(&launch_options(), Some(&script), &[]);
+    let stdout = ok(&run);
+    // ls /: a.txt, b.txt, lost+found. `time` prints on stdout, as guestfish.
+    let (before, timed) = stdout.split_once("elapsed time: ").expect("time's report");
+    assert_eq!(
+        before, "from the host\n3\n1\n/a.txt\n/b.txt\n/dev/sda\n/dev/sda1\n/dev/sdb\n",
+        "stderr: {}",
+        run.stderr
+    );
+    let (seconds, rest) = timed.split_once(" seconds\n").expect("seconds");
+    assert!(seconds.parse::<f64>().is_ok(), "{seconds}");
+    assert_eq!(rest, "done two\n");
+    assert!(run.stderr.contains("/nonexistent"), "{}", run.stderr);
+    let new = std::fs::metadata(format!("{dir}/new.img")).unwrap();
+    assert_eq!(new.len(), 64 << 20);
+    let second = std::fs::metadata(format!("{dir}/second.img")).unwrap();
+    assert_eq!(second.len(), 1 << 20);
+    use std::os::unix::fs::MetadataExt;
+    assert!(second.blocks() * 512 >= 1 << 20, "alloc allocates");
+
+    // Without `-` the first error stops the script and the exit status is 1;
+    // a failing host command is an error too.
+    let run = run_with(
+        &launch_options(),
+        Some("echo before\n!false\necho after\n"),
+        &[],
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "before\n");
+}

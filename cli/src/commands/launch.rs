@@ -1,5 +1,6 @@
-//! `launch` (alias `run`): boots the appliance now and says how long it
-//! took.
+//! `launch` (alias `run`): boots the appliance now. As guestfish, it
+//! prints nothing on stdout (scripts pipe it); how long the boot took goes
+//! to stderr when that is a terminal or with -v.
 
 use crate::error::{CliError, Result};
 use crate::session::Session;
@@ -13,6 +14,8 @@ pub fn run(s: &mut Session, args: &[String]) -> Result<()> {
         .launch_duration()
         .map(|d| d.as_secs_f64() * 1000.0)
         .unwrap_or(0.0);
-    outln!("appliance ready in {ms:.0} ms");
+    if s.progress || s.config.verbose {
+        errprint!("appliance ready in {ms:.0} ms\n");
+    }
     Ok(())
 }

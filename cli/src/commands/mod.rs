@@ -3,7 +3,9 @@
 
 pub mod copy;
 pub mod fs;
+pub mod glob;
 pub mod inspect;
 pub mod inspect_xml;
 pub mod launch;
+pub mod local;
 pub mod makefs;

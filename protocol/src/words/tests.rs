@@ -7,6 +7,34 @@ fn numbers_take_guestfish_octal_and_hex() {
     assert_eq!(i64::from_word("0").unwrap(), 0);
     assert_eq!(i64::from_word("-12").unwrap(), -12);
     assert!(i64::from_word("twelve").is_err());
+    assert_eq!(i64::from_word("0X1F").unwrap(), 0x1f);
+    assert_eq!(i64::from_word("+7").unwrap(), 7);
+    assert!(i64::from_word("08").is_err());
+    assert!(i64::from_word("0x").is_err());
+    assert!(i64::from_word("-").is_err());
+    assert!(i64::from_word("").is_err());
+}
+
+#[test]
+fn numbers_take_guestfish_size_suffixes() {
+    assert_eq!(i64::from_word("512k").unwrap(), 512 * 1024);
+    assert_eq!(i64::from_word("1K").unwrap(), 1024);
+    assert_eq!(i64::from_word("10M").unwrap(), 10 << 20);
+    assert_eq!(i64::from_word("1G").unwrap(), 1 << 30);
+    assert_eq!(i64::from_word("2T").unwrap(), 2 << 40);
+    assert_eq!(i64::from_word("1P").unwrap(), 1 << 50);
+    assert_eq!(i64::from_word("1E").unwrap(), 1 << 60);
+    assert_eq!(i64::from_word("1GB").unwrap(), 1_000_000_000);
+    assert_eq!(i64::from_word("1GiB").unwrap(), 1 << 30);
+    assert_eq!(i64::from_word("3kB").unwrap(), 3000);
+    assert_eq!(i64::from_word("0x10K").unwrap(), 16 * 1024);
+    assert_eq!(i64::from_word("-1M").unwrap(), -(1 << 20));
+    assert!(i64::from_word("8E").is_err(), "past i64::MAX");
+    assert!(i64::from_word("-8E").is_ok(), "exactly i64::MIN");
+    assert!(i64::from_word("1m").is_err(), "not a guestfish suffix");
+    assert!(i64::from_word("1Z").is_err());
+    assert!(i64::from_word("1Gx").is_err());
+    assert!(i64::from_word("1 G").is_err());
 }
 
 #[test]
