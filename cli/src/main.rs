@@ -46,6 +46,7 @@ mod fish;
 mod interrupt;
 mod keys;
 mod mount;
+mod prepared;
 mod print;
 mod progress;
 mod registry;
@@ -65,6 +66,7 @@ use libguest::{Backend, DriveFormat, DriveOptions};
 
 use error::{CliError, Result};
 use mount::MountSpec;
+use prepared::Prepared;
 use session::{Config, Session};
 
 #[derive(Parser)]
@@ -78,6 +80,9 @@ struct Cli {
     /// Add a disk image (repeatable; /dev/sda, /dev/sdb… in order).
     #[arg(short = 'a', long = "add", value_name = "IMAGE")]
     drives: Vec<PathBuf>,
+    /// A new prepared disk (sparse raw, test1.img… unless named), laid out after launch: disk, part, fs, lv, lvfs, bootroot, bootrootlv with ':' parameters, as guestfish's -N; -N help lists them.
+    #[arg(short = 'N', long = "new", value_name = "[FILENAME=]TYPE[:PARAM...]")]
+    prepared: Vec<String>,
     /// Format of the drives added AFTER this option (raw, qcow2; auto = detect, the default).
     #[arg(long, value_name = "raw|qcow2|auto")]
     format: Vec<String>,
@@ -182,13 +187,17 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
             return Ok(());
         }
         ["build-kernel"] => return build_kernel("appliance"),
+        _ if cli.prepared.iter().any(|p| p == "help" || p == "list") => {
+            outln!("{}", prepared::help().trim_end());
+            return Ok(());
+        }
         ["build-kernel", kind] => return build_kernel(kind),
         _ => {}
     }
     let config = config(&cli, matches)?;
     let mut session = Session::new(config)?;
-    if cli.inspector || !cli.mounts.is_empty() {
-        // guestfish launches at once when asked to mount.
+    if cli.inspector || !cli.mounts.is_empty() || !cli.prepared.is_empty() {
+        // guestfish launches at once when asked to mount or prepare disks.
         session.guest()?;
     }
     let result = if let Some(script) = &cli.script {
@@ -226,23 +235,44 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
         };
         formats.push((index, format));
     }
+    // -a and -N drives in command-line order: /dev/sda is the first given.
+    let mut ordered: Vec<(usize, PathBuf, Option<Prepared>)> = Vec::new();
     let drive_at = matches.indices_of("drives").into_iter().flatten();
-    let drives = drive_at
-        .zip(&cli.drives)
-        .map(|(index, path)| {
-            let format = formats
+    for (index, path) in drive_at.zip(&cli.drives) {
+        ordered.push((index, path.clone(), None));
+    }
+    let prepared_at = matches.indices_of("prepared").into_iter().flatten();
+    for (number, (index, spec)) in prepared_at.zip(&cli.prepared).enumerate() {
+        let p = Prepared::parse(spec, number + 1)?;
+        ordered.push((index, p.file.clone(), Some(p)));
+    }
+    ordered.sort_by_key(|(index, _, _)| *index);
+    if cli.ro && !cli.prepared.is_empty() {
+        return Err(CliError::msg(
+            "-N makes a new disk and writes to it: drop --ro, or add the image with -a once it is made",
+        ));
+    }
+    let mut drives = Vec::new();
+    let mut prepared = Vec::new();
+    for (index, path, new) in ordered {
+        let format = match new {
+            Some(_) => Some(DriveFormat::Raw),
+            None => formats
                 .iter()
                 .rev()
                 .find(|(at, _)| *at < index)
-                .and_then(|(_, f)| *f);
-            let options = DriveOptions {
-                format,
-                readonly: cli.ro,
-                ..Default::default()
-            };
-            (path.clone(), options)
-        })
-        .collect();
+                .and_then(|(_, f)| *f),
+        };
+        if let Some(p) = new {
+            prepared.push((drives.len(), p));
+        }
+        let options = DriveOptions {
+            format,
+            readonly: cli.ro,
+            ..Default::default()
+        };
+        drives.push((path, options));
+    }
     let mounts = cli
         .mounts
         .iter()
@@ -261,6 +291,7 @@ fn config(cli: &Cli, matches: &ArgMatches) -> Result<Config> {
     }
     Ok(Config {
         drives,
+        prepared,
         ro: cli.ro,
         inspector: cli.inspector,
         mounts,
@@ -345,6 +376,33 @@ mod tests {
                 .readonly
         );
         assert!(parsed(&["libguest", "--pipe-error"]).unwrap().pipe_error);
+        // -N drives take their place among the -a ones, raw whatever --format says.
+        let c = parsed(&[
+            "libguest",
+            "--format",
+            "qcow2",
+            "-a",
+            "a",
+            "-N",
+            "fs:ext4",
+            "-a",
+            "b",
+            "-N",
+            "n.img=disk",
+        ])
+        .unwrap();
+        let names: Vec<_> = c
+            .drives
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        assert_eq!(names, ["a", "test1.img", "b", "n.img"]);
+        assert_eq!(c.drives[1].1.format, Some(DriveFormat::Raw));
+        assert_eq!(c.drives[2].1.format, Some(DriveFormat::Qcow2));
+        let at: Vec<_> = c.prepared.iter().map(|(i, _)| *i).collect();
+        assert_eq!(at, [1, 3]);
+        assert!(parsed(&["libguest", "--ro", "-N", "fs"]).is_err());
+        assert!(parsed(&["libguest", "-N", "cdrom"]).is_err());
     }
 
     #[test]

@@ -10,10 +10,13 @@ use libguest::{Backend, DriveOptions, Guest};
 
 use crate::error::{CliError, Result};
 use crate::mount::{self, MountSpec};
+use crate::prepared::Prepared;
 
 /// What the options asked for.
 pub struct Config {
     pub drives: Vec<(PathBuf, DriveOptions)>,
+    /// -N: the index in `drives` of each prepared disk.
+    pub prepared: Vec<(usize, Prepared)>,
     pub ro: bool,
     pub inspector: bool,
     pub mounts: Vec<MountSpec>,
@@ -69,6 +72,9 @@ impl Session {
     /// before anything boots.
     pub fn new(config: Config) -> Result<Session> {
         let mut guest = config.new_guest()?;
+        for (_, p) in &config.prepared {
+            p.create()?;
+        }
         for (path, options) in &config.drives {
             guest.add_drive_opts(path, options.clone())?;
         }
@@ -113,10 +119,29 @@ impl Session {
                 result?;
                 self.launch = Launch::Running;
                 crate::interrupt::set(self.guest.cancel_handle());
+                self.lay_out_prepared()?;
                 self.mount_requested()?;
             }
         }
         Ok(&mut self.guest)
+    }
+
+    /// -N disks, each on the device its drive became.
+    fn lay_out_prepared(&mut self) -> Result<()> {
+        if self.config.prepared.is_empty() {
+            return Ok(());
+        }
+        let devices = self.guest.list_devices()?;
+        for (index, p) in &self.config.prepared {
+            let device = devices.get(*index).ok_or_else(|| {
+                CliError::msg(format!(
+                    "{}: drive {index} is missing in the appliance",
+                    p.file.display()
+                ))
+            })?;
+            p.lay_out(&mut self.guest, device.as_str())?;
+        }
+        Ok(())
     }
 
     fn mount_requested(&mut self) -> Result<()> {

@@ -476,7 +476,7 @@ fn cli_make_fs() {
 /// guestfish's script syntax in one boot: disks made by `sparse` and
 /// `alloc` (size suffixes), `!` and `<!` host commands, `-` ignoring an
 /// error, `| pipeline` (and a reader that quits early), `echo`, `time`
-/// and `glob` over guest paths and device names.
+/// and `glob` over guest paths and device names; `-N` prepared disks.
 #[test]
 fn cli_guestfish_script_syntax() {
     let (_guard, dir) = tempdir();
@@ -517,6 +517,38 @@ fn cli_guestfish_script_syntax() {
     assert_eq!(second.len(), 1 << 20);
     use std::os::unix::fs::MetadataExt;
     assert!(second.blocks() * 512 >= 1 << 20, "alloc allocates");
+
+    // -N prepared disks, among -a ones, laid out before -m mounts: names
+    // and defaults as guestfish's (test3.img for the third -N).
+    let plain = image(&dir, "plain.img");
+    let run = booted_in(
+        &dir,
+        &format!(
+            "-N {dir}/fs.img=fs:ext4:64M -a {plain} -N {dir}/br.img=bootrootlv:/dev/vg/root:ext2:ext4:256M:32M:gpt              -N lv:/dev/v2/lv:32M -m /dev/sda1 write /x hi : cat /x : list-filesystems              : part-get-parttype /dev/sdc : part-list /dev/sdc : lvs"
+        ),
+    );
+    let stdout = ok(&run);
+    for line in [
+        "hi\n",
+        "/dev/sda1: ext4\n",
+        "/dev/sdb1: ext4\n",
+        "/dev/sdc1: ext2\n",
+        "/dev/vg/root: ext4\n",
+        "gpt\n",
+        "/dev/v2/lv\n",
+        "  part_start: 32768\n",
+        "  part_end: 33587199\n",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in {stdout}");
+    }
+    assert_eq!(
+        std::fs::metadata(format!("{dir}/test3.img")).unwrap().len(),
+        32 << 20
+    );
+    assert_eq!(
+        std::fs::metadata(format!("{dir}/br.img")).unwrap().len(),
+        256 << 20
+    );
 
     // Without `-` the first error stops the script and the exit status is 1;
     // a failing host command is an error too.

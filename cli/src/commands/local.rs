@@ -57,7 +57,12 @@ fn file_and_size(name: &str, args: &[String]) -> Result<(String, u64)> {
             "{name}: give a host file and a size: {name} FILE SIZE (e.g. 1G, 512M)"
         )));
     };
-    let bytes = i64::from_word(size)
+    Ok((file.clone(), parse_size(name, size)?))
+}
+
+/// A size as guestfish reads one (`1G`, `512MiB`, `0x1000`), above zero.
+pub(crate) fn parse_size(name: &str, size: &str) -> Result<u64> {
+    i64::from_word(size)
         .ok()
         .and_then(|n| u64::try_from(n).ok())
         .filter(|&n| n > 0)
@@ -65,14 +70,13 @@ fn file_and_size(name: &str, args: &[String]) -> Result<(String, u64)> {
             CliError::msg(format!(
                 "{name}: {size:?} is not a size above zero (digits with an optional k, M, G, T, P, E suffix: 512M and 512MiB are 512×1024², 512MB is 512×1000²)"
             ))
-        })?;
-    Ok((file.clone(), bytes))
+        })
 }
 
 /// Creates or truncates `file` to `size` bytes. An existing file is reused
 /// only when it is a regular file: truncating a device or a FIFO the name
 /// happens to point at is never what `alloc disk.img 1G` meant.
-fn create(name: &str, file: &str, size: u64) -> Result<File> {
+pub(crate) fn create(name: &str, file: &str, size: u64) -> Result<File> {
     let path = Path::new(file);
     if let Ok(meta) = std::fs::metadata(path) {
         let kind = meta.file_type();

@@ -74,14 +74,24 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    /// The last lines of output, for error messages.
+    /// The last lines of output, for error messages. A usage dump after
+    /// the real complaint (mkfs.xfs: "Filesystem must be larger than
+    /// 300MB." then 40 lines of usage) is left out: the lines before it
+    /// say what went wrong.
     pub(crate) fn tail(&self) -> String {
-        let lines: Vec<&str> = self
+        let mut lines: Vec<&str> = self
             .text
             .lines()
             .map(str::trim_end)
             .filter(|l| !l.is_empty())
             .collect();
+        if let Some(usage) = lines
+            .iter()
+            .position(|l| l.to_ascii_lowercase().starts_with("usage:"))
+            .filter(|&at| at > 0)
+        {
+            lines.truncate(usage);
+        }
         let start = lines.len().saturating_sub(ERROR_LINES);
         lines[start..].join("\n")
     }

@@ -389,3 +389,28 @@ fn mkfs_features_inode_and_sectorsize() {
     );
     assert_eq!(sb, "sectsize = 4096");
 }
+
+#[test]
+fn a_usage_dump_after_the_complaint_is_left_out_of_the_error() {
+    let out = run::Output {
+        code: 1,
+        text: "Filesystem must be larger than 300MB.\nUsage: mkfs.xfs\n/* blocksize */\t[-b size=num]\n\
+               devicename\n"
+            .into(),
+    };
+    assert_eq!(out.tail(), "Filesystem must be larger than 300MB.");
+    let out = run::Output {
+        code: 1,
+        text: "usage: only a usage line\n".into(),
+    };
+    assert_eq!(out.tail(), "usage: only a usage line");
+}
+
+#[test]
+fn xfs_under_300m_says_so() {
+    let (_dir, mut d) = bare();
+    let fs = LoopFs::new("none", 100, "");
+    let err = do_mkfs(&mut d, "xfs", &fs.device, None, None).expect_err("too small");
+    assert!(err.message.contains("larger than 300MB"), "{}", err.message);
+    assert!(!err.message.contains("Usage"), "{}", err.message);
+}
