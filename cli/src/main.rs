@@ -40,6 +40,7 @@ macro_rules! errprint {
 
 mod api;
 mod commands;
+mod complete;
 mod error;
 mod escape;
 mod fish;

@@ -5,14 +5,13 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use rustyline::completion::{Completer, Pair};
-use rustyline::error::ReadlineError;
-use rustyline::highlight::Highlighter;
-use rustyline::hint::Hinter;
-use rustyline::history::DefaultHistory;
-use rustyline::validate::Validator;
-use rustyline::{CompletionType, Config, Context, Editor, Helper};
+use std::cell::RefCell;
 
+use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
+use rustyline::{CompletionType, Config, Editor};
+
+use crate::complete::ShellHelper;
 use crate::error::{CliError, Result};
 use crate::fish;
 use crate::registry::{self, Flow};
@@ -50,48 +49,6 @@ pub fn run_script(session: &mut Session, script: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Completes command names in the first word of the line.
-struct ShellHelper {
-    names: Vec<String>,
-}
-
-impl Completer for ShellHelper {
-    type Candidate = Pair;
-
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        _ctx: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let before = &line[..pos];
-        let start = before.len() - before.trim_start().len();
-        let word = &before[start..];
-        if word.contains(char::is_whitespace) {
-            return Ok((pos, Vec::new()));
-        }
-        let candidates = self
-            .names
-            .iter()
-            .filter(|n| n.starts_with(word))
-            .map(|n| Pair {
-                display: n.clone(),
-                replacement: format!("{n} "),
-            })
-            .collect();
-        Ok((start, candidates))
-    }
-}
-
-impl Hinter for ShellHelper {
-    type Hint = String;
-}
-
-impl Highlighter for ShellHelper {}
-
-impl Validator for ShellHelper {}
-impl Helper for ShellHelper {}
-
 /// $XDG_DATA_HOME/libguest/history, else ~/.local/share/libguest/history.
 fn history_path() -> Option<PathBuf> {
     let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
@@ -110,8 +67,12 @@ pub fn interactive(session: &mut Session) -> Result<()> {
         .build();
     let mut editor: Editor<ShellHelper, DefaultHistory> =
         Editor::with_config(config).map_err(|e| CliError::msg(format!("shell: {e}")))?;
+    // The completer reads guest paths through the session between
+    // commands; a command borrows it only while it runs.
+    let session = RefCell::new(session);
     editor.set_helper(Some(ShellHelper {
         names: registry::names(),
+        session: &session,
     }));
     let history = history_path();
     if let Some(path) = &history {
@@ -132,7 +93,8 @@ pub fn interactive(session: &mut Session) -> Result<()> {
             continue;
         }
         let _ = editor.add_history_entry(trimmed);
-        match fish::run_line(session, trimmed) {
+        let mut session = session.borrow_mut();
+        match fish::run_line(&mut session, trimmed) {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
             Err(e) => e.report(session.config.verbose),

@@ -336,6 +336,16 @@ fn cli_interactive_shell() {
     pty.expect("is-dir ");
     pty.send("/tabbed\n");
     assert!(pty.expect("libguest> ").contains("true"));
+    // Guest paths complete from the running appliance: a directory ends
+    // in '/', a file in a space.
+    pty.send("is-dir /tabb\t");
+    pty.expect("/tabbed/");
+    pty.send("\n");
+    assert!(pty.expect("libguest> ").contains("true"));
+    pty.send("is-file /big.b\t");
+    pty.expect("/big.bin ");
+    pty.send("\n");
+    assert!(pty.expect("libguest> ").contains("true"));
     // Guest text with escape sequences is shown escaped on a terminal:
     // a file name on stdout, a daemon error quoting a path on stderr.
     pty.send("touch \"/esc\\x1b[31mred\"\n");
