@@ -14,6 +14,7 @@ use crate::commands::copy;
 use crate::error::{CliError, Result};
 use crate::print::Print;
 use crate::session::Session;
+use crate::windows;
 use crate::words::Words;
 
 fn usage_error(call: &'static str, message: String) -> Error {
@@ -82,15 +83,38 @@ where
         CallKind::Host => s.handle(),
         _ => s.guest()?,
     };
+    let mut args = args.to_vec();
+    for at in win_paths::<C>(&args) {
+        args[at] = windows::resolve(g, &args[at])?;
+    }
     let mut out = crate::terminal::stdout();
-    Ok(call::<C>(g, args, &mut out)?)
+    Ok(call::<C>(g, &args, &mut out)?)
+}
+
+/// The positions of the words that are `win:` paths given for `Pathname`
+/// arguments (the host file of upload and tar-in comes first).
+fn win_paths<C: Call>(words: &[String]) -> Vec<usize> {
+    let first = usize::from(C::INFO.kind == CallKind::FileIn);
+    C::INFO
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(_, arg)| arg.ty == "Pathname")
+        .map(|(i, _)| first + i)
+        .filter(|&at| words.get(at).is_some_and(|w| windows::is_win_path(w)))
+        .collect()
 }
 
 /// Argument count, optional argument names and, for plain calls, the
 /// argument values, checked without an appliance.
 fn check_usage<C: Call>(args: &[String]) -> Result<()> {
     let name = C::META.name.replace('_', "-");
-    let mut w = words::<C>(args).map_err(|m| CliError::Msg(format!("{name}: {m}")))?;
+    // A `win:` path is only checked once it is resolved in the guest.
+    let mut args = args.to_vec();
+    for at in win_paths::<C>(&args) {
+        args[at] = "/".into();
+    }
+    let mut w = words::<C>(&args).map_err(|m| CliError::Msg(format!("{name}: {m}")))?;
     if matches!(C::INFO.kind, CallKind::Plain | CallKind::Host) {
         C::read_args(&mut w).map_err(|m| usage_error(C::META.name, m))?;
     }

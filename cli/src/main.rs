@@ -56,6 +56,7 @@ mod shell;
 mod split;
 mod terminal;
 mod virt;
+mod windows;
 mod words;
 
 use std::io::IsTerminal;

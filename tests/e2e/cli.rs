@@ -570,3 +570,41 @@ fn cli_guestfish_script_syntax() {
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "before\n");
 }
+
+/// guestfish's `win:` paths on a Windows tree: the drive letter from the
+/// SYSTEM hive's MountedDevices (the MBR signature and partition offset),
+/// backslashes, and the case Windows ignores.
+#[test]
+fn cli_windows_paths() {
+    use guest_formats::fixtures::hive::{build_hive, software_hive, system_hive_with_mounts};
+    let (_guard, dir) = tempdir();
+    let img = image(&dir, "win.img");
+    // image(): MBR signature "LGST", the partition at 1 MiB.
+    let mut c_drive = b"LGST".to_vec();
+    c_drive.extend_from_slice(&(1u64 << 20).to_le_bytes());
+    let system = system_hive_with_mounts(vec![(r"\DosDevices\C:", c_drive)]);
+    std::fs::write(format!("{dir}/SYSTEM"), system).unwrap();
+    std::fs::write(format!("{dir}/SOFTWARE"), build_hive(&software_hive())).unwrap();
+    std::fs::write(
+        format!("{dir}/CMD.EXE"),
+        guest_formats::fixtures::pe_x86_64(),
+    )
+    .unwrap();
+    ok(&booted(&format!(
+        "-a {img} -m /dev/sda1 mkdir-p /WINDOWS/system32/config \
+         : upload {dir}/SYSTEM /WINDOWS/system32/config/SYSTEM \
+         : upload {dir}/SOFTWARE /WINDOWS/system32/config/SOFTWARE \
+         : upload {dir}/CMD.EXE /WINDOWS/system32/CMD.EXE"
+    )));
+    let run = booted(&format!(
+        "--ro -a {img} -i inspect-get-drive-mappings /dev/sda1 \
+         : is-file win:c:\\windows\\SYSTEM32\\config\\software : ls win:C:\\Windows \
+         : case-sensitive-path win:\\windows\\system32\\CONFIG"
+    ));
+    assert_eq!(
+        ok(&run),
+        "C: /dev/sda1\ntrue\nsystem32\n/WINDOWS/system32/config\n"
+    );
+    let run = booted(&format!("--ro -a {img} -i is-file win:d:\\x"));
+    one_error(&run, &["drive 'd:' not found", "C:"]);
+}
