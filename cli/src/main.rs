@@ -51,6 +51,7 @@ mod prepared;
 mod print;
 mod progress;
 mod registry;
+mod remote;
 mod session;
 mod shell;
 mod split;
@@ -94,6 +95,12 @@ struct Cli {
     /// Add drives and mount read-write (the default; given for guestfish scripts, refused with --ro).
     #[arg(short = 'w', long = "rw")]
     rw: bool,
+    /// Start a server holding this session and print GUESTFISH_PID=…; later `libguest --remote CMD` runs commands in it (guestfish's --listen).
+    #[arg(long)]
+    listen: bool,
+    /// Run the commands (or standard input's lines) in the --listen server PID, default $GUESTFISH_PID.
+    #[arg(long, value_name = "PID", num_args = 0..=1, require_equals = true)]
+    remote: Option<Option<u32>>,
     /// Make a failed write to a `| pipeline` (one that stopped reading, as `| head` does) or its non-zero exit an error.
     #[arg(long = "pipe-error")]
     pipe_error: bool,
@@ -196,13 +203,33 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         ["build-kernel", kind] => return build_kernel(kind),
         _ => {}
     }
+    if let Some(pid) = cli.remote {
+        return match remote::client(pid, &cli.command)? {
+            0 => Ok(()),
+            _ => Err(CliError::Quiet),
+        };
+    }
+    if cli.listen {
+        if !cli.command.is_empty() || cli.script.is_some() {
+            return Err(CliError::msg(
+                "--listen takes no commands: send them with libguest --remote CMD",
+            ));
+        }
+        if !remote::is_server() {
+            // Options are checked here, where the user sees the error.
+            config(&cli, matches)?;
+            return remote::start_server();
+        }
+    }
     let config = config(&cli, matches)?;
     let mut session = Session::new(config)?;
     if cli.inspector || !cli.mounts.is_empty() || !cli.prepared.is_empty() {
         // guestfish launches at once when asked to mount or prepare disks.
         session.guest()?;
     }
-    let result = if let Some(script) = &cli.script {
+    let result = if cli.listen {
+        remote::serve(&mut session)
+    } else if let Some(script) = &cli.script {
         if !cli.command.is_empty() {
             return Err(CliError::msg(
                 "give commands either on the command line or with -f, not both",

@@ -10,7 +10,7 @@
 //! sequences; the text they show is ours or escaped before it reaches them.
 
 use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use crate::escape::{escape_for_terminal, TerminalEscaper};
@@ -52,14 +52,34 @@ pub fn set_piped(piped: bool) {
     PIPED.store(piped, Ordering::Relaxed);
 }
 
+/// While a `--remote` request runs, the client's streams stand in for
+/// ours (see [`crate::remote`]): whether they are terminals. Bit 0: set,
+/// bit 1: stdout, bit 2: stderr.
+static CLIENT: AtomicU8 = AtomicU8::new(0);
+
+pub fn set_client_terminals(terminals: Option<(bool, bool)>) {
+    let bits = match terminals {
+        Some((out, err)) => 1 | u8::from(out) << 1 | u8::from(err) << 2,
+        None => 0,
+    };
+    CLIENT.store(bits, Ordering::Relaxed);
+}
+
+fn client_terminal(bit: u8) -> Option<bool> {
+    let bits = CLIENT.load(Ordering::Relaxed);
+    (bits & 1 != 0).then_some(bits & bit != 0)
+}
+
 fn stdout_is_terminal() -> bool {
     static TERMINAL: OnceLock<bool> = OnceLock::new();
-    !PIPED.load(Ordering::Relaxed) && *TERMINAL.get_or_init(|| io::stdout().is_terminal())
+    !PIPED.load(Ordering::Relaxed)
+        && client_terminal(2)
+            .unwrap_or_else(|| *TERMINAL.get_or_init(|| io::stdout().is_terminal()))
 }
 
 fn stderr_is_terminal() -> bool {
     static TERMINAL: OnceLock<bool> = OnceLock::new();
-    *TERMINAL.get_or_init(|| io::stderr().is_terminal())
+    client_terminal(4).unwrap_or_else(|| *TERMINAL.get_or_init(|| io::stderr().is_terminal()))
 }
 
 pub fn stdout() -> Output<io::Stdout> {

@@ -608,3 +608,55 @@ fn cli_windows_paths() {
     let run = booted(&format!("--ro -a {img} -i is-file win:d:\\x"));
     one_error(&run, &["drive 'd:' not found", "C:"]);
 }
+
+/// `--listen` / `--remote` as guestfish's: one boot serves several
+/// client runs; output, errors and exit statuses reach each client;
+/// `exit` returns once the writes are in the image.
+#[test]
+fn cli_listen_remote() {
+    let (_guard, dir) = tempdir();
+    let img = format!("{dir}/remote.img");
+    let run = run_with(
+        &format!(
+            "{} -N {img}=fs:ext4:64M -m /dev/sda1 --listen",
+            launch_options()
+        ),
+        None,
+        &[],
+    );
+    let line = ok(&run).trim().to_string();
+    let pid: u32 = line
+        .strip_prefix("GUESTFISH_PID=")
+        .and_then(|rest| rest.strip_suffix("; export GUESTFISH_PID"))
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("not a GUESTFISH_PID line: {line:?}"));
+    // Stops a server the assertions below leave behind.
+    struct Kill(u32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: kill takes a PID and a signal number; no memory.
+            unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
+        }
+    }
+    let _server = Kill(pid);
+    let env = [("GUESTFISH_PID", pid.to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = run_with(
+        &format!("--remote={pid} write /hello world : cat /hello"),
+        None,
+        &[],
+    );
+    assert_eq!(ok(&run), "world\n");
+    let run = run_with("--remote cat /missing", None, &env);
+    one_error(&run, &["/missing"]);
+    let run = run_with("--remote", Some("touch /second\nls / | wc -l\n"), &env);
+    assert_eq!(ok(&run), "3\n");
+    ok(&run_with("--remote exit", None, &env));
+    let run = run_with("--remote ls /", None, &env);
+    one_error(
+        &run,
+        &[&format!("no libguest --listen server with PID {pid}")],
+    );
+    let run = booted(&format!("--ro -a {img} -m /dev/sda1 cat /hello"));
+    assert_eq!(ok(&run), "world\n");
+}
