@@ -94,7 +94,9 @@ fn main() {
         "no Debian 12 os-release measured: {texts:#?}"
     );
     assert!(
-        texts.windows(2).all(|w| w[0] == w[1]),
+        // guestfish's `cat` (and so libguest's) ends with a newline of
+        // its own that virt-cat does not print.
+        texts.windows(2).all(|w| w[0].trim_end() == w[1].trim_end()),
         "the commands print different /etc/os-release: {texts:#?}"
     );
     println!(

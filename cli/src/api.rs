@@ -155,7 +155,7 @@ where
             ret
         }
     };
-    ret.print(out)
+    ret.print_as(out, crate::print::Base::of(name))
         .map_err(|e| host_error(name, "writing the output".into(), e))
 }
 

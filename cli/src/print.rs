@@ -9,6 +9,31 @@ use protocol::types::*;
 
 pub trait Print {
     fn print(&self, out: &mut dyn Write) -> io::Result<()>;
+
+    /// As `print`, numbers in the base guestfish uses for this call.
+    fn print_as(&self, out: &mut dyn Write, _base: Base) -> io::Result<()> {
+        self.print(out)
+    }
+}
+
+/// How guestfish prints a call's integer result (its generator's
+/// FishOutput flag): decimal, `0x83` or `022`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Base {
+    Decimal,
+    Hex,
+    Octal,
+}
+
+impl Base {
+    /// The calls guestfish prints in another base.
+    pub fn of(call: &str) -> Base {
+        match call {
+            "part_get_mbr_id" => Base::Hex,
+            "umask" | "get_umask" => Base::Octal,
+            _ => Base::Decimal,
+        }
+    }
 }
 
 impl Print for () {
@@ -27,24 +52,34 @@ impl Print for i64 {
     fn print(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{self}")
     }
-}
 
-impl Print for String {
-    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(self.as_bytes())?;
-        if !self.is_empty() && !self.ends_with('\n') {
-            out.write_all(b"\n")?;
+    fn print_as(&self, out: &mut dyn Write, base: Base) -> io::Result<()> {
+        match base {
+            Base::Decimal => self.print(out),
+            Base::Hex => writeln!(out, "{self:#x}"),
+            Base::Octal => writeln!(out, "0{self:o}"),
         }
-        Ok(())
     }
 }
 
-/// An optional string (get-append): nothing when there is none.
+/// A string and a newline, always, as guestfish's `printf ("%s\n")`: a
+/// file that ends in one (`cat`) shows a blank line after it, an empty
+/// label is an empty line.
+impl Print for String {
+    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.as_bytes())?;
+        out.write_all(b"\n")
+    }
+}
+
+/// An optional string (get-append): `(null)` when there is none, as
+/// guestfish prints it.
 impl Print for Option<String> {
     fn print(&self, out: &mut dyn Write) -> io::Result<()> {
         match self {
             Some(text) => text.print(out),
-            None => Ok(()),
+            // guestfish's "%s\n" of a NULL.
+            None => out.write_all(b"(null)\n"),
         }
     }
 }
@@ -86,7 +121,8 @@ macro_rules! print_fields {
 
 print_fields!(Statns: st_dev, st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev, st_size,
     st_blksize, st_blocks, st_atime_sec, st_atime_nsec, st_mtime_sec, st_mtime_nsec,
-    st_ctime_sec, st_ctime_nsec);
+    st_ctime_sec, st_ctime_nsec, st_spare1, st_spare2, st_spare3, st_spare4, st_spare5,
+    st_spare6);
 print_fields!(StatVfs: bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax);
 print_fields!(Version: major, minor, release, extra);
 print_fields!(Utsname: uts_sysname, uts_release, uts_version, uts_machine);
@@ -149,11 +185,7 @@ impl Print for XAttr {
     }
 }
 
-impl Print for Dirent {
-    fn print(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{} {} {}", self.ino, self.ftyp, self.name)
-    }
-}
+print_fields!(Dirent: ino, ftyp, name);
 
 /// Lists of structs: one block each, numbered as guestfish does for
 /// multi-line ones.
@@ -169,7 +201,7 @@ macro_rules! print_list {
         }
     )*};
 }
-print_list!(FsEntry, MountEntry, Dirent);
+print_list!(FsEntry, MountEntry);
 
 macro_rules! print_blocks {
     ($($ty:ty),*) => {$(
@@ -190,6 +222,7 @@ macro_rules! print_blocks {
     )*};
 }
 print_blocks!(
+    Dirent,
     Partition,
     Application,
     XAttr,

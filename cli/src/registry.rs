@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use protocol::{calls, CallInfo};
 
-use crate::commands::{copy, fs, glob, inspect, launch, local, makefs};
+use crate::commands::{copy, deprecated, fs, glob, inspect, launch, local, makefs};
 use crate::error::{CliError, Result};
 use crate::session::Session;
 use crate::{api, split};
@@ -88,17 +88,33 @@ const COMPOUND: &[Command] = &[
     compound("df", &[], "df [-h]", "Free space of every filesystem (the mounted ones if you mounted any, else each in turn, read-only); -h: human sizes.", |s, a| done(fs::df(s, a))),
     compound("echo", &[], "echo [PARAMS...]", "Prints its parameters, separated by spaces.", |_, a| done(local::echo(a))),
     compound("edit", &["vi", "emacs"], "edit REMOTEFILE", "Edits a guest file with $EDITOR (default vi); it is written back only if it changed. Aliases: vi, emacs.", |s, a| done(copy::edit(s, a))),
+    compound("egrep", &[], "egrep REGEX PATH", "Deprecated: grep with extended:true.", |s, a| done(deprecated::grep(s, a, &["extended:true"]))),
+    compound("egrepi", &[], "egrepi REGEX PATH", "Deprecated: grep with extended:true insensitive:true.", |s, a| done(deprecated::grep(s, a, &["extended:true", "insensitive:true"]))),
     compound("exit", &[], "exit", "Leaves the shell or stops the script (also: quit, q).", |_, _| Ok(Flow::Quit)),
+    compound("fgrep", &[], "fgrep PATTERN PATH", "Deprecated: grep with fixed:true.", |s, a| done(deprecated::grep(s, a, &["fixed:true"]))),
+    compound("fgrepi", &[], "fgrepi PATTERN PATH", "Deprecated: grep with fixed:true insensitive:true.", |s, a| done(deprecated::grep(s, a, &["fixed:true", "insensitive:true"]))),
     compound("filesystems", &[], "filesystems [--json] [-h]", "A table of the filesystems, partitions and devices: type, label, UUID and size; -h: human sizes.", |s, a| done(fs::filesystems(s, a))),
+    compound("get-e2label", &[], "get-e2label DEVICE", "Deprecated: vfs-label.", |s, a| done(deprecated::get_e2label(s, a))),
+    compound("get-e2uuid", &[], "get-e2uuid DEVICE", "Deprecated: vfs-uuid.", |s, a| done(deprecated::get_e2uuid(s, a))),
     compound("glob", &[], "glob COMMAND [ARGS...]", "Expands wildcards (*, ?, [...]) in the arguments against guest paths, or against the device names for /dev/ patterns, and runs the command once per combination; a pattern that matches nothing is passed as it is.", glob::run),
+    compound("grepi", &[], "grepi REGEX PATH", "Deprecated: grep with insensitive:true.", |s, a| done(deprecated::grep(s, a, &["insensitive:true"]))),
     compound("help", &[], "help [COMMAND]", "Lists the commands, or describes one.", |_, a| done(help(a))),
     compound("inspect", &[], "inspect [--json | --xml]", "Inspects the disks for operating systems as virt-inspector: type, distro, product, variant, version, arch, hostname, packaging, osinfo, mountpoints, filesystems, drive letters; --json or --xml (virt-inspector's format) also list the installed applications.", |s, a| done(inspect::run(s, a))),
     compound("launch", &["run"], "launch", "Launches the appliance now (done anyway before the first command that needs it); how long it took goes to stderr on a terminal or with -v. Alias: run.", |s, a| done(launch::run(s, a))),
     compound("lcd", &[], "lcd DIRECTORY", "Changes the host's current directory, which relative host paths (copy-in, upload, add…) are resolved against.", |_, a| done(local::lcd(a))),
+    compound("lstat", &[], "lstat PATH", "Deprecated: stat without following a symlink; lstatns has nanoseconds.", |s, a| done(deprecated::stat(s, a, false))),
     compound("make-fs", &[], "make-fs INPUT OUTPUT [--type ext4|ext2|ext3|xfs|vfat|btrfs] [--size N[KMG]|+N[KMG]] [--format raw|qcow2] [--label L]", "Makes a disk image OUTPUT holding one unpartitioned filesystem with the contents of INPUT, a host directory or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst). The type defaults to ext4; the size is estimated from the input with headroom unless --size is given, and +N adds to the estimate. Needs no -a drive.", |s, a| done(makefs::run(&s.config, s.progress, a))),
     compound("quit", &["q"], "quit", "Leaves the shell or stops the script (also: exit, q).", |_, _| Ok(Flow::Quit)),
+    compound("set-e2label", &[], "set-e2label DEVICE LABEL", "Deprecated: set-label.", |s, a| done(deprecated::set_e2label(s, a))),
     compound("sparse", &[], "sparse FILENAME SIZE", "Creates a sparse host file of SIZE bytes (suffixes k, M, G, T… as guestfish) and adds it as a raw read-write drive. Before launch only.", |s, a| done(local::sparse(s, a))),
+    compound("stat", &[], "stat PATH", "Deprecated: the old struct stat of a file (dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, atime, mtime, ctime); statns has nanoseconds.", |s, a| done(deprecated::stat(s, a, true))),
     compound("time", &[], "time COMMAND [ARGS...]", "Runs the command, then prints the elapsed time.", local::time),
+    compound("zegrep", &[], "zegrep REGEX PATH", "Deprecated: grep with compressed:true extended:true.", |s, a| done(deprecated::grep(s, a, &["compressed:true", "extended:true"]))),
+    compound("zegrepi", &[], "zegrepi REGEX PATH", "Deprecated: grep with compressed:true extended:true insensitive:true.", |s, a| done(deprecated::grep(s, a, &["compressed:true", "extended:true", "insensitive:true"]))),
+    compound("zfgrep", &[], "zfgrep PATTERN PATH", "Deprecated: grep with compressed:true fixed:true.", |s, a| done(deprecated::grep(s, a, &["compressed:true", "fixed:true"]))),
+    compound("zfgrepi", &[], "zfgrepi PATTERN PATH", "Deprecated: grep with compressed:true fixed:true insensitive:true.", |s, a| done(deprecated::grep(s, a, &["compressed:true", "fixed:true", "insensitive:true"]))),
+    compound("zgrep", &[], "zgrep REGEX PATH", "Deprecated: grep with compressed:true (gzip, bzip2, xz).", |s, a| done(deprecated::grep(s, a, &["compressed:true"]))),
+    compound("zgrepi", &[], "zgrepi REGEX PATH", "Deprecated: grep with compressed:true insensitive:true.", |s, a| done(deprecated::grep(s, a, &["compressed:true", "insensitive:true"]))),
 ];
 
 /// One row per API call; internal calls are not commands.
@@ -138,9 +154,17 @@ pub fn all() -> &'static [Command] {
 /// The command `name` (with `-` or `_`) or one of its aliases names.
 pub fn find(name: &str) -> Option<&'static Command> {
     let name = name.replace('_', "-");
-    all()
-        .iter()
-        .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
+    let exact = |name: &str| {
+        all()
+            .iter()
+            .find(|c| c.name == name || c.aliases.contains(&name))
+    };
+    // guestfish also takes NAME-opts for a call with optional arguments
+    // (is-file-opts, mkfs-opts, add-drive-opts).
+    exact(&name).or_else(|| {
+        let base = exact(name.strip_suffix("-opts")?)?;
+        base.call.filter(|c| !c.opts.is_empty()).map(|_| base)
+    })
 }
 
 /// Command names and aliases for the shell's completion.

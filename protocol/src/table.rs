@@ -245,7 +245,7 @@ macro_rules! for_each_call {
             /// The checksum of a file in hex: md5, sha1, sha224, sha256, sha384 or sha512.
             80 call checksum(csumtype: String, path: Pathname) [] -> String [needs_root];
             /// The lines of a file matching a regular expression (Rust regex syntax).
-            81 call grep(regex: String, path: Pathname) [extended: bool, fixed: bool, insensitive: bool] -> Vec<String> [needs_root];
+            81 call grep(regex: String, path: Pathname) [extended: bool, fixed: bool, insensitive: bool, compressed: bool] -> Vec<String> [needs_root];
 
             /// Uploads a host file (or stream) to a file in the guest.
             90 file_in upload(remotefilename: Pathname) [] -> () [needs_root];
@@ -359,6 +359,8 @@ macro_rules! for_each_call {
             309 call device_index(device: Device) [] -> i64 [];
             /// The number of whole block devices (the length of list_devices).
             310 call nr_devices() [] -> i64 [];
+            /// Whether the device is a whole block device (one list_devices returns), not a partition, LV or md array.
+            645 call is_whole_device(device: Device) [] -> bool [];
             /// Up to count bytes of a device from offset (at most 4 MiB).
             311 call pread_device(device: Device, count: i64, offset: i64) [] -> Vec<u8> [];
             /// Writes content into a device at offset; returns the bytes written.

@@ -309,6 +309,18 @@ pub struct Statns {
     pub st_ctime_sec: i64,
     /// Last status change, nanoseconds.
     pub st_ctime_nsec: i64,
+    /// Reserved, 0: libguestfs's struct has them (guestfish prints them).
+    pub st_spare1: i64,
+    /// Reserved, 0.
+    pub st_spare2: i64,
+    /// Reserved, 0.
+    pub st_spare3: i64,
+    /// Reserved, 0.
+    pub st_spare4: i64,
+    /// Reserved, 0.
+    pub st_spare5: i64,
+    /// Reserved, 0.
+    pub st_spare6: i64,
 }
 
 /// `statvfs`.

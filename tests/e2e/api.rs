@@ -79,8 +79,10 @@ fn list_mount_write_read(backend: Backend) {
     assert!(g.is_file("/srv/data/blob", Default::default()).unwrap());
     assert_eq!(
         g.find("/srv").unwrap(),
-        ["data", "data/blob", "data/deep", "data/hello.txt"]
+        ["/data", "/data/blob", "/data/deep", "/data/hello.txt"],
+        "as libguestfs: \"/srv\" cut off the full paths"
     );
+    assert_eq!(g.find("/srv/").unwrap()[0], "data");
     g.ln_s("hello.txt", "/srv/data/link").unwrap();
     assert_eq!(g.readlink("/srv/data/link").unwrap(), "hello.txt");
     g.cp("/srv/data/hello.txt", "/srv/copy.txt").unwrap();

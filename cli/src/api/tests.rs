@@ -60,14 +60,18 @@ fn host_commands_run_on_the_handle_without_an_appliance() {
     );
     let err = run::<calls::set_memsize::Call>(&mut g, &["10"]).unwrap_err();
     assert!(err.to_string().contains("128 to 65536"), "{err}");
-    // OptString as guestfish reads it: "" is none, and none prints nothing.
+    // OptString as guestfish reads it: "" is none, and none prints
+    // "(null)", as guestfish's printf of a NULL does.
     run::<calls::set_append::Call>(&mut g, &["console=ttyS0"]).unwrap();
     assert_eq!(
         run::<calls::get_append::Call>(&mut g, &[]).unwrap(),
         "console=ttyS0\n"
     );
     run::<calls::set_append::Call>(&mut g, &[""]).unwrap();
-    assert_eq!(run::<calls::get_append::Call>(&mut g, &[]).unwrap(), "");
+    assert_eq!(
+        run::<calls::get_append::Call>(&mut g, &[]).unwrap(),
+        "(null)\n"
+    );
     run::<calls::set_tmpdir::Call>(&mut g, &["/var/tmp"]).unwrap();
     assert_eq!(
         run::<calls::get_tmpdir::Call>(&mut g, &[]).unwrap(),
@@ -102,4 +106,18 @@ fn host_commands_run_on_the_handle_without_an_appliance() {
             .contains("usage: disk_create filename format size"),
         "{err}"
     );
+}
+
+#[test]
+fn numbers_and_strings_print_as_guestfish_prints_them() {
+    use crate::print::{Base, Print};
+    let mut out = Vec::new();
+    131i64
+        .print_as(&mut out, Base::of("part_get_mbr_id"))
+        .unwrap();
+    0o22i64.print_as(&mut out, Base::of("get_umask")).unwrap();
+    7i64.print_as(&mut out, Base::of("device_index")).unwrap();
+    "line\n".to_string().print(&mut out).unwrap();
+    String::new().print(&mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "0x83\n022\n7\nline\n\n\n");
 }

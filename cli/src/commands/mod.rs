@@ -2,6 +2,7 @@
 //! file each, each with its row in [`crate::registry`].
 
 pub mod copy;
+pub mod deprecated;
 pub mod fs;
 pub mod glob;
 pub mod inspect;

@@ -94,12 +94,12 @@ fn list(s: &mut Session, a: &LsArgs, dir: &str) -> Result<()> {
     if a.long_recursive() {
         let g = s.guest()?;
         let mut paths = vec![dir.to_string()];
-        let below = if a.recursive {
-            g.find(dir)?
+        if a.recursive {
+            // find's names keep the '/' after the directory as given.
+            paths.extend(g.find(dir)?.into_iter().map(|p| format!("{dir}{p}")));
         } else {
-            g.ls(dir)?
-        };
-        paths.extend(below.into_iter().map(|p| join(dir, &p)));
+            paths.extend(g.ls(dir)?.into_iter().map(|p| join(dir, &p)));
+        }
         let now = now_secs();
         for path in &paths {
             let line = file_line(g, a, path, now)?;
@@ -113,7 +113,7 @@ fn list(s: &mut Session, a: &LsArgs, dir: &str) -> Result<()> {
     let g = s.guest()?;
     if a.recursive {
         for p in g.find(dir)? {
-            outln!("{}", join(dir, &p));
+            outln!("{dir}{p}");
         }
     } else {
         for name in g.ls(dir)? {

@@ -266,6 +266,16 @@ pub(super) fn device_index(
     })
 }
 
+pub(super) fn is_whole_device(
+    d: &mut GuestDaemon,
+    io: &mut dyn CallIo,
+    args: calls::is_whole_device::Args,
+) -> Reply<bool> {
+    Ok(devices(d, io)?
+        .iter()
+        .any(|name| name == args.device.as_str()))
+}
+
 pub(super) fn nr_devices(
     d: &mut GuestDaemon,
     io: &mut dyn CallIo,

@@ -107,15 +107,18 @@ struct Level {
     prefix: String,
 }
 
-/// Every path below a directory, relative to it, sorted bytewise (as
-/// libguestfs sorts find's output). Symlinks are listed, never followed;
-/// mounted filesystems below are descended into, as find(1) does.
+/// Every path below a directory, sorted bytewise (as libguestfs sorts
+/// find's output). Symlinks are listed, never followed; mounted
+/// filesystems below are descended into, as find(1) does. Each is the
+/// full path with the directory as given cut off, as libguestfs's:
+/// `find /etc` gives `/passwd`, `find /etc/` and `find /` give `passwd`.
 pub(super) fn find(
     d: &mut GuestDaemon,
     io: &mut dyn CallIo,
     args: calls::find::Args,
 ) -> Result<calls::find::Ret, ErrorReply> {
     let top = args.directory.as_str();
+    let lead = find_lead(top);
     let dir = open_dir(&d.root, &args.directory)?;
     let mut budget = Budget::new("find", top);
     let mut out: Vec<String> = Vec::new();
@@ -143,18 +146,27 @@ pub(super) fn find(
                 .map_err(|e| errno_reply("open", &shown(), e))?;
             let entries = read_entries(&sub, &shown())?;
             let prefix = format!("{rel}/");
-            out.push(rel);
+            out.push(format!("{lead}{rel}"));
             stack.push(Level {
                 entries: entries.into_iter(),
                 dir: sub,
                 prefix,
             });
         } else {
-            out.push(rel);
+            out.push(format!("{lead}{rel}"));
         }
     }
     out.sort_unstable();
     Ok(out)
+}
+
+/// What find and find0 put before a path relative to `top`: the `/` that
+/// follows `top` in the full path, unless `top` ends in one.
+pub(in crate::daemon) fn find_lead(top: &str) -> &'static str {
+    match top.ends_with('/') {
+        true => "",
+        false => "/",
+    }
 }
 
 // Stat's field types differ between architectures, hence the casts.
@@ -177,6 +189,12 @@ pub(in crate::daemon) fn to_statns(st: &Stat) -> Statns {
         st_mtime_nsec: st.st_mtime_nsec as i64,
         st_ctime_sec: st.st_ctime as i64,
         st_ctime_nsec: st.st_ctime_nsec as i64,
+        st_spare1: 0,
+        st_spare2: 0,
+        st_spare3: 0,
+        st_spare4: 0,
+        st_spare5: 0,
+        st_spare6: 0,
     }
 }
 
@@ -213,7 +231,9 @@ pub(super) fn statvfs(
         ffree: v.f_ffree as i64,
         favail: v.f_favail as i64,
         fsid: v.f_fsid as i64,
-        flag: v.f_flag.bits() as i64,
+        // statfs(2)'s ST_VALID (0x20) says the flags are filled in;
+        // glibc's statvfs, which libguestfs reports, clears it.
+        flag: (v.f_flag.bits() as i64) & !0x20,
         namemax: v.f_namemax as i64,
     })
 }

@@ -46,6 +46,12 @@ fn failed_stat() -> Statns {
         st_mtime_nsec: 0,
         st_ctime_sec: 0,
         st_ctime_nsec: 0,
+        st_spare1: 0,
+        st_spare2: 0,
+        st_spare3: 0,
+        st_spare4: 0,
+        st_spare5: 0,
+        st_spare6: 0,
     }
 }
 

@@ -35,13 +35,23 @@ fn type_name(ftype: FileType) -> &'static str {
 
 /// file -zb of a regular file. file(1) is given the daemon's own
 /// /proc/PID/fd link to the inode resolved inside the guest root (with
-/// -L to go through that link), so no guest path is walked again.
+/// -L to go through that link), so no guest path is walked again. A
+/// `/dev/` path is an appliance device, as libguestfs's Dev_or_Path:
+/// file -zbsL reads its contents.
 pub(super) fn file(
     d: &mut GuestDaemon,
     _io: &mut dyn CallIo,
     args: calls::file::Args,
 ) -> Result<String, ErrorReply> {
     let path = args.path.as_str();
+    if let Some(device) = path
+        .starts_with("/dev/")
+        .then(|| protocol::types::Device::new(path).ok())
+        .flatten()
+    {
+        let file = super::blockdev::open_block("file", &device, false)?;
+        return run_file(&file, "-zbsL");
+    }
     let fd = d
         .root
         .open(&args.path, OFlags::PATH | OFlags::NOFOLLOW, Mode::empty())?;
@@ -50,16 +60,20 @@ pub(super) fn file(
     if ftype != FileType::RegularFile {
         return Ok(type_name(ftype).to_owned());
     }
+    run_file(&fd, "-zbL")
+}
+
+/// file(1) with `flags` on what `fd` holds open.
+fn run_file(fd: &impl AsRawFd, flags: &str) -> Result<String, ErrorReply> {
     // Our descriptor is close-on-exec; the child reaches it through our
     // /proc entry, which it may read as the same (root) user.
     let link = format!("/proc/{}/fd/{}", std::process::id(), fd.as_raw_fd());
-    let flags = OsStr::new("-zbL");
+    let flags = OsStr::new(flags);
     let out = run(
         "file",
         "file",
         &[flags, OsStr::new("--"), OsStr::new(&link)],
     )?;
-    drop(fd);
     if out.code != 0 {
         return Err(failed("file", "file", &out));
     }

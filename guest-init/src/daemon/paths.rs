@@ -98,8 +98,9 @@ pub(super) fn filesize(
     Ok(st.st_size)
 }
 
-/// FileOut: every path below the directory, relative to it, each ending
-/// in `\0` (find -print0), in walk order, not sorted (as libguestfs).
+/// FileOut: every path below the directory, each ending in `\0` (find
+/// -print0), in walk order, not sorted, the directory as given cut off
+/// (as libguestfs: see find).
 /// Names go out as the bytes on disk.
 pub(super) fn find0(
     d: &mut GuestDaemon,
@@ -113,8 +114,10 @@ pub(super) fn find0(
         Mode::empty(),
     )?;
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    let lead = super::dirs::find_lead(top);
     walk::walk(dir, top, |_, _, rel, _| {
         check_cancel(&*io)?;
+        buf.extend_from_slice(lead.as_bytes());
         buf.extend_from_slice(rel);
         buf.push(0);
         if buf.len() >= CHUNK {

@@ -22,7 +22,7 @@ const MAX_PATTERN: usize = 64 << 10;
 const REGEX_SIZE_LIMIT: usize = 4 << 20;
 
 /// Reads the next piece; 0 at the end. EINTR retried.
-fn read_chunk(file: &mut File, buf: &mut [u8], path: &str) -> Result<usize, ErrorReply> {
+fn read_chunk(file: &mut dyn Read, buf: &mut [u8], path: &str) -> Result<usize, ErrorReply> {
     loop {
         match file.read(buf) {
             Ok(n) => return Ok(n),
@@ -128,6 +128,27 @@ fn build_regex(args: &calls::grep::Args) -> Result<regex::bytes::Regex, ErrorRep
 /// literally; `insensitive` ignores case. Lines are bytes, so files that
 /// are not UTF-8 can be searched; matches come back with invalid bytes
 /// replaced. A line longer than the message limit is an error.
+/// grep's `compressed`, as zgrep: gzip, bzip2 and xz by their magic
+/// bytes, anything else read as it is. Only what matches is kept, and the
+/// read is cancellable, so a file that inflates without end costs time,
+/// not memory.
+fn decompressed(file: File, path: &str) -> Result<Box<dyn Read>, ErrorReply> {
+    use std::io::BufRead;
+    let mut input = std::io::BufReader::new(file);
+    let magic = input
+        .fill_buf()
+        .map_err(|e| errno_reply("read", path, e))?
+        .to_vec();
+    Ok(match magic.as_slice() {
+        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(input)),
+        [b'B', b'Z', b'h', ..] => Box::new(bzip2::read::MultiBzDecoder::new(input)),
+        [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => {
+            Box::new(xz2::read::XzDecoder::new_multi_decoder(input))
+        }
+        _ => Box::new(input),
+    })
+}
+
 pub(super) fn grep(
     d: &mut GuestDaemon,
     io: &mut dyn CallIo,
@@ -135,7 +156,11 @@ pub(super) fn grep(
 ) -> Result<calls::grep::Ret, ErrorReply> {
     let re = build_regex(&args)?;
     let path = &args.path;
-    let (mut file, _) = open_read(d, path)?;
+    let (file, _) = open_read(d, path)?;
+    let mut file: Box<dyn Read> = match args.compressed {
+        Some(true) => decompressed(file, path.as_str())?,
+        _ => Box::new(file),
+    };
     let mut budget = Budget::new("grep", path.as_str());
     let mut out = Vec::new();
     let mut matched = |line: &[u8]| -> Result<(), ErrorReply> {

@@ -127,7 +127,7 @@ fn find0_filesize_du() {
         let mut names: Vec<&[u8]> = io.output.split(|b| *b == 0).collect();
         assert_eq!(names.pop(), Some(&b""[..]));
         names.sort();
-        assert_eq!(names, [&b"d"[..], b"d/e", b"d/e/g", b"f"], "{fstype}");
+        assert_eq!(names, [&b"/d"[..], b"/d/e", b"/d/e/g", b"/f"], "{fstype}");
 
         let size = d.filesize(
             &mut TestIo::default(),

@@ -25,6 +25,7 @@ struct Opts {
     extended: Option<bool>,
     fixed: Option<bool>,
     insensitive: Option<bool>,
+    compressed: Option<bool>,
 }
 
 fn grep(d: &mut GuestDaemon, regex: &str, path: &str, o: Opts) -> Result<Vec<String>, ErrorReply> {
@@ -36,6 +37,7 @@ fn grep(d: &mut GuestDaemon, regex: &str, path: &str, o: Opts) -> Result<Vec<Str
             extended: o.extended,
             fixed: o.fixed,
             insensitive: o.insensitive,
+            compressed: o.compressed,
         },
     )
 }
@@ -124,6 +126,33 @@ fn grepping() {
             "CR stays in the line"
         );
         assert_eq!(grep(d, "gamma", "/text", none()).unwrap(), ["gamma\r"]);
+        // compressed: as zgrep, gzip, bzip2 and xz, and plain files too.
+        let text = b"one\ntwo\nthree\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, text).unwrap();
+        fs::write(root.join("t.gz"), gz.finish().unwrap()).unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        std::io::Write::write_all(&mut bz, text).unwrap();
+        fs::write(root.join("t.bz2"), bz.finish().unwrap()).unwrap();
+        let mut xz = xz2::write::XzEncoder::new(Vec::new(), 6);
+        std::io::Write::write_all(&mut xz, text).unwrap();
+        fs::write(root.join("t.xz"), xz.finish().unwrap()).unwrap();
+        let compressed = || Opts {
+            compressed: Some(true),
+            ..none()
+        };
+        for file in ["/t.gz", "/t.bz2", "/t.xz"] {
+            assert_eq!(
+                grep(d, "^t", file, compressed()).unwrap(),
+                ["two", "three"],
+                "{file}"
+            );
+        }
+        assert!(
+            grep(d, "^t", "/t.gz", none()).unwrap().is_empty(),
+            "read raw"
+        );
+        assert_eq!(grep(d, "^g", "/text", compressed()).unwrap(), ["gamma\r"]);
         assert_eq!(
             grep(
                 d,
@@ -217,6 +246,7 @@ fn grepping() {
                     extended: None,
                     fixed: None,
                     insensitive: None,
+                    compressed: None,
                 },
             )
             .unwrap_err();

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs one guestfish script through the real guestfish (Debian's guestfish
+# package) and through libguest on the same disk, read-only, and diffs their
+# standard output command by command. Not part of the CI test command: it
+# needs guestfish and a host kernel for its appliance (linux-image-amd64).
+#   scripts/compare-guestfish.sh [SCRIPT [LIBGUEST_BINARY]]
+# SCRIPT defaults to scripts/compare-guestfish.fish, run on a disk this
+# script builds with libguest. Each command runs with guestfish's `-` prefix
+# (an error does not stop the rest); its output is compared whole. Prints
+# each differing command with a diff, then the score; exit 0 when all match.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+script=${1:-scripts/compare-guestfish.fish}
+libguest=${2:-target/release/libguest}
+command -v guestfish >/dev/null || {
+  echo "compare-guestfish: guestfish not found: apt-get install guestfish linux-image-amd64" >&2
+  exit 2
+}
+[ -x "$libguest" ] || cargo build --release -q -p libguest-cli
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+disk=$tmp/disk.img
+
+# The disk, written by libguest: what the default script reads.
+printf 'hello world\n' | gzip -n > "$tmp/hello.gz"
+"$libguest" -N "$disk=fs:ext4:128M" -m /dev/sda1 >/dev/null <<SETUP
+set-label /dev/sda1 compare
+mkdir /etc
+write /etc/hostname "compare-host\n"
+write /etc/hostname2 "compare-host\n"
+write /etc/fstab "# fstab\nLABEL=compare / ext4 defaults 0 1\n"
+write /etc/passwd "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nuser:x:1000:1000::/home/user:/bin/sh\n"
+write /etc/services "tcpmux 1/tcp\necho 7/tcp\ndiscard 9/tcp\nsystat 11/tcp\ndaytime 13/tcp\nnetstat 15/tcp\nqotd 17/tcp\nchargen 19/tcp\nftp 21/tcp\nssh 22/tcp\ntelnet 23/tcp\nsmtp 25/tcp\n"
+write /etc/a.conf "a=1\n"
+write /etc/b.conf "b=2\n"
+write /etc/bin.dat "\x00\x01hello strings\x00\x7fsecond string here\x00ab\x00"
+fill 0 4096 /etc/zeros
+ln-s hostname /etc/link
+mkdir /etc/dir
+touch /etc/dir/one
+mkdir /etc/dir/sub
+setxattr user.comment "a note" 6 /etc/hostname
+upload $tmp/hello.gz /etc/hello.gz
+chmod 0640 /etc/fstab
+chown 1000 1000 /etc/dir/one
+SETUP
+
+# Every command behind `echo @@ N` and with guestfish's `-` prefix.
+numbered=$tmp/numbered.fish
+n=0
+declare -a commands=()
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  n=$((n + 1))
+  commands[n]=$line
+  printf 'echo @@ %d\n-%s\n' "$n" "$line" >> "$numbered"
+done < "$script"
+
+run_guestfish() {
+  env LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS="${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}" \
+    guestfish --ro -a "$disk" -f "$numbered" 2>"$tmp/guestfish.err" || true
+}
+run_libguest() {
+  "$libguest" --ro -a "$disk" -f "$numbered" 2>"$tmp/libguest.err" || true
+}
+keep_errors() { [ -z "${COMPARE_ERRORS:-}" ] || cp "$tmp"/*.err "$COMPARE_ERRORS"/; }
+# guestfish needs `run` first; libguest launches on first use.
+sed -i '1i run' "$numbered"
+run_guestfish > "$tmp/guestfish.out"
+run_libguest > "$tmp/libguest.out"
+keep_errors
+
+split_out() { # FILE DIR: one file per command
+  mkdir -p "$2"
+  # A result without a final newline (a buffer) leaves the next marker
+  # at the end of its last line: that line's start is the result's.
+  awk -v dir="$2" '
+    match($0, /@@ [0-9]+$/) {
+      if (f && RSTART > 1) printf "%s", substr($0, 1, RSTART - 1) > f
+      f = dir "/" substr($0, RSTART + 3); printf "" > f; next
+    }
+    f { print > f }' "$1"
+}
+split_out "$tmp/guestfish.out" "$tmp/g"
+split_out "$tmp/libguest.out" "$tmp/l"
+same=0
+for i in $(seq 1 "$n"); do
+  touch "$tmp/g/$i" "$tmp/l/$i"
+  if cmp -s "$tmp/g/$i" "$tmp/l/$i"; then
+    same=$((same + 1))
+  else
+    echo "=== ${commands[i]}"
+    diff -u --label guestfish --label libguest "$tmp/g/$i" "$tmp/l/$i" | tail -n +3 | head -20 || true
+  fi
+done
+echo "compare-guestfish: $same of $n commands print the same as guestfish"
+[ "$same" -eq "$n" ]
