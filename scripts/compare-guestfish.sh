@@ -21,29 +21,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 disk=$tmp/disk.img
 
-# The disk, written by libguest: what the default script reads.
-printf 'hello world\n' | gzip -n > "$tmp/hello.gz"
-"$libguest" -N "$disk=fs:ext4:128M" -m /dev/sda1 >/dev/null <<SETUP
-set-label /dev/sda1 compare
-mkdir /etc
-write /etc/hostname "compare-host\n"
-write /etc/hostname2 "compare-host\n"
-write /etc/fstab "# fstab\nLABEL=compare / ext4 defaults 0 1\n"
-write /etc/passwd "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nuser:x:1000:1000::/home/user:/bin/sh\n"
-write /etc/services "tcpmux 1/tcp\necho 7/tcp\ndiscard 9/tcp\nsystat 11/tcp\ndaytime 13/tcp\nnetstat 15/tcp\nqotd 17/tcp\nchargen 19/tcp\nftp 21/tcp\nssh 22/tcp\ntelnet 23/tcp\nsmtp 25/tcp\n"
-write /etc/a.conf "a=1\n"
-write /etc/b.conf "b=2\n"
-write /etc/bin.dat "\x00\x01hello strings\x00\x7fsecond string here\x00ab\x00"
-fill 0 4096 /etc/zeros
-ln-s hostname /etc/link
-mkdir /etc/dir
-touch /etc/dir/one
-mkdir /etc/dir/sub
-setxattr user.comment "a note" 6 /etc/hostname
-upload $tmp/hello.gz /etc/hello.gz
-chmod 0640 /etc/fstab
-chown 1000 1000 /etc/dir/one
-SETUP
+# The disk the default script reads, written by libguest.
+bash scripts/compare-disk.sh "$disk" "$libguest"
 
 # Every command behind `echo @@ N` and with guestfish's `-` prefix.
 numbered=$tmp/numbered.fish

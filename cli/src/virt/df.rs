@@ -153,7 +153,8 @@ pub fn row(name: &str, dev: &str, st: &Stat, csv: bool, human_sizes: bool, inode
             value(total),
             value(used),
             value(avail),
-            format!("{percent:.1}%"),
+            // virt-df's CSV: one decimal, no '%'.
+            format!("{percent:.1}"),
         ]
         .join(",");
     }
@@ -168,7 +169,8 @@ pub fn row(name: &str, dev: &str, st: &Stat, csv: bool, human_sizes: bool, inode
         value(total),
         value(used),
         value(avail),
-        format!("{percent:.0}%")
+        // virt-df rounds the table's Use% up: any use at all is 1%.
+        format!("{:.0}%", percent.ceil())
     )
 }
 

@@ -213,21 +213,28 @@ pub struct AlignmentArgs {
     pub threads: Option<u32>,
 }
 
-/// One partition's line and how good its alignment is: 0 ok (≥ 64K),
-/// 2 below 64K, 3 below 4K.
+/// One partition's line, in virt-alignment-scan's columns (`%s %12u `,
+/// then the alignment as `%12u    ` bytes or `%12uK   `, then the
+/// verdict), and how good the alignment is: 0 ok (≥ 64K), 2 below 64K,
+/// 3 below 4K.
 pub fn alignment_line(name: &str, start: u64) -> (String, u8) {
-    let bits = start.trailing_zeros().min(30);
-    let (grade, msg) = match bits {
+    // A partition at 0 has every alignment; virt-alignment-scan says "-".
+    let bits = if start == 0 {
+        64
+    } else {
+        start.trailing_zeros()
+    };
+    let (grade, verdict) = match bits {
         0..=11 => (3, "bad (alignment < 4K)"),
         12..=15 => (2, "bad (alignment < 64K)"),
         _ => (0, "ok"),
     };
     let shown = match bits {
-        0..=9 => format!("{:>5}    ", 1u64 << bits),
-        10..=19 => format!("{:>5}K   ", 1u64 << (bits - 10)),
-        _ => format!("{:>5}M   ", 1u64 << (bits - 20)),
+        0..=9 => format!("{:>12}    ", 1u64 << bits),
+        10..=63 => format!("{:>12}K   ", 1u64 << (bits - 10)),
+        _ => "- ".to_string(),
     };
-    (format!("{name:<20} {start:>15} {shown}{msg}"), grade)
+    (format!("{name} {start:>12} {shown}{verdict}"), grade)
 }
 
 pub fn alignment_scan(name: &'static str, args: Vec<OsString>) -> ToolResult {

@@ -133,7 +133,7 @@ fn collect(g: &mut Guest, sel: Select) -> Result<Vec<Row>> {
             rows.push(Row {
                 label: g.vfs_label(dev).unwrap_or_default(),
                 uuid: g.vfs_uuid(dev).unwrap_or_default(),
-                size: g.blockdev_getsize64(dev).ok(),
+                size: fs_size(g, dev).or_else(|| g.blockdev_getsize64(dev).ok()),
                 name: fs.device.clone(),
                 kind: "filesystem",
                 vfs: fs.fstype,
@@ -217,6 +217,16 @@ fn collect(g: &mut Guest, sel: Select) -> Result<Vec<Row>> {
 type Column = (&'static str, Box<dyn Fn(&Row) -> String>);
 
 /// The output lines: names only, or the long / CSV table.
+/// A filesystem's own size, as virt-filesystems reports it: statvfs's
+/// blocks × block size, mounted read-only for the question; None when it
+/// does not mount.
+fn fs_size(g: &mut Guest, dev: &str) -> Option<i64> {
+    g.mount_ro(dev, "/").ok()?;
+    let size = g.statvfs("/").ok().map(|v| v.blocks * v.frsize);
+    let _ = g.umount("/", Default::default());
+    size
+}
+
 pub fn render(rows: &[Row], sel: Select, a: &FilesystemsArgs) -> Vec<String> {
     if !a.long && !a.csv && !a.uuid {
         return rows.iter().map(|r| r.name.clone()).collect();
@@ -224,7 +234,7 @@ pub fn render(rows: &[Row], sel: Select, a: &FilesystemsArgs) -> Vec<String> {
     let long = a.long;
     let fs_cols = long && sel.filesystems;
     let mbr_col = long && sel.parts;
-    let parent_col = long && (sel.parts || sel.lvs || sel.vgs || sel.pvs);
+    let parent_col = long;
     let mut cols: Vec<Column> = vec![("Name", Box::new(|r: &Row| r.name.clone()))];
     if long {
         cols.push(("Type", Box::new(|r: &Row| r.kind.to_string())));
@@ -261,11 +271,15 @@ pub fn render(rows: &[Row], sel: Select, a: &FilesystemsArgs) -> Vec<String> {
         table.push(cols.iter().map(|(_, f)| f(r)).collect());
     }
     if a.csv {
+        // CSV leaves what is missing empty; the table shows "-".
         return table
             .iter()
             .map(|row| {
                 row.iter()
-                    .map(|c| csv_field(c))
+                    .map(|c| match c.as_str() {
+                        "-" => String::new(),
+                        _ => csv_field(c),
+                    })
                     .collect::<Vec<_>>()
                     .join(",")
             })
@@ -288,7 +302,12 @@ pub fn render(rows: &[Row], sel: Select, a: &FilesystemsArgs) -> Vec<String> {
                 .zip(&widths)
                 .map(|(c, w)| format!("{c:<w$}"))
                 .collect();
-            cells.join(" ").trim_end().to_string()
+            // virt-filesystems: two spaces between columns, one when the
+            // wide UUID column is shown.
+            cells
+                .join(if a.uuid { " " } else { "  " })
+                .trim_end()
+                .to_string()
         })
         .collect()
 }

@@ -1,7 +1,9 @@
 //! virt-ls: list directories in a disk image as libguestfs's virt-ls
-//! does: names (plain), `ll` output (-l), full paths (-R), or one line
-//! per file with `-lR`, --checksum, --csv: permissions, [uid gid], size,
-//! mtime (UTC), [checksum], path [-> link target].
+//! does: names (plain), `ll` output (-l), find's names (-R), or one line
+//! per file with `-lR`, --checksum, --csv, --uids, --times,
+//! --extra-stats: type, octal permissions, size, [uid gid], [atime mtime
+//! ctime], [device inode links rdev blocks], [checksum], path
+//! [-> link target], in virt-ls's columns (checked against Debian's).
 
 use std::ffi::OsString;
 
@@ -52,6 +54,12 @@ pub struct LsArgs {
     /// uid and gid columns.
     #[arg(long)]
     pub uids: bool,
+    /// atime, mtime and ctime columns.
+    #[arg(long)]
+    pub times: bool,
+    /// device, inode, link count, rdev and blocks columns.
+    #[arg(long = "extra-stats")]
+    pub extra_stats: bool,
     /// Guest directories to list.
     #[arg(required = true, value_name = "DIRECTORY")]
     pub dirs: Vec<String>,
@@ -65,7 +73,16 @@ const CHECKSUMS: &[&str] = &["crc", "md5", "sha1", "sha224", "sha256", "sha384",
 impl LsArgs {
     /// The one-line-per-file listing (libguestfs's -lR mode).
     pub fn long_recursive(&self) -> bool {
-        (self.long && self.recursive) || self.csv || self.checksum.is_some() || self.uids
+        (self.long && self.recursive)
+            || self.csv
+            || self.checksum.is_some()
+            || self.uids
+            || self.shows_times()
+            || self.extra_stats
+    }
+
+    fn shows_times(&self) -> bool {
+        self.times || self.time_days || self.time_relative || self.time_t
     }
 }
 
@@ -108,12 +125,17 @@ fn list(s: &mut Session, a: &LsArgs, dir: &str) -> Result<()> {
         return Ok(());
     }
     if a.long {
-        return super::common::command(s, &["ll", dir]);
+        // ll's text as it is: virt-ls adds no newline of its own.
+        let text = s.guest()?.ll(dir)?;
+        std::io::Write::write_all(&mut crate::terminal::stdout(), text.as_bytes())
+            .map_err(|e| CliError::msg(format!("writing the listing: {e}")))?;
+        return Ok(());
     }
     let g = s.guest()?;
     if a.recursive {
+        // find's names as they come, as virt-ls -R prints them.
         for p in g.find(dir)? {
-            outln!("{dir}{p}");
+            outln!("{p}");
         }
     } else {
         for name in g.ls(dir)? {
@@ -136,24 +158,43 @@ fn now_secs() -> i64 {
 
 fn file_line(g: &mut Guest, a: &LsArgs, path: &str, now: i64) -> Result<String> {
     let st = g.lstatns(path)?;
-    let mut fields = vec![mode_string(st.st_mode)];
-    if a.uids {
-        fields.push(st.st_uid.to_string());
-        fields.push(st.st_gid.to_string());
-    }
-    let size = if a.human {
-        human(st.st_size)
-    } else {
-        st.st_size.to_string()
+    let pad = |width: usize, text: String| match a.csv {
+        true => text,
+        false => format!("{text:>width$}"),
     };
-    fields.push(if a.csv { size } else { format!("{size:>10}") });
-    fields.push(time(st.st_mtime_sec, now, a));
+    let kind = mode_string(st.st_mode).chars().next().unwrap_or('?');
+    let mut fields = vec![kind.to_string(), format!("{:04o}", st.st_mode & 0o7777)];
+    let size = match a.human {
+        true => human(st.st_size),
+        false => st.st_size.to_string(),
+    };
+    fields.push(pad(10, size));
+    if a.uids {
+        fields.push(pad(4, st.st_uid.to_string()));
+        fields.push(pad(4, st.st_gid.to_string()));
+    }
+    if a.shows_times() {
+        for secs in [st.st_atime_sec, st.st_mtime_sec, st.st_ctime_sec] {
+            let text = time(secs, now, a);
+            fields.push(match a.time_days {
+                true => pad(3, text),
+                false => text,
+            });
+        }
+    }
+    if a.extra_stats {
+        let (major, minor) = dev_parts(st.st_dev);
+        let (rmajor, rminor) = dev_parts(st.st_rdev);
+        fields.push(format!("{major}:{minor}"));
+        fields.push(st.st_ino.to_string());
+        fields.push(st.st_nlink.to_string());
+        fields.push(format!("{rmajor}:{rminor}"));
+        fields.push(st.st_blocks.to_string());
+    }
     if let Some(kind) = &a.checksum {
-        let regular = st.st_mode & 0o170000 == 0o100000;
-        fields.push(match regular {
-            true => g.checksum(kind.as_str(), path)?,
-            false => "-".into(),
-        });
+        if st.st_mode & 0o170000 == 0o100000 {
+            fields.push(g.checksum(kind.as_str(), path)?);
+        }
     }
     fields.push(path.to_string());
     if st.st_mode & 0o170000 == 0o120000 {
@@ -172,6 +213,14 @@ fn file_line(g: &mut Guest, a: &LsArgs, path: &str, now: i64) -> Result<String> 
             .join(","),
         false => fields.join(" "),
     })
+}
+
+/// Linux's dev_t into (major, minor).
+fn dev_parts(dev: i64) -> (u64, u64) {
+    let dev = dev as u64;
+    let major = ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff);
+    let minor = ((dev >> 12) & 0xffff_ff00) | (dev & 0xff);
+    (major, minor)
 }
 
 /// `drwxr-xr-x`, with the file type letter first.
@@ -203,7 +252,7 @@ pub fn mode_string(mode: i64) -> String {
 }
 
 /// A time as the options ask: days or seconds ago, seconds since the
-/// epoch, or `YYYY-MM-DD HH:MM` (UTC).
+/// epoch, or `YYYY-MM-DD HH:MM:SS` (UTC).
 pub fn time(secs: i64, now: i64, a: &LsArgs) -> String {
     if a.time_t {
         return secs.to_string();
@@ -217,9 +266,10 @@ pub fn time(secs: i64, now: i64, a: &LsArgs) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         rem / 3600,
-        rem % 3600 / 60
+        rem % 3600 / 60,
+        rem % 60
     )
 }
 

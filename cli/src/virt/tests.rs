@@ -155,7 +155,7 @@ fn df_rows_as_virt_df_prints_them() {
     );
     assert_eq!(
         row("a,b", "/dev/sda1", &st, true, false, false),
-        "\"a,b\",/dev/sda1,4000,3000,800,75.0%"
+        "\"a,b\",/dev/sda1,4000,3000,800,75.0"
     );
     assert!(row("d", "/dev/sda1", &st, false, true, false).contains("3.9M"));
     // A long name gets a line of its own.
@@ -196,8 +196,10 @@ fn filesystems_columns_follow_the_selection() {
     assert_eq!(
         render(&rows[..1], a.select(), &a),
         [
-            "Name      Type       VFS  Label Size",
-            "/dev/sda1 filesystem ext4 root  1.0M"
+            // virt-filesystems's spacing (Debian's: two spaces, and
+            // always a Parent column in --long).
+            "Name       Type        VFS   Label  Size  Parent",
+            "/dev/sda1  filesystem  ext4  root   1.0M  -"
         ]
     );
     let (a, _): (FilesystemsArgs, _) = parse(
@@ -210,8 +212,8 @@ fn filesystems_columns_follow_the_selection() {
     assert_eq!(
         render(&rows, sel, &a),
         [
-            "/dev/sda1,filesystem,ext4,root,-,1048576,-",
-            "/dev/sda1,partition,-,-,83,2097152,/dev/sda"
+            "/dev/sda1,filesystem,ext4,root,,1048576,",
+            "/dev/sda1,partition,,,83,2097152,/dev/sda"
         ]
     );
     let (a, _): (FilesystemsArgs, _) =
@@ -230,8 +232,8 @@ fn ls_modes_times_and_options() {
     assert_eq!(mode_string(0o041777), "drwxrwxrwt");
     let (a, _): (LsArgs, _) = parse("virt-ls", os(&["-a", "x", "/etc"])).unwrap();
     assert!(!a.long_recursive());
-    assert_eq!(time(0, 0, &a), "1970-01-01 00:00");
-    assert_eq!(time(1_700_000_000, 0, &a), "2023-11-14 22:13");
+    assert_eq!(time(0, 0, &a), "1970-01-01 00:00:00");
+    assert_eq!(time(1_700_000_000, 0, &a), "2023-11-14 22:13:20");
     let (a, _): (LsArgs, _) = parse(
         "virt-ls",
         os(&["-a", "x", "--checksum", "--time-days", "/etc"]),
@@ -336,17 +338,21 @@ fn make_fs_format_and_alignment_options() {
     assert!(a.layout(0).is_err());
     assert!(parse::<FormatArgs>("virt-format", os(&["-a", "x", "--label=L"])).is_err());
 
+    // virt-alignment-scan's own columns (checked against Debian's).
     let (line, grade) = alignment_line("/dev/sda1", 1 << 20);
-    assert_eq!(line, "/dev/sda1                    1048576     1M   ok");
+    assert_eq!(line, "/dev/sda1      1048576         1024K   ok");
     assert_eq!(grade, 0);
     let (line, grade) = alignment_line("/dev/sda1", 63 * 512);
     assert_eq!(
         line,
-        "/dev/sda1                      32256   512    bad (alignment < 4K)"
+        "/dev/sda1        32256          512    bad (alignment < 4K)"
     );
     assert_eq!(grade, 3);
     let (line, grade) = alignment_line("/dev/sdb2", 8192);
-    assert!(line.ends_with("    8K   bad (alignment < 64K)"), "{line}");
+    assert!(
+        line.ends_with("           8K   bad (alignment < 64K)"),
+        "{line}"
+    );
     assert_eq!(grade, 2);
     let (a, _): (AlignmentArgs, _) = parse("virt-alignment-scan", os(&["-a", "x", "-q"])).unwrap();
     assert!(a.quiet);
