@@ -179,7 +179,7 @@ impl Redirect {
             .as_fd()
             .try_clone_to_owned()
             .map_err(|e| CliError::msg(format!("cannot duplicate standard output: {e}")))?;
-        dup2(target.as_raw_fd(), 1)?;
+        crate::terminal::replace_std_stream(target.as_raw_fd(), 1)?;
         crate::terminal::set_piped(true);
         Ok(Redirect { saved })
     }
@@ -189,25 +189,11 @@ impl Drop for Redirect {
     fn drop(&mut self) {
         // Leftovers the pipeline refused go to /dev/null, not to the terminal.
         if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
-            let _ = dup2(null.as_raw_fd(), 1);
+            let _ = crate::terminal::replace_std_stream(null.as_raw_fd(), 1);
             let _ = std::io::stdout().flush();
         }
-        let _ = dup2(self.saved.as_raw_fd(), 1);
+        let _ = crate::terminal::replace_std_stream(self.saved.as_raw_fd(), 1);
         crate::terminal::set_piped(false);
-    }
-}
-
-fn dup2(from: i32, to: i32) -> Result<()> {
-    // SAFETY: dup2 takes two descriptor numbers and touches no memory;
-    // `from` is open for the call's duration (the caller holds it) and
-    // `to` is standard output, which std's handle keeps using by number.
-    let rc = unsafe { libc::dup2(from, to) };
-    match rc {
-        -1 => Err(CliError::msg(format!(
-            "cannot redirect standard output: {}",
-            std::io::Error::last_os_error()
-        ))),
-        _ => Ok(()),
     }
 }
 

@@ -335,7 +335,7 @@ fn detach_stdio() -> Result<()> {
         .open("/dev/null")
         .map_err(|e| CliError::msg(format!("--listen: /dev/null: {e}")))?;
     for fd in 0..3 {
-        dup2(null.as_raw_fd(), fd)?;
+        crate::terminal::replace_std_stream(null.as_raw_fd(), fd)?;
     }
     Ok(())
 }
@@ -360,7 +360,7 @@ impl ClientStdio {
             save(std::io::stderr().as_fd())?,
         ];
         for (fd, target) in client.iter().zip(0..) {
-            dup2(fd.as_raw_fd(), target)?;
+            crate::terminal::replace_std_stream(fd.as_raw_fd(), target)?;
         }
         crate::terminal::set_client_terminals(Some((
             client[1].is_terminal(),
@@ -375,22 +375,9 @@ impl Drop for ClientStdio {
         let _ = std::io::stdout().flush();
         let _ = std::io::stderr().flush();
         for (fd, target) in self.saved.iter().zip(0..) {
-            let _ = dup2(fd.as_raw_fd(), target);
+            let _ = crate::terminal::replace_std_stream(fd.as_raw_fd(), target);
         }
         crate::terminal::set_client_terminals(None);
-    }
-}
-
-fn dup2(from: i32, to: i32) -> Result<()> {
-    // SAFETY: dup2 takes two descriptor numbers and touches no memory;
-    // `from` is held open by the caller, `to` is a standard stream that
-    // std's handles go on using by number.
-    match unsafe { libc::dup2(from, to) } {
-        -1 => Err(CliError::msg(format!(
-            "--listen: cannot switch standard streams: {}",
-            std::io::Error::last_os_error()
-        ))),
-        _ => Ok(()),
     }
 }
 

@@ -82,6 +82,23 @@ fn stderr_is_terminal() -> bool {
     client_terminal(4).unwrap_or_else(|| *TERMINAL.get_or_init(|| io::stderr().is_terminal()))
 }
 
+/// Puts descriptor `from` in place of standard stream `to` (0, 1 or 2):
+/// for `| pipeline` and `--remote` requests, which swap them for the
+/// length of one command.
+pub fn replace_std_stream(from: i32, to: i32) -> crate::error::Result<()> {
+    debug_assert!((0..=2).contains(&to));
+    // SAFETY: dup2 takes two descriptor numbers and touches no memory;
+    // `from` is held open by the caller for the call, `to` is a standard
+    // stream that std's handles go on using by number.
+    match unsafe { libc::dup2(from, to) } {
+        -1 => Err(crate::error::CliError::msg(format!(
+            "cannot redirect standard stream {to}: {}",
+            io::Error::last_os_error()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub fn stdout() -> Output<io::Stdout> {
     wrap(io::stdout(), stdout_is_terminal())
 }

@@ -29,29 +29,10 @@ fn open_name(root: &Root, dir: &Pathname, name: &str) -> Option<OwnedFd> {
 }
 
 fn failed_stat() -> Statns {
+    // libguestfs's marker for an entry it could not stat: ino -1.
     Statns {
-        st_dev: 0,
         st_ino: -1,
-        st_mode: 0,
-        st_nlink: 0,
-        st_uid: 0,
-        st_gid: 0,
-        st_rdev: 0,
-        st_size: 0,
-        st_blksize: 0,
-        st_blocks: 0,
-        st_atime_sec: 0,
-        st_atime_nsec: 0,
-        st_mtime_sec: 0,
-        st_mtime_nsec: 0,
-        st_ctime_sec: 0,
-        st_ctime_nsec: 0,
-        st_spare1: 0,
-        st_spare2: 0,
-        st_spare3: 0,
-        st_spare4: 0,
-        st_spare5: 0,
-        st_spare6: 0,
+        ..Statns::default()
     }
 }
 
