@@ -14,11 +14,15 @@ pub mod testhost_init;
 
 use std::path::{Path, PathBuf};
 
-/// How libguest says that KVM never ran the appliance's vCPU.
 /// Test hosts booted for one e2e test before its failure counts.
 const TEST_HOST_ATTEMPTS: u32 = 5;
 
+/// How libguest says that KVM never ran the appliance's vCPU.
 pub const NEVER_RAN_PHRASE: &str = "the hypervisor never ran the appliance's vCPU";
+
+/// How libguest says that the appliance's vCPU triple-faulted
+/// (KVM_EXIT_SHUTDOWN).
+pub const TRIPLE_FAULT_PHRASE: &str = "the appliance stopped unexpectedly (triple fault)";
 
 /// Set inside the test host, so the test body runs instead of recursing.
 pub const INSIDE_ENV: &str = "LIBGUEST_E2E_INSIDE";
@@ -265,18 +269,41 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
     // The emulated test host sometimes comes up with a KVM that
     // never runs a guest (libguest reports it in seconds, with this
     // phrase). That is the emulator's fault, not the test's: boot a
-    // new test host. Any other failure is never retried.
+    // new test host.
+    //
+    // An appliance triple fault under the emulated nested SVM is rerun
+    // once, loudly: the same emulation resets the whole test host now and
+    // then, the soak bench found no device write out of bounds, and the
+    // rate is about one in a hundred 16 MiB transfers (issue 10, item 11,
+    // still open; the soak bench is where it is hunted). Only with
+    // read-only disks, so the rerun sees the inputs the first run saw.
+    // Any other failure is never retried.
+    let rerunnable = setup.disks.iter().all(|d| d.read_only);
     let mut attempt = 1;
+    let mut triple_faults = 0;
     let outcome = loop {
         let outcome = host
             .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
             .unwrap_or_else(|e| panic!("{e}"));
-        let broken_host = outcome.exit_code != Some(0) && outcome.output.contains(NEVER_RAN_PHRASE);
-        if broken_host && attempt < TEST_HOST_ATTEMPTS {
+        let failed = outcome.exit_code != Some(0);
+        if failed && outcome.output.contains(NEVER_RAN_PHRASE) && attempt < TEST_HOST_ATTEMPTS {
             eprintln!(
                 "e2e {name}: the test host's KVM never ran the appliance; booting a new test host"
             );
             attempt += 1;
+            continue;
+        }
+        if failed
+            && rerunnable
+            && triple_faults == 0
+            && outcome.output.contains(TRIPLE_FAULT_PHRASE)
+        {
+            eprintln!(
+                "e2e {name}: LIBGUEST-E2E-TRIPLE-FAULT: the appliance triple-faulted under the \
+                 test host's emulated nested KVM (issue 10, item 11); running the test once more \
+                 in a new test host"
+            );
+            triple_faults += 1;
             continue;
         }
         break outcome;
