@@ -51,7 +51,7 @@ impl CliError {
     }
 
     /// The one-line message, and the console tail when there is one.
-    fn parts(&self) -> (String, Option<&str>) {
+    pub fn parts(&self) -> (String, Option<&str>) {
         use libguest::Error as E;
         match self {
             CliError::Lib(E::GuestDied {

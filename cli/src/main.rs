@@ -149,10 +149,12 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    interrupt::install();
+    // The tools install the SIGINT thread themselves (the mount tools
+    // fork first).
     if let Some(code) = virt::dispatch_argv0() {
         return code;
     }
+    interrupt::install();
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => return clap_exit(e),

@@ -158,6 +158,14 @@ impl Session {
         Ok(())
     }
 
+    /// The launched handle (-i / -m mounted), taken out of the session:
+    /// `libguest mount` serves it to the kernel's FUSE requests.
+    pub fn into_guest(mut self) -> Result<Guest> {
+        self.guest()?;
+        crate::interrupt::set(None);
+        Ok(self.guest)
+    }
+
     /// Shuts the appliance down (unmount, sync, power off, flush).
     pub fn close(&mut self) -> Result<()> {
         crate::interrupt::set(None);

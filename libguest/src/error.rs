@@ -283,6 +283,28 @@ pub enum Error {
 /// The result of libguest's calls.
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// The guest's errno for a failed call, as libguestfs's
+    /// `guestfs_last_errno`: `None` when the failure was not a guest
+    /// system call's (a host error, a dead appliance, a protocol error).
+    pub fn errno(&self) -> Option<i32> {
+        let errno = match self {
+            Error::NotFound { .. } => libc::ENOENT,
+            Error::PermissionDenied { .. } => libc::EACCES,
+            Error::ReadOnly { .. } => libc::EROFS,
+            Error::AlreadyExists { .. } => libc::EEXIST,
+            Error::NotADirectory { .. } => libc::ENOTDIR,
+            Error::IsADirectory { .. } => libc::EISDIR,
+            Error::DirectoryNotEmpty { .. } => libc::ENOTEMPTY,
+            Error::NoSpace { .. } => libc::ENOSPC,
+            Error::InvalidArgument { .. } => libc::EINVAL,
+            Error::Guest { errno, .. } if *errno != 0 => *errno,
+            _ => return None,
+        };
+        Some(errno)
+    }
+}
+
 /// How to say the disk layer's fix through libguest's own options, where
 /// the fix is an option.
 fn drive_hint(e: &DiskError) -> &'static str {

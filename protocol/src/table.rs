@@ -430,9 +430,9 @@ macro_rules! for_each_call {
             /// The value of one extended attribute, of a symlink itself rather than its target.
             353 call lgetxattr(path: Pathname, name: String) [] -> Vec<u8> [needs_root];
             /// Sets extended attribute xattr to the first vallen bytes of val (following symlinks).
-            354 call setxattr(xattr: String, val: String, vallen: i64, path: Pathname) [] -> () [needs_root];
+            354 call setxattr(xattr: String, val: Vec<u8>, vallen: i64, path: Pathname) [] -> () [needs_root];
             /// Sets an extended attribute of a symlink itself rather than its target.
-            355 call lsetxattr(xattr: String, val: String, vallen: i64, path: Pathname) [] -> () [needs_root];
+            355 call lsetxattr(xattr: String, val: Vec<u8>, vallen: i64, path: Pathname) [] -> () [needs_root];
             /// Removes an extended attribute of a file (following symlinks).
             356 call removexattr(xattr: String, path: Pathname) [] -> () [needs_root];
             /// Removes an extended attribute of a symlink itself rather than its target.

@@ -12,6 +12,7 @@ mod files;
 mod filesystems;
 mod inspector;
 mod ls;
+mod mount;
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -24,6 +25,20 @@ struct Tool {
     name: &'static str,
     run: fn(&'static str, Vec<OsString>) -> ToolResult,
 }
+
+/// guestmount and guestunmount, also reached as `libguest mount` and
+/// `libguest unmount`. They fork before any thread starts, so they run
+/// before the CLI's SIGINT thread exists.
+const MOUNT_TOOLS: &[Tool] = &[
+    Tool {
+        name: "guestmount",
+        run: mount::mount,
+    },
+    Tool {
+        name: "guestunmount",
+        run: mount::unmount,
+    },
+];
 
 const TOOLS: &[Tool] = &[
     Tool {
@@ -94,11 +109,11 @@ const TOOLS: &[Tool] = &[
 
 /// The tool names, for the README and `--help`.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    TOOLS.iter().map(|t| t.name)
+    TOOLS.iter().chain(MOUNT_TOOLS).map(|t| t.name)
 }
 
 fn find(name: &str) -> Option<&'static Tool> {
-    TOOLS.iter().find(|t| t.name == name)
+    TOOLS.iter().chain(MOUNT_TOOLS).find(|t| t.name == name)
 }
 
 /// Runs a virt-* tool when argv[0]'s file name or the first argument
@@ -106,6 +121,9 @@ fn find(name: &str) -> Option<&'static Tool> {
 pub fn dispatch_argv0() -> Option<ExitCode> {
     let args: Vec<OsString> = std::env::args_os().collect();
     let (name, rest) = tool_of(&args)?;
+    if !MOUNT_TOOLS.iter().any(|t| t.name == name) {
+        crate::interrupt::install();
+    }
     Some(run_tool(&name, rest))
 }
 
@@ -117,13 +135,17 @@ fn tool_of(args: &[OsString]) -> Option<(String, Vec<OsString>)> {
         .and_then(|a| Path::new(a).file_name())
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    if base.starts_with("virt-") {
+    if base.starts_with("virt-") || base == "guestmount" || base == "guestunmount" {
         return Some((base.to_string(), args[1..].to_vec()));
     }
     let first = args.get(1)?.to_str()?;
-    first
-        .starts_with("virt-")
-        .then(|| (first.to_string(), args[2..].to_vec()))
+    let name = match first {
+        "mount" => "guestmount",
+        "unmount" => "guestunmount",
+        virt if virt.starts_with("virt-") => virt,
+        _ => return None,
+    };
+    Some((name.to_string(), args[2..].to_vec()))
 }
 
 fn run_tool(name: &str, args: Vec<OsString>) -> ExitCode {

@@ -201,7 +201,7 @@ fn set(
     call: &str,
     d: &GuestDaemon,
     xattr: &str,
-    val: &str,
+    val: &[u8],
     vallen: i64,
     path: &Pathname,
     follow: bool,
@@ -209,7 +209,7 @@ fn set(
     name_arg(call, xattr)?;
     let value = usize::try_from(vallen)
         .ok()
-        .and_then(|n| val.as_bytes().get(..n))
+        .and_then(|n| val.get(..n))
         .ok_or_else(|| {
             invalid(format!(
                 "{call}: vallen {vallen} is not within the value's {} bytes",

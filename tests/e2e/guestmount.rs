@@ -1,0 +1,273 @@
+//! e2e: `libguest mount` and `libguest unmount` (guestmount and
+//! guestunmount) on this host's FUSE, the appliance on the qemu TCG
+//! backend as in the other CLI tests (`LIBGUEST_CLI_BACKEND=kvm` where
+//! KVM runs Linux). Ordinary host programs (cat, find, ls, sha256sum,
+//! cp, mv, getfattr) work on the mount, and what they see is what the
+//! API sees.
+
+use libguest_tests::cli as support;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn mounted(mp: &str) -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some(mp))
+}
+
+/// Gone, or a zombie its new parent has not reaped yet.
+fn exited(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+fn mount_line(args: &str, mp: &str) -> String {
+    format!("mount {} {args} {mp}", launch_options())
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not after {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Names under `root`, relative, sorted, as `find` prints them.
+fn walk(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let path = e.path();
+            out.push(
+                path.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            if e.file_type().unwrap().is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn cli_mount_read_only_read_write_and_killed() {
+    let (_guard, dir) = tempdir();
+    let img = image(&dir, "disk.img");
+    let tree = host_tree(&dir);
+    let data = pattern(3_000_000);
+    std::fs::write(format!("{dir}/big.bin"), &data).unwrap();
+    ok(&booted(&format!(
+        "-a {img} -m /dev/sda1 mkdir-p /etc : write /etc/hostname myhost : copy-in {} / \
+         : ln /tree/a.txt /tree/hard : setxattr user.note hello 5 /tree/a.txt \
+         : upload {dir}/big.bin /big.bin",
+        tree.display()
+    )));
+    let mp = format!("{dir}/mnt");
+    std::fs::create_dir(&mp).unwrap();
+
+    // Refused before anything boots, nothing left mounted.
+    one_error(
+        &libguest(&format!("mount -a {img} {mp}")),
+        &["-i", "-m DEV"],
+    );
+    one_error(
+        &libguest(&format!("mount -a {img} -i {dir}/big.bin")),
+        &["big.bin", "not a directory"],
+    );
+    one_error(
+        &libguest(&format!("mount -a {img} -i {dir}")),
+        &["not empty"],
+    );
+    one_error(
+        &libguest(&mount_line(&format!("-a {dir}/missing.img -i"), &mp)),
+        &["missing.img"],
+    );
+    assert!(!mounted(&mp));
+
+    // Read-only: host tools read the guest tree; the image is unchanged.
+    let before = libguest_tests::fingerprint(Path::new(&img));
+    ok(&libguest(&mount_line(
+        &format!("--ro -a {img} -m /dev/sda1"),
+        &mp,
+    )));
+    assert!(mounted(&mp));
+    let m = Path::new(&mp);
+    assert_eq!(host_tool("cat", &[&format!("{mp}/etc/hostname")]), "myhost");
+    let sum = host_tool("sha256sum", &[&format!("{mp}/big.bin")]);
+    let want = host_tool("sha256sum", &[&format!("{dir}/big.bin")]);
+    assert_eq!(sum.split(' ').next(), want.split(' ').next());
+    for file in ["a.txt", "sub/b.bin", "sub/deeper/c.txt"] {
+        let a = std::fs::read(tree.join(file)).unwrap();
+        assert_eq!(
+            std::fs::read(m.join("tree").join(file)).unwrap(),
+            a,
+            "{file}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_link(m.join("tree/link")).unwrap(),
+        Path::new("a.txt")
+    );
+    let (a, hard) = (
+        std::fs::metadata(m.join("tree/a.txt")).unwrap(),
+        std::fs::metadata(m.join("tree/hard")).unwrap(),
+    );
+    assert_eq!(
+        (a.nlink(), a.ino()),
+        (2, hard.ino()),
+        "hard links share an inode"
+    );
+    assert_eq!(
+        host_tool(
+            "getfattr",
+            &[
+                "--only-values",
+                "-n",
+                "user.note",
+                &format!("{mp}/tree/a.txt")
+            ]
+        ),
+        "hello"
+    );
+    let listing = host_tool("ls", &["-lR", &mp]);
+    assert!(listing.contains("link -> a.txt"), "{listing}");
+    let found = host_tool("find", &[&mp]);
+    assert_eq!(found.lines().count(), walk(m).len() + 1, "{found}");
+    // The same names as the API's find.
+    let api = booted(&format!("--ro -a {img} -m /dev/sda1 find /"));
+    let mut api: Vec<String> = ok(&api).lines().map(str::to_string).collect();
+    api.retain(|n| !n.starts_with("lost+found/"));
+    api.sort();
+    let mut ours = walk(m);
+    ours.retain(|n| !n.starts_with("lost+found/"));
+    assert_eq!(ours, api);
+    let statfs = host_tool("stat", &["-f", "-c", "%b %S", &mp]);
+    assert!(!statfs.starts_with("0 "), "{statfs}");
+    let refused = std::fs::write(m.join("new"), "x").unwrap_err();
+    assert_eq!(refused.raw_os_error(), Some(libc::EROFS), "{refused}");
+    ok(&libguest(&format!("unmount {mp}")));
+    assert!(!mounted(&mp));
+    assert_eq!(
+        libguest_tests::fingerprint(Path::new(&img)),
+        before,
+        "read-only mount changed the image"
+    );
+    let again = libguest(&format!("unmount {mp}"));
+    assert_eq!(again.code, 2, "not mounted: {}", again.stderr);
+
+    // Read-write with cp, mkdir, mv, rm, chmod, truncate, symlink,
+    // setfattr; `unmount` returns once everything is in the image.
+    let pid_file = format!("{dir}/mount.pid");
+    ok(&libguest(&mount_line(
+        &format!("-a {img} -m /dev/sda1 --pid-file {pid_file}"),
+        &mp,
+    )));
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(Path::new(&format!("/proc/{}", pid.trim())).exists());
+    std::fs::create_dir(m.join("newdir")).unwrap();
+    host_tool(
+        "cp",
+        &[&format!("{dir}/big.bin"), &format!("{mp}/newdir/big.bin")],
+    );
+    host_tool(
+        "cp",
+        &[
+            "-r",
+            &format!("{}/sub", tree.display()),
+            &format!("{mp}/copied"),
+        ],
+    );
+    host_tool("mv", &[&format!("{mp}/copied"), &format!("{mp}/moved")]);
+    std::fs::rename(m.join("tree/a.txt"), m.join("newdir/a-moved.txt")).unwrap();
+    std::fs::remove_file(m.join("tree/sub/b.bin")).unwrap();
+    std::fs::set_permissions(
+        m.join("newdir/a-moved.txt"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(m.join("etc/hostname"))
+        .unwrap()
+        .set_len(2)
+        .unwrap();
+    std::os::unix::fs::symlink("../big.bin", m.join("newdir/up")).unwrap();
+    host_tool(
+        "setfattr",
+        &["-n", "user.k", "-v", "v1", &format!("{mp}/newdir")],
+    );
+    assert_eq!(
+        std::fs::read_to_string(m.join("moved/deeper/c.txt")).unwrap(),
+        "gamma\n"
+    );
+    ok(&libguest(&format!("unmount {mp}")));
+    assert!(!mounted(&mp));
+    assert!(
+        exited(pid.trim()),
+        "unmount returned before the mounting process exited"
+    );
+
+    let check = booted(&format!(
+        "--ro -a {img} -m /dev/sda1 checksum sha256 /newdir/big.bin : cat /newdir/a-moved.txt \
+         : exists /tree/sub/b.bin : cat /etc/hostname : readlink /newdir/up \
+         : cat /moved/deeper/c.txt : getxattr /newdir user.k"
+    ));
+    let out = ok(&check);
+    assert!(out.starts_with(want.split(' ').next().unwrap()), "{out}");
+    for expected in [
+        "\nalpha\n",
+        "\nfalse\n",
+        "\nmy\n",
+        "\n../big.bin\n",
+        "\ngamma\n",
+        "v1",
+    ] {
+        assert!(out.contains(expected), "{expected:?} not in {out}");
+    }
+    let mode = booted(&format!(
+        "--ro -a {img} -m /dev/sda1 stat /newdir/a-moved.txt"
+    ));
+    assert!(
+        ok(&mode).contains("mode: 33184"),
+        "0640 regular file: {}",
+        mode.stdout
+    );
+
+    // Killed: the mount goes away (auto_unmount as root) and the image
+    // still mounts.
+    let mut child = std::process::Command::new(bin())
+        .args(mount_line(&format!("--no-fork -a {img} -m /dev/sda1"), &mp).split_whitespace())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the --no-fork mount", Duration::from_secs(300), || {
+        m.join("etc/hostname").exists()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_until(
+        "the killed mount going away",
+        Duration::from_secs(30),
+        || !mounted(&mp),
+    );
+    // Read-write: the killed appliance left the journal to replay, as a
+    // crashed VM does (a write-protected drive could not replay it).
+    let after = booted(&format!("-a {img} -m /dev/sda1 cat /newdir/a-moved.txt"));
+    assert!(ok(&after).starts_with("alpha\n"), "{}", after.stdout);
+}
