@@ -67,6 +67,28 @@ fn walk(root: &Path) -> Vec<String> {
 
 #[test]
 fn cli_mount_read_only_read_write_and_killed() {
+    read_only_read_write_and_killed();
+}
+
+libguest_tests::e2e_test! {
+    /// The same on our VMM: inside the test host where KVM cannot run
+    /// Linux here, with the test host's FUSE and host programs.
+    fn e2e_cli_mount_read_only_read_write_and_killed(_disks = {
+        let cli = bin().to_path_buf();
+        libguest_tests::E2eSetup {
+            disks: Vec::new(),
+            env: vec![
+                (BIN_ENV.into(), libguest_tests::program_in_test_host(&cli)),
+                ("LIBGUEST_CLI_BACKEND".into(), "kvm".into()),
+            ],
+            programs: vec![cli],
+        }
+    }) {
+        read_only_read_write_and_killed();
+    }
+}
+
+fn read_only_read_write_and_killed() {
     let (_guard, dir) = tempdir();
     let img = image(&dir, "disk.img");
     let tree = host_tree(&dir);

@@ -24,6 +24,22 @@ pub const NEVER_RAN_PHRASE: &str = "the hypervisor never ran the appliance's vCP
 /// (KVM_EXIT_SHUTDOWN).
 pub const TRIPLE_FAULT_PHRASE: &str = "the appliance stopped unexpectedly (triple fault)";
 
+/// Ordinary programs the tests run on the host side inside the test host
+/// too: fusermount3 for `libguest mount`, and the tools that read and
+/// write through that mount.
+const HOST_PROGRAMS: &[&str] = &[
+    "fusermount3",
+    "cat",
+    "ls",
+    "find",
+    "sha256sum",
+    "cp",
+    "mv",
+    "stat",
+    "getfattr",
+    "setfattr",
+];
+
 /// Set inside the test host, so the test body runs instead of recursing.
 pub const INSIDE_ENV: &str = "LIBGUEST_E2E_INSIDE";
 /// `native` or `testhost` forces a mode; default: native iff KVM is usable.
@@ -250,7 +266,10 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
     // layer (protocol::tools::TOOLS, so lvm, mdadm, cryptsetup… too), its
     // data files, and qemu-img.
     let tools = protocol::tools::TOOLS.iter().map(|(tool, _)| *tool);
-    for tool in std::iter::once("qemu-img").chain(tools) {
+    for tool in std::iter::once("qemu-img")
+        .chain(tools)
+        .chain(HOST_PROGRAMS.iter().copied())
+    {
         if let Some(path) = testhost::which(tool) {
             host.add_program(&path, &path.to_string_lossy())
                 .unwrap_or_else(|e| panic!("{e}"));

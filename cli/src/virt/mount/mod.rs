@@ -166,7 +166,8 @@ fn preflight(a: &MountArgs, plan: &Plan) -> Result<()> {
 }
 
 fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+    // Without PATH, where execvp looks (and fuser's spawn with it).
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
