@@ -68,6 +68,8 @@ fn walk(root: &Path) -> Vec<String> {
 #[test]
 fn cli_mount_read_only_read_write_and_killed() {
     read_only_read_write_and_killed();
+    let debian = libguest_tests::images::debian_image();
+    debian_read_only(debian.to_str().unwrap());
 }
 
 libguest_tests::e2e_test! {
@@ -86,6 +88,68 @@ libguest_tests::e2e_test! {
     }) {
         read_only_read_write_and_killed();
     }
+}
+
+libguest_tests::e2e_test! {
+    /// The Debian image on our VMM, attached to the test host read-only.
+    fn e2e_cli_mount_debian(disks = {
+        let cli = bin().to_path_buf();
+        libguest_tests::E2eSetup {
+            disks: vec![libguest_tests::E2eDisk::read_only(libguest_tests::images::debian_image())],
+            env: vec![
+                (BIN_ENV.into(), libguest_tests::program_in_test_host(&cli)),
+                ("LIBGUEST_CLI_BACKEND".into(), "kvm".into()),
+            ],
+            programs: vec![cli],
+        }
+    }) {
+        debian_read_only(disks[0].to_str().unwrap());
+    }
+}
+
+/// The Debian image mounted with -i --ro: cat, ls -lR, find and sha256sum
+/// through the mount agree with the API's cat, checksum and find.
+fn debian_read_only(img: &str) {
+    let (_guard, dir) = tempdir();
+    let mp = format!("{dir}/mnt");
+    std::fs::create_dir(&mp).unwrap();
+    let api = booted(&format!(
+        "--ro -a {img} -i cat /etc/os-release : checksum sha256 /usr/bin/ls : find /etc"
+    ));
+    let api = ok(&api);
+    ok(&libguest(&mount_line(&format!("--ro -a {img} -i"), &mp)));
+    let os_release = std::fs::read_to_string(format!("{mp}/etc/os-release")).unwrap();
+    assert!(os_release.contains("Debian GNU/Linux 12"), "{os_release}");
+    assert!(api.starts_with(&os_release), "cat differs:\n{api}");
+    let sum = host_tool("sha256sum", &[&format!("{mp}/usr/bin/ls")]);
+    let sum = sum.split(' ').next().unwrap();
+    assert!(api.contains(&format!("\n{sum}\n")), "{sum} not in {api}");
+    let mut etc = walk(&Path::new(&mp).join("etc"));
+    let mut api_etc: Vec<String> = api
+        .lines()
+        .skip_while(|l| *l != sum)
+        .skip(1)
+        // `find /etc` names `/passwd`, as libguestfs's does.
+        .map(|n| n.trim_start_matches('/').to_string())
+        .collect();
+    api_etc.sort();
+    etc.sort();
+    assert_eq!(
+        etc, api_etc,
+        "find /etc through the mount and through the API"
+    );
+    let listing = host_tool("ls", &["-lR", &format!("{mp}/etc")]);
+    assert!(
+        listing.contains("os-release -> ../usr/lib/os-release"),
+        "ls -lR"
+    );
+    let found = host_tool("find", &[&format!("{mp}/usr")]);
+    assert!(
+        found.lines().count() > 1000,
+        "find /usr: {}",
+        found.lines().count()
+    );
+    ok(&libguest(&format!("unmount {mp}")));
 }
 
 fn read_only_read_write_and_killed() {
@@ -238,6 +302,22 @@ fn read_only_read_write_and_killed() {
         std::fs::read_to_string(m.join("moved/deeper/c.txt")).unwrap(),
         "gamma\n"
     );
+    // utimens, chown and link.
+    let stamp = std::time::UNIX_EPOCH + Duration::from_secs(981_173_106);
+    std::fs::File::options()
+        .write(true)
+        .open(m.join("newdir/big.bin"))
+        .unwrap()
+        .set_modified(stamp)
+        .unwrap();
+    std::os::unix::fs::chown(m.join("newdir/big.bin"), Some(1000), Some(1001)).unwrap();
+    std::fs::hard_link(m.join("newdir/big.bin"), m.join("newdir/big.link")).unwrap();
+    let linked = std::fs::metadata(m.join("newdir/big.link")).unwrap();
+    assert_eq!(
+        (linked.nlink(), linked.uid(), linked.gid()),
+        (2, 1000, 1001)
+    );
+    assert_eq!(linked.modified().unwrap(), stamp);
     ok(&libguest(&format!("unmount {mp}")));
     assert!(!mounted(&mp));
     assert!(
@@ -261,6 +341,14 @@ fn read_only_read_write_and_killed() {
         "v1",
     ] {
         assert!(out.contains(expected), "{expected:?} not in {out}");
+    }
+    let times = booted(&format!("--ro -a {img} -m /dev/sda1 stat /newdir/big.link"));
+    for field in ["mtime: 981173106", "uid: 1000", "gid: 1001", "nlink: 2"] {
+        assert!(
+            ok(&times).contains(field),
+            "{field} not in {}",
+            times.stdout
+        );
     }
     let mode = booted(&format!(
         "--ro -a {img} -m /dev/sda1 stat /newdir/a-moved.txt"

@@ -28,6 +28,34 @@ use super::nodes::{is_component, join, parent, Cache, Nodes, ROOT};
 const KERNEL_TTL: Duration = Duration::from_secs(1);
 /// Names per lstatnslist / readlinklist call when a directory is read.
 const BATCH: usize = 1000;
+/// Bytes one pread fetches for sequential reads: the kernel asks for at
+/// most 128 KiB at a time, and one call per request would be a round
+/// trip per 128 KiB.
+const READ_BLOCK: u64 = 1 << 20;
+
+/// The last block read, served to the reads that follow it; dropped on
+/// any change.
+struct ReadAhead {
+    ino: u64,
+    offset: u64,
+    data: Vec<u8>,
+    /// pread answered less than asked: the block ends at end of file.
+    eof: bool,
+}
+
+impl ReadAhead {
+    /// `size` bytes at `offset`, when this block holds them (or holds
+    /// everything up to the end of the file).
+    fn serve(&self, ino: u64, offset: u64, size: u64) -> Option<&[u8]> {
+        let len = self.data.len() as u64;
+        let start = offset.checked_sub(self.offset)?;
+        if ino != self.ino || start > len || (start + size > len && !self.eof) {
+            return None;
+        }
+        let end = (start + size).min(len);
+        self.data.get(start as usize..end as usize)
+    }
+}
 
 /// One listed directory entry, served from an opendir handle.
 struct Entry {
@@ -42,6 +70,7 @@ struct State {
     cache: Cache,
     dirs: HashMap<u64, Vec<Entry>>,
     next_handle: u64,
+    read_ahead: Option<ReadAhead>,
 }
 
 pub struct GuestFs {
@@ -82,6 +111,7 @@ impl GuestFs {
             cache: Cache::new(cache_timeout),
             dirs: HashMap::new(),
             next_handle: 1,
+            read_ahead: None,
         }));
         let fs = GuestFs {
             state: state.clone(),
@@ -354,6 +384,7 @@ impl Filesystem for GuestFs {
                 g.utimens(path.as_str(), a, an, m, mn)
                     .map_err(|e| self.fail(e))?;
             }
+            s.read_ahead = None;
             let st = {
                 s.cache.invalidate(&path);
                 s.stat(self, &path)?
@@ -498,6 +529,7 @@ impl Filesystem for GuestFs {
             s.cache.invalidate(&to);
             s.nodes.removed(&to);
             s.nodes.renamed(&from, &to);
+            s.read_ahead = None;
             Ok(())
         });
         match got {
@@ -550,14 +582,44 @@ impl Filesystem for GuestFs {
         reply: ReplyData,
     ) {
         let mut s = self.lock();
+        let size = u64::from(size);
+        if let Some(data) = s
+            .read_ahead
+            .as_ref()
+            .and_then(|r| r.serve(ino.0, offset, size))
+        {
+            return reply.data(data);
+        }
         let got = s.path(ino).and_then(|path| {
-            let offset = i64::try_from(offset).map_err(|_| Errno::from_i32(libc::EINVAL))?;
-            s.guest
-                .pread(path.as_str(), i64::from(size), offset)
-                .map_err(|e| self.fail(e))
+            let at = i64::try_from(offset).map_err(|_| Errno::from_i32(libc::EINVAL))?;
+            // Up to one byte past the end of the file as last seen: a
+            // small file is one small read (not a 1 MiB buffer in the
+            // guest), and the short answer marks the end of file.
+            let left = s.cache.stat(&path).map_or(READ_BLOCK, |st| {
+                u64::try_from(st.st_size)
+                    .unwrap_or(0)
+                    .saturating_sub(offset)
+                    + 1
+            });
+            let count = READ_BLOCK.min(left).max(size);
+            let data = s
+                .guest
+                .pread(path.as_str(), count as i64, at)
+                .map_err(|e| self.fail(e))?;
+            Ok((data, count))
         });
         match got {
-            Ok(data) => reply.data(&data),
+            Ok((data, count)) => {
+                let block = ReadAhead {
+                    ino: ino.0,
+                    offset,
+                    eof: (data.len() as u64) < count,
+                    data,
+                };
+                let end = block.data.len().min(size as usize);
+                reply.data(&block.data[..end]);
+                s.read_ahead = Some(block);
+            }
             Err(e) => reply.error(e),
         }
     }
@@ -583,6 +645,7 @@ impl Filesystem for GuestFs {
                 .pwrite(path.as_str(), data.to_vec(), offset)
                 .map_err(|e| self.fail(e))?;
             s.cache.invalidate(&path);
+            s.read_ahead = None;
             u32::try_from(n).map_err(|_| Errno::from_i32(libc::EIO))
         });
         match got {
@@ -812,6 +875,7 @@ impl GuestFs {
             .map_err(|e| self.fail(e))?;
             s.cache.invalidate(&path);
             s.nodes.removed(&path);
+            s.read_ahead = None;
             Ok(())
         });
         match got {
@@ -842,6 +906,36 @@ fn sized_xattr(got: Reply<Vec<u8>>, size: u32, reply: ReplyXattr) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_ahead_serves_only_what_it_holds() {
+        let block = ReadAhead {
+            ino: 5,
+            offset: 4096,
+            data: vec![1; READ_BLOCK as usize],
+            eof: false,
+        };
+        assert_eq!(block.serve(5, 4096, 10).map(<[u8]>::len), Some(10));
+        assert!(block.serve(6, 4096, 10).is_none(), "another file");
+        assert!(block.serve(5, 0, 10).is_none(), "before the block");
+        assert!(
+            block.serve(5, 4096 + READ_BLOCK - 5, 10).is_none(),
+            "past it, file goes on"
+        );
+        let tail = ReadAhead {
+            ino: 5,
+            offset: 0,
+            data: vec![2; 100],
+            eof: true,
+        };
+        assert_eq!(
+            tail.serve(5, 90, 4096).map(<[u8]>::len),
+            Some(10),
+            "up to EOF"
+        );
+        assert_eq!(tail.serve(5, 100, 4096).map(<[u8]>::len), Some(0), "at EOF");
+        assert!(tail.serve(5, 101, 1).is_none());
+    }
 
     #[test]
     fn times_round_trip_and_keep_their_special_values() {
