@@ -139,8 +139,15 @@ fn tool_of(args: &[OsString]) -> Option<(String, Vec<OsString>)> {
         return Some((base.to_string(), args[1..].to_vec()));
     }
     let first = args.get(1)?.to_str()?;
+    // `libguest mount -a IMG …` is guestmount (it always takes options);
+    // `libguest mount DEV MP` stays guestfish's mount command.
+    let options_follow = || {
+        args[2..]
+            .iter()
+            .any(|a| a.to_str().is_some_and(|a| a.starts_with('-')))
+    };
     let name = match first {
-        "mount" => "guestmount",
+        "mount" if options_follow() => "guestmount",
         "unmount" => "guestunmount",
         virt if virt.starts_with("virt-") => virt,
         _ => return None,

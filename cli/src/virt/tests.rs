@@ -18,6 +18,14 @@ fn the_tool_comes_from_argv0_or_the_first_word() {
     assert_eq!((name.as_str(), rest), ("virt-ls", os(&["-a", "x"])));
     assert!(tool_of(&os(&["libguest", "-a", "x", "virt-cat"])).is_none());
     assert!(tool_of(&os(&["libguest"])).is_none());
+    let (name, _) = tool_of(&os(&["libguest", "mount", "-a", "x", "-i", "/mnt"])).unwrap();
+    assert_eq!(name, "guestmount");
+    assert!(
+        tool_of(&os(&["libguest", "mount", "/dev/sda1", "/"])).is_none(),
+        "guestfish's mount"
+    );
+    let (name, _) = tool_of(&os(&["/usr/bin/guestunmount", "/mnt"])).unwrap();
+    assert_eq!(name, "guestunmount");
     assert!(find("virt-cat").is_some() && find("virt-nonesuch").is_none());
 }
 
