@@ -324,10 +324,7 @@ impl Filesystem for GuestFs {
             let ino = s.nodes.node(&path, &st);
             Ok(attr(ino, &st))
         });
-        match got {
-            Ok(a) => reply.entry(&KERNEL_TTL, &a, Generation(0)),
-            Err(e) => reply.error(e),
-        }
+        answer_entry(reply, got);
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
@@ -336,10 +333,7 @@ impl Filesystem for GuestFs {
             let st = s.stat(self, &path)?;
             Ok(attr(ino.0, &st))
         });
-        match got {
-            Ok(a) => reply.attr(&KERNEL_TTL, &a),
-            Err(e) => reply.error(e),
-        }
+        answer_attr(reply, got);
     }
 
     fn setattr(
@@ -391,10 +385,7 @@ impl Filesystem for GuestFs {
             };
             Ok(attr(ino.0, &st))
         });
-        match got {
-            Ok(a) => reply.attr(&KERNEL_TTL, &a),
-            Err(e) => reply.error(e),
-        }
+        answer_attr(reply, got);
     }
 
     fn readlink(&self, _req: &Request, ino: INodeNo, reply: ReplyData) {
@@ -440,10 +431,7 @@ impl Filesystem for GuestFs {
             .map_err(|e| self.fail(e))?;
             s.entry(self, &path)
         });
-        match got {
-            Ok(a) => reply.entry(&KERNEL_TTL, &a, Generation(0)),
-            Err(e) => reply.error(e),
-        }
+        answer_entry(reply, got);
     }
 
     fn mkdir(
@@ -467,10 +455,7 @@ impl Filesystem for GuestFs {
                 .map_err(|e| self.fail(e))?;
             s.entry(self, &path)
         });
-        match got {
-            Ok(a) => reply.entry(&KERNEL_TTL, &a, Generation(0)),
-            Err(e) => reply.error(e),
-        }
+        answer_entry(reply, got);
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
@@ -498,10 +483,7 @@ impl Filesystem for GuestFs {
                 .map_err(|e| self.fail(e))?;
             s.entry(self, &path)
         });
-        match got {
-            Ok(a) => reply.entry(&KERNEL_TTL, &a, Generation(0)),
-            Err(e) => reply.error(e),
-        }
+        answer_entry(reply, got);
     }
 
     fn rename(
@@ -532,10 +514,7 @@ impl Filesystem for GuestFs {
             s.read_ahead = None;
             Ok(())
         });
-        match got {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        answer_empty(reply, got);
     }
 
     fn link(
@@ -556,10 +535,7 @@ impl Filesystem for GuestFs {
             s.cache.invalidate(&existing);
             s.entry(self, &path)
         });
-        match got {
-            Ok(a) => reply.entry(&KERNEL_TTL, &a, Generation(0)),
-            Err(e) => reply.error(e),
-        }
+        answer_entry(reply, got);
     }
 
     fn open(&self, _req: &Request, _ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
@@ -780,10 +756,7 @@ impl Filesystem for GuestFs {
                 .lsetxattr(name, value.to_vec(), len, path.as_str())
                 .map_err(|e| self.fail(e))
         });
-        match got {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        answer_empty(reply, got);
     }
 
     fn getxattr(&self, _req: &Request, ino: INodeNo, name: &OsStr, size: u32, reply: ReplyXattr) {
@@ -823,10 +796,7 @@ impl Filesystem for GuestFs {
                 .lremovexattr(name, path.as_str())
                 .map_err(|e| self.fail(e))
         });
-        match got {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        answer_empty(reply, got);
     }
 
     fn create(
@@ -878,10 +848,7 @@ impl GuestFs {
             s.read_ahead = None;
             Ok(())
         });
-        match got {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(e),
-        }
+        answer_empty(reply, got);
     }
 
     fn sync(&self, reply: ReplyEmpty) {
@@ -889,6 +856,27 @@ impl GuestFs {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(self.fail(e)),
         }
+    }
+}
+
+fn answer_entry(reply: ReplyEntry, got: Reply<FileAttr>) {
+    match got {
+        Ok(a) => reply.entry(&KERNEL_TTL, &a, Generation(0)),
+        Err(e) => reply.error(e),
+    }
+}
+
+fn answer_attr(reply: ReplyAttr, got: Reply<FileAttr>) {
+    match got {
+        Ok(a) => reply.attr(&KERNEL_TTL, &a),
+        Err(e) => reply.error(e),
+    }
+}
+
+fn answer_empty(reply: ReplyEmpty, got: Reply<()>) {
+    match got {
+        Ok(()) => reply.ok(),
+        Err(e) => reply.error(e),
     }
 }
 
