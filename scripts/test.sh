@@ -17,12 +17,22 @@ set +e
 # nested KVM into the fault the harness retries.
 cargo test --workspace --features guest-init/test-hooks --no-fail-fast -- --test-threads=1 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The Python binding: pip install ./python, then pytest (python/tests).
+bash scripts/python-test.sh 2>&1 | tee -a "$log"
+python_status=${PIPESTATUS[0]}
+[ "$status" -ne 0 ] || status=$python_status
 set -e
 # One closing line for the whole run (cargo's last line is a doc-test
 # binary's, often "0 passed"). Lines from inside the test host are prefixed
 # and not counted twice.
 passed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result:' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+python_passed=$(grep -E '^python tests:' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+python_failed=$(grep -E '^python tests:' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+# No summary line at all (the install failed) counts as a failure.
+grep -qE '^python tests:' "$log" || python_failed=1
+passed=$((passed + python_passed))
+failed=$((failed + python_failed))
 # Appliance triple faults under the emulated nested KVM, each rerun once
 # by the harness (issue 10, item 11): counted so none goes unseen.
 reruns=$(grep -c '^e2e .*LIBGUEST-E2E-TRIPLE-FAULT' "$log" || true)

@@ -73,10 +73,10 @@ impl<'a> Words<'a> {
 /// A call's arguments from the words: usage errors as text.
 impl ArgSource for Words<'_> {
     type Error = String;
-    fn required<T: FromWord>(&mut self, name: &'static str) -> Result<T, String> {
+    fn required<T: protocol::ArgType>(&mut self, name: &'static str) -> Result<T, String> {
         self.next(name)
     }
-    fn optional<T: FromWord>(&mut self, name: &'static str) -> Result<Option<T>, String> {
+    fn optional<T: protocol::ArgType>(&mut self, name: &'static str) -> Result<Option<T>, String> {
         self.opt(name)
     }
 }

@@ -3,7 +3,7 @@
 //! and the [`CALLS`] list the CLI and the docs are made from.
 
 use crate::types::*;
-use crate::words::FromWord;
+use crate::value::ArgType;
 use crate::{calls, CallIo};
 
 /// How a call moves data besides its arguments and result.
@@ -109,9 +109,9 @@ pub trait ArgSource {
     /// Why a value is missing or malformed.
     type Error;
     /// The next required argument.
-    fn required<T: FromWord>(&mut self, name: &'static str) -> Result<T, Self::Error>;
+    fn required<T: ArgType>(&mut self, name: &'static str) -> Result<T, Self::Error>;
     /// An optional argument; `None` when it was not given.
-    fn optional<T: FromWord>(&mut self, name: &'static str) -> Result<Option<T>, Self::Error>;
+    fn optional<T: ArgType>(&mut self, name: &'static str) -> Result<Option<T>, Self::Error>;
 }
 
 /// Longest argument or result a trace line shows, in bytes.

@@ -21,6 +21,7 @@ pub use generate as generate_support;
 mod table;
 pub mod tools;
 pub mod types;
+pub mod value;
 pub mod words;
 
 pub use generate::{
@@ -28,6 +29,7 @@ pub use generate::{
     Daemon, Handle, CALLS,
 };
 pub use types::{ErrorKind, ErrorReply};
+pub use value::{ArgType, FromValue, Value, ValueError};
 pub use words::FromWord;
 
 /// The line guest-init prints on the console once it can serve requests;

@@ -377,7 +377,9 @@ pub struct FsEntry {
 pub struct XAttr {
     /// Its name, with its namespace (`user.comment`, `security.selinux`).
     pub attrname: String,
-    /// Its value, as bytes.
+    /// Its value, as bytes (serialized as bytes, not a list of numbers:
+    /// the same on the wire, and `bytes` in Python).
+    #[serde(with = "serde_bytes")]
     pub attrval: Vec<u8>,
 }
 

@@ -10,7 +10,7 @@ mod md;
 
 use std::process::Command;
 
-use protocol::{Call, ErrorReply, FromWord};
+use protocol::{Call, ErrorReply};
 
 use crate::daemon::root::Root;
 use crate::daemon::state::GuestDaemon;
@@ -31,11 +31,11 @@ struct Named<'a>(&'a [(&'a str, &'a str)]);
 
 impl protocol::ArgSource for Named<'_> {
     type Error = String;
-    fn required<T: FromWord>(&mut self, name: &'static str) -> Result<T, String> {
+    fn required<T: protocol::ArgType>(&mut self, name: &'static str) -> Result<T, String> {
         self.optional(name)?
             .ok_or_else(|| format!("missing {name}"))
     }
-    fn optional<T: FromWord>(&mut self, name: &'static str) -> Result<Option<T>, String> {
+    fn optional<T: protocol::ArgType>(&mut self, name: &'static str) -> Result<Option<T>, String> {
         self.0
             .iter()
             .find(|(n, _)| *n == name)
