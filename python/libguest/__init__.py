@@ -62,10 +62,10 @@ def calls():
     return _native.calls()
 
 
-def _convert(info, result):
+def _converter(info):
     if info["ret"] == _HASHTABLE:
-        return dict(result)
-    return result
+        return lambda _self, result: dict(result)
+    return None
 
 
 class Guest(_native.Guest):
@@ -83,4 +83,4 @@ class Guest(_native.Guest):
         return False
 
 
-_generate.add_methods(Guest, _convert, lambda g: g)
+_generate.add_methods(Guest, _converter, None)

@@ -38,30 +38,55 @@ def _docstring(info):
     )
 
 
-def make_method(info, convert, native):
-    """The method for call ``info``; ``convert(info, result)`` shapes its
-    result; ``native(self)`` is the ``_native.Guest`` it runs on."""
+def make_method(info, convert=None, handle="_native_handle"):
+    """The method for call ``info``. ``convert(info, result)``, when
+    given, shapes its result; ``handle`` names the attribute holding the
+    ``_native.Guest`` it runs on (``None``: the object itself is one)."""
     name = info["name"]
     kind = info["kind"]
     nargs = len(info["args"])
 
+    if handle is None:
+        def native(self):
+            return self
+    else:
+        def native(self):
+            return getattr(self, handle)
+
     if kind == "file_in":
-        def method(self, *args, **kwargs):
+        def call(self, args, kwargs):
             if args:
                 host, args = args[0], args[1:]
             else:
                 host = kwargs.pop("hostfile", None)
-            return convert(info, native(self)._call(name, host, args, kwargs))
+            return native(self)._call(name, host, args, kwargs)
     elif kind == "file_out":
-        def method(self, *args, **kwargs):
+        def call(self, args, kwargs):
             if len(args) > nargs:
                 host, args = args[nargs], args[:nargs] + args[nargs + 1:]
             else:
                 host = kwargs.pop("hostfile", None)
-            return convert(info, native(self)._call(name, host, args, kwargs))
+            return native(self)._call(name, host, args, kwargs)
+    else:
+        call = None
+
+    # The common case, a plain call with nothing to convert, is one
+    # Python frame over the native call.
+    if call is None and convert is None and handle is None:
+        def method(self, *args, **kwargs):
+            return self._call(name, None, args, kwargs)
+    elif call is None and convert is None:
+        def method(self, *args, **kwargs):
+            return getattr(self, handle)._call(name, None, args, kwargs)
+    elif call is None:
+        def method(self, *args, **kwargs):
+            return convert(self, native(self)._call(name, None, args, kwargs))
+    elif convert is None:
+        def method(self, *args, **kwargs):
+            return call(self, args, kwargs)
     else:
         def method(self, *args, **kwargs):
-            return convert(info, native(self)._call(name, None, args, kwargs))
+            return convert(self, call(self, args, kwargs))
 
     method.__name__ = name
     method.__doc__ = _docstring(info)
@@ -69,13 +94,14 @@ def make_method(info, convert, native):
     return method
 
 
-def add_methods(cls, convert, native, skip=()):
-    """Adds one method per call to ``cls``, except those in ``skip`` and
-    those ``cls`` defines itself."""
+def add_methods(cls, converter, handle):
+    """Adds one method per call to ``cls``, except those ``cls`` defines
+    itself. ``converter(info)`` gives the call's result converter, or
+    ``None`` when its result is returned as it is."""
     for info in _native.calls():
         name = info["name"]
-        if name in skip or name in cls.__dict__:
+        if name in cls.__dict__:
             continue
-        method = make_method(info, convert, native)
+        method = make_method(info, converter(info), handle)
         method.__qualname__ = "%s.%s" % (cls.__name__, name)
         setattr(cls, name, method)

@@ -7,7 +7,8 @@ As in libguestfs:
   close_on_exit=True)``; hashtables are lists of ``(key, value)`` tuples
   unless ``python_return_dict=True``, then dicts;
 - optional arguments are keyword arguments (or positional, after the
-  required ones); structs are dicts, lists are lists, buffers are bytes;
+  required ones); structs are dicts, lists are lists, buffers are bytes,
+  booleans are the ints 1 and 0;
 - errors are ``RuntimeError`` with libguestfs-style messages
   (``call: message``); ``ClosedHandle`` (a ``ValueError``) after
   ``close()``; wrong argument types are ``TypeError``;
@@ -34,6 +35,16 @@ _HASHTABLE_STRUCTS = {
     "list_filesystems": ("device", "fstype"),
 }
 _HASHTABLE = "Vec<(String, String)>"
+
+# Struct fields libguestfs's binding returns that libguest's table has no
+# data for: the application2 struct's translated path (empty in
+# libguestfs too outside a few Windows cases) and its reserved fields.
+_STRUCT_EXTRA = {
+    "inspect_list_applications2": {
+        "app2_trans_path": "", "app2_spare1": "", "app2_spare2": "",
+        "app2_spare3": "", "app2_spare4": "",
+    },
+}
 
 # add_drive_opts arguments libguestfs has and libguest's table has not,
 # and the values with the same meaning here.
@@ -68,11 +79,6 @@ class GuestFS(object):
         """Closes the handle: shuts the appliance down, syncing writes."""
         self._g.close()
 
-    def _native(self):
-        if self._g.closed:
-            raise ClosedHandle("GuestFS: method called on closed handle")
-        return self._g
-
     def add_drive_opts(self, filename, readonly=None, format=None, iface=None,
                        name=None, label=None, protocol=None, server=None,
                        username=None, secret=None, cachemode=None,
@@ -91,7 +97,7 @@ class GuestFS(object):
         opts = {"readonly": readonly, "format": format, "label": label,
                 "blocksize": blocksize}
         opts = {k: v for k, v in opts.items() if v is not None}
-        return self._native()._call("add_drive_opts", None, (filename,), opts)
+        return self._g._call("add_drive_opts", None, (filename,), opts)
 
     def add_drive(self, filename, **kwargs):
         """libguestfs's add_drive: add_drive_opts's optional arguments."""
@@ -99,37 +105,33 @@ class GuestFS(object):
 
     def copy_in(self, localpath, remotedir):
         """Copies a host file or directory into the guest directory."""
-        return self._native().copy_in(localpath, remotedir)
+        return self._g.copy_in(localpath, remotedir)
 
     def copy_out(self, remotepath, localdir):
         """Copies a guest file or directory into the host directory."""
-        return self._native().copy_out(remotepath, localdir)
+        return self._g.copy_out(remotepath, localdir)
 
 
-def _convert_for(handle, info, result):
+def _converter(info):
+    """How call ``info``'s result becomes what libguestfs's binding
+    returns; ``None`` when it already is."""
     name = info["name"]
+    if info["ret"] == "bool":
+        # libguestfs's binding returns its RBool results as ints.
+        return lambda _self, result: int(result)
+    if name in _STRUCT_EXTRA:
+        extra = _STRUCT_EXTRA[name]
+        return lambda _self, result: [dict(extra, **entry) for entry in result]
     if name in _HASHTABLE_STRUCTS:
         key, value = _HASHTABLE_STRUCTS[name]
-        result = [(e[key], e[value]) for e in result]
-    elif info["ret"] != _HASHTABLE:
-        return result
-    return dict(result) if handle._python_return_dict else result
+
+        def pairs(self, result):
+            result = [(e[key], e[value]) for e in result]
+            return dict(result) if self._python_return_dict else result
+        return pairs
+    if info["ret"] == _HASHTABLE:
+        return lambda self, result: dict(result) if self._python_return_dict else result
+    return None
 
 
-def _make(info, _convert_unused=None):
-    plain = _generate.make_method(info, lambda _info, r: r, GuestFS._native)
-
-    def method(self, *args, **kwargs):
-        return _convert_for(self, info, plain(self, *args, **kwargs))
-
-    method.__name__ = plain.__name__
-    method.__doc__ = plain.__doc__
-    method.__signature__ = plain.__signature__
-    method.__qualname__ = "GuestFS." + info["name"]
-    return method
-
-
-for _info in _native.calls():
-    if _info["name"] not in GuestFS.__dict__:
-        setattr(GuestFS, _info["name"], _make(_info))
-del _info
+_generate.add_methods(GuestFS, _converter, "_g")

@@ -1,6 +1,9 @@
 //! Calls by name: one generic function, [`call`], instantiated for every
 //! call of the table, and the name-to-function map Python uses.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use libguest::Stream;
 use protocol::{calls, Call, CallKind};
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
@@ -84,22 +87,23 @@ where
 
 macro_rules! by_name {
     ($($name:ident)*) => {
-        fn lookup(name: &str) -> Option<(&'static protocol::CallInfo, CallFn)> {
-            match name {
-                $(stringify!($name) => Some((&calls::$name::INFO, call::<calls::$name::Call> as CallFn)),)*
-                _ => None,
-            }
-        }
+        /// Every call that Python exposes (not the internal ones), by name.
+        static BY_NAME: LazyLock<HashMap<&'static str, CallFn>> = LazyLock::new(|| {
+            [$((&calls::$name::INFO, call::<calls::$name::Call> as CallFn)),*]
+                .into_iter()
+                .filter(|(info, _)| !info.internal)
+                .map(|(info, f)| (info.name, f))
+                .collect()
+        });
     };
 }
 protocol::for_each_call_name!(by_name);
 
-/// The function for call `name`; internal calls are not exposed.
+/// The function for call `name`.
 pub fn find(name: &str) -> PyResult<CallFn> {
-    match lookup(name) {
-        Some((info, f)) if !info.internal => Ok(f),
-        _ => Err(PyAttributeError::new_err(format!(
+    BY_NAME.get(name).copied().ok_or_else(|| {
+        PyAttributeError::new_err(format!(
             "libguest has no call named {name:?} (see libguest.calls())"
-        ))),
-    }
+        ))
+    })
 }

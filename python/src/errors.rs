@@ -85,5 +85,5 @@ pub fn invalid_argument(message: String) -> PyErr {
 
 /// A call on a closed handle.
 pub fn closed(call: &str) -> PyErr {
-    ClosedHandle::new_err(format!("{call}: the handle is closed"))
+    ClosedHandle::new_err(format!("{call}: method called on closed handle"))
 }

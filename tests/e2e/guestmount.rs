@@ -30,6 +30,42 @@ fn exited(pid: &str) -> bool {
     }
 }
 
+/// The CLI, to be run in a private mount namespace whose /dev is an
+/// empty tmpfs: a host without /dev/fuse.
+fn without_dev_fuse() -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(bin());
+    // SAFETY: the closure runs between fork and exec and makes only
+    // async-signal-safe system calls (unshare, mount) with static,
+    // NUL-terminated strings; it touches no memory of the parent's.
+    unsafe {
+        cmd.pre_exec(|| {
+            let fail = || Err(std::io::Error::last_os_error());
+            if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                return fail();
+            }
+            let none = std::ptr::null();
+            let root = c"/".as_ptr();
+            if libc::mount(
+                none,
+                root,
+                none,
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ) != 0
+            {
+                return fail();
+            }
+            let tmpfs = c"tmpfs".as_ptr();
+            if libc::mount(tmpfs, c"/dev".as_ptr(), tmpfs, 0, std::ptr::null()) != 0 {
+                return fail();
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
 fn mount_line(args: &str, mp: &str) -> String {
     format!("mount {} {args} {mp}", launch_options())
 }
@@ -183,6 +219,26 @@ fn read_only_read_write_and_killed() {
     one_error(
         &libguest(&mount_line(&format!("-a {dir}/missing.img -i"), &mp)),
         &["missing.img"],
+    );
+    // No fusermount3 (as root the mount needs its auto_unmount watchdog).
+    let empty_path = format!("{dir}/empty-path");
+    std::fs::create_dir(&empty_path).unwrap();
+    one_error(
+        &run_with(
+            &mount_line(&format!("--ro -a {img} -i"), &mp),
+            None,
+            &[("PATH", &empty_path)],
+        ),
+        &["fusermount3", "fuse3 package"],
+    );
+    // No FUSE: the CLI in a mount namespace of its own, /dev an empty tmpfs.
+    one_error(
+        &run_prepared(
+            without_dev_fuse(),
+            &mount_line(&format!("--ro -a {img} -i"), &mp),
+            &[],
+        ),
+        &["/dev/fuse is missing", "modprobe fuse"],
     );
     assert!(!mounted(&mp));
 

@@ -77,6 +77,12 @@ pub fn run_with(line: &str, stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     run_command(Command::new(bin()), line, stdin, env)
 }
 
+/// Runs the prepared command `cmd` (the CLI, set up by the caller: a
+/// namespace, a working directory) with a command line as [`run_with`].
+pub fn run_prepared(cmd: Command, line: &str, env: &[(&str, &str)]) -> Run {
+    run_command(cmd, line, None, env)
+}
+
 /// A run as another user (the tests run as root, which reads every file).
 /// That user runs a copy of the CLI in `dir`, made world-readable, since
 /// the checkout may sit where only root can reach it.
