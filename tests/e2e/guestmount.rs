@@ -289,6 +289,14 @@ fn read_only_read_write_and_killed() {
     );
     let listing = host_tool("ls", &["-lR", &mp]);
     assert!(listing.contains("link -> a.txt"), "{listing}");
+    // After a listing the attributes come from its lxattrlist batch.
+    let note = format!("{mp}/tree/a.txt");
+    assert_eq!(
+        host_tool("getfattr", &["--only-values", "-n", "user.note", &note]),
+        "hello"
+    );
+    let dump = host_tool("getfattr", &["-d", &note]);
+    assert!(dump.contains("user.note=\"hello\""), "{dump}");
     let found = host_tool("find", &[&mp]);
     assert_eq!(found.lines().count(), walk(m).len() + 1, "{found}");
     // The same names as the API's find.

@@ -21,7 +21,7 @@ use fuser::{
 use libguest::Guest;
 use protocol::types::Statns;
 
-use super::nodes::{is_component, join, parent, Cache, Nodes, ROOT};
+use super::nodes::{is_component, join, parent, split_xattr_list, Cache, Nodes, ROOT};
 
 /// How long the kernel may keep an entry or attributes (libfuse's
 /// default); our own cache (--dir-cache-timeout) sits behind it.
@@ -213,6 +213,20 @@ impl State {
             let targets = self.guest.readlinklist(dir, chunk.to_vec());
             for (name, target) in chunk.iter().zip(targets.map_err(|e| fs.fail(e))?) {
                 self.cache.put_link(join(dir, name), target);
+            }
+        }
+        // Extended attributes too (`ls -l` asks for two per file). Only a
+        // cache: a batch the daemon refuses (too large) is read per file.
+        let present: Vec<String> = names
+            .iter()
+            .filter(|n| stats.contains_key(*n))
+            .cloned()
+            .collect();
+        for chunk in present.chunks(BATCH) {
+            if let Ok(flat) = self.guest.lxattrlist(dir, chunk.to_vec()) {
+                for (name, xattrs) in split_xattr_list(chunk, flat) {
+                    self.cache.put_xattrs(join(dir, &name), xattrs);
+                }
             }
         }
         let here = self.stat(fs, dir)?;
@@ -752,6 +766,7 @@ impl Filesystem for GuestFs {
             let path = s.path(ino)?;
             let name = name.to_str().ok_or(Errno::from_i32(libc::EINVAL))?;
             let len = i64::try_from(value.len()).map_err(|_| Errno::from_i32(libc::E2BIG))?;
+            s.cache.invalidate(&path);
             s.guest
                 .lsetxattr(name, value.to_vec(), len, path.as_str())
                 .map_err(|e| self.fail(e))
@@ -763,6 +778,13 @@ impl Filesystem for GuestFs {
         let mut s = self.lock();
         let got = s.path(ino).and_then(|path| {
             let name = name.to_str().ok_or(Errno::from_i32(libc::ENODATA))?;
+            if let Some(xattrs) = s.cache.xattrs(&path) {
+                return xattrs
+                    .iter()
+                    .find(|a| a.attrname == name)
+                    .map(|a| a.attrval.clone())
+                    .ok_or(Errno::from_i32(libc::ENODATA));
+            }
             s.guest
                 .lgetxattr(path.as_str(), name)
                 .map_err(|e| self.fail(e))
@@ -773,10 +795,13 @@ impl Filesystem for GuestFs {
     fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
         let mut s = self.lock();
         let got = s.path(ino).and_then(|path| {
-            let attrs = s
-                .guest
-                .lgetxattrs(path.as_str())
-                .map_err(|e| self.fail(e))?;
+            let attrs = match s.cache.xattrs(&path) {
+                Some(cached) => cached.to_vec(),
+                None => s
+                    .guest
+                    .lgetxattrs(path.as_str())
+                    .map_err(|e| self.fail(e))?,
+            };
             let mut names = Vec::new();
             for a in attrs {
                 names.extend_from_slice(a.attrname.as_bytes());
@@ -792,6 +817,7 @@ impl Filesystem for GuestFs {
         let got = self.writable().and_then(|()| {
             let path = s.path(ino)?;
             let name = name.to_str().ok_or(Errno::from_i32(libc::ENODATA))?;
+            s.cache.invalidate(&path);
             s.guest
                 .lremovexattr(name, path.as_str())
                 .map_err(|e| self.fail(e))

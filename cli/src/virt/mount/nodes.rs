@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use protocol::types::Statns;
+use protocol::types::{Statns, XAttr};
 
 /// FUSE's root node.
 pub const ROOT: u64 = 1;
@@ -101,13 +101,15 @@ impl Nodes {
     }
 }
 
-/// guestmount's caches: attributes and link targets by path, each good
-/// for `timeout` (--dir-cache-timeout) and dropped on any change.
+/// guestmount's caches: attributes, extended attributes and link targets
+/// by path, each good for `timeout` (--dir-cache-timeout) and dropped on
+/// any change.
 #[derive(Debug)]
 pub struct Cache {
     timeout: Duration,
     stats: HashMap<String, (Instant, Statns)>,
     links: HashMap<String, (Instant, String)>,
+    xattrs: HashMap<String, (Instant, Vec<XAttr>)>,
 }
 
 impl Cache {
@@ -116,6 +118,7 @@ impl Cache {
             timeout,
             stats: HashMap::new(),
             links: HashMap::new(),
+            xattrs: HashMap::new(),
         }
     }
 
@@ -137,6 +140,18 @@ impl Cache {
             .map(|(_, target)| target.as_str())
     }
 
+    /// Every extended attribute of `path`, when a listing fetched them.
+    pub fn xattrs(&self, path: &str) -> Option<&[XAttr]> {
+        self.xattrs
+            .get(path)
+            .filter(|(at, _)| self.fresh(*at))
+            .map(|(_, x)| x.as_slice())
+    }
+
+    pub fn put_xattrs(&mut self, path: String, xattrs: Vec<XAttr>) {
+        self.xattrs.insert(path, (Instant::now(), xattrs));
+    }
+
     pub fn put_stat(&mut self, path: String, st: Statns) {
         self.stats.insert(path, (Instant::now(), st));
     }
@@ -153,7 +168,41 @@ impl Cache {
         let stale = |p: &String| p == path || p.starts_with(&under) || *p == parent;
         self.stats.retain(|p, _| !stale(p));
         self.links.retain(|p, _| !stale(p));
+        self.xattrs.retain(|p, _| !stale(p));
     }
+}
+
+/// lxattrlist's flat answer for `names`, split per name: each name's
+/// header entry (empty attrname, attrval the decimal count) and that many
+/// attributes. A name whose read failed (empty count) is left out; so is
+/// everything from the first entry that breaks the encoding, since the
+/// guest wrote it.
+pub fn split_xattr_list(names: &[String], flat: Vec<XAttr>) -> Vec<(String, Vec<XAttr>)> {
+    let mut out = Vec::new();
+    let mut entries = flat.into_iter();
+    for name in names {
+        let Some(header) = entries.next() else {
+            break;
+        };
+        if !header.attrname.is_empty() {
+            break;
+        }
+        if header.attrval.is_empty() {
+            continue;
+        }
+        let Some(count) = std::str::from_utf8(&header.attrval)
+            .ok()
+            .and_then(|c| c.parse::<usize>().ok())
+        else {
+            break;
+        };
+        let attrs: Vec<XAttr> = entries.by_ref().take(count).collect();
+        if attrs.len() != count || attrs.iter().any(|a| a.attrname.is_empty()) {
+            break;
+        }
+        out.push((name.clone(), attrs));
+    }
+    out
 }
 
 /// The directory part of an absolute guest path (`/` for `/x`).
@@ -215,6 +264,37 @@ mod tests {
         assert_ne!(n.node("/e/f", &st(1, 4)), 0);
     }
 
+    fn xattr(name: &str, value: &str) -> XAttr {
+        XAttr {
+            attrname: name.into(),
+            attrval: value.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn xattr_lists_split_per_name_and_stop_at_a_broken_encoding() {
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let flat = vec![
+            xattr("", "2"),
+            xattr("user.one", "1"),
+            xattr("user.two", "22"),
+            xattr("", ""), // b could not be read
+            xattr("", "0"),
+        ];
+        let got = split_xattr_list(&names, flat);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, "a");
+        assert_eq!(got[0].1.len(), 2);
+        assert_eq!((got[1].0.as_str(), got[1].1.len()), ("c", 0));
+        // A count past the end, or a header where an attribute should be.
+        let short = vec![xattr("", "5"), xattr("user.x", "")];
+        assert!(split_xattr_list(&names, short).is_empty());
+        let nested = vec![xattr("", "1"), xattr("", "1")];
+        assert!(split_xattr_list(&names, nested).is_empty());
+        let junk = vec![xattr("", "-1")];
+        assert!(split_xattr_list(&names, junk).is_empty());
+    }
+
     #[test]
     fn cache_expires_and_changes_invalidate_the_parent_and_subtree() {
         let mut c = Cache::new(Duration::from_secs(60));
@@ -222,8 +302,10 @@ mod tests {
             c.put_stat(p.into(), st(1, 1));
         }
         c.put_link("/d/l".into(), "f".into());
+        c.put_xattrs("/d/f".into(), Vec::new());
         c.invalidate("/d");
         assert!(c.stat("/d").is_none() && c.stat("/d/f").is_none() && c.link("/d/l").is_none());
+        assert!(c.xattrs("/d/f").is_none());
         assert!(c.stat("/").is_none(), "the parent's times changed");
         assert!(c.stat("/dx").is_some());
         let mut c = Cache::new(Duration::ZERO);
