@@ -1,7 +1,8 @@
 //! `libguest mount` against libguestfs's guestmount on the same Debian 12
 //! disk, in one run, both on qemu TCG on this host (libguestfs's direct
 //! backend with force_tcg; our `--backend tcg`): the time to mount
-//! (`-i --ro`), `find MP | wc -l`, `tar c -C MP . | wc -c` and the unmount
+//! (`-i --ro`), `find MP | wc -l`, `ls -lR MP | wc -l` (attributes and
+//! each file's ACL xattr), `tar c -C MP . | wc -c` and the unmount
 //! (guestunmount returns once the FUSE mount is gone; `libguest unmount`
 //! also waits for the appliance's shutdown). Both must list the same
 //! number of names; tar's byte counts differ where guestmount gives hard
@@ -25,6 +26,7 @@ use libguest_tests::images::debian_image;
 struct Round {
     mount: Duration,
     find: Duration,
+    ls: Duration,
     tar: Duration,
     unmount: Duration,
     names: u64,
@@ -82,6 +84,8 @@ fn round(tool: &Tool, mp: &Path) -> Round {
     mount.push(mp_text.clone());
     let mount_time = run(&mount, &tool.env);
     let (find, names) = counted(&format!("find {mp_text} | wc -l"));
+    // ls -l asks for each file's ACL (an extended attribute).
+    let (ls, _) = counted(&format!("ls -lR {mp_text} 2>/dev/null | wc -l"));
     // tar warns (exit 1) on sockets it skips; the byte count is the figure.
     let (tar, tar_bytes) = counted(&format!("tar c -C {mp_text} . 2>/dev/null | wc -c"));
     let mut unmount = tool.unmount.clone();
@@ -90,6 +94,7 @@ fn round(tool: &Tool, mp: &Path) -> Round {
     Round {
         mount: mount_time,
         find,
+        ls,
         tar,
         unmount: unmount_time,
         names,
@@ -159,9 +164,10 @@ fn main() {
     let median = |rounds: &[Round], pick: Phase| {
         summarize(&rounds.iter().map(pick).collect::<Vec<_>>()).median_ms
     };
-    let phases: [(&str, Phase); 4] = [
+    let phases: [(&str, Phase); 5] = [
         ("mount -i --ro", |r| r.mount),
         ("find (wc -l)", |r| r.find),
+        ("ls -lR (wc -l)", |r| r.ls),
         ("tar c . (wc -c)", |r| r.tar),
         ("unmount", |r| r.unmount),
     ];

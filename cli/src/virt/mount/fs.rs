@@ -19,7 +19,7 @@ use fuser::{
     ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 use libguest::Guest;
-use protocol::types::Statns;
+use protocol::types::{Statns, XAttr};
 
 use super::nodes::{is_component, join, parent, split_xattr_list, Cache, Nodes, ROOT};
 
@@ -180,6 +180,29 @@ impl State {
         Ok(attr(ino, &st))
     }
 
+    /// The extended attributes of `path` from the cache, fetched first for
+    /// its whole directory in lxattrlist batches when a listing of that
+    /// directory is fresh (guestmount fetches them with every listing;
+    /// here the first getxattr/listxattr does, so `find` does not pay).
+    /// `None`: ask for this file alone. Only a cache: a batch the daemon
+    /// refuses (too large) leaves the files to be read one by one.
+    fn cached_xattrs(&mut self, path: &str) -> Option<Vec<XAttr>> {
+        if self.cache.xattrs(path).is_none() {
+            let dir = parent(path).to_string();
+            let name = path.rsplit('/').next().unwrap_or("");
+            if let Some(names) = self.cache.take_listing_with(&dir, name) {
+                for chunk in names.chunks(BATCH) {
+                    if let Ok(flat) = self.guest.lxattrlist(dir.as_str(), chunk.to_vec()) {
+                        for (name, xattrs) in split_xattr_list(chunk, flat) {
+                            self.cache.put_xattrs(join(&dir, &name), xattrs);
+                        }
+                    }
+                }
+            }
+        }
+        self.cache.xattrs(path).map(<[XAttr]>::to_vec)
+    }
+
     /// Lists a directory and caches its entries' attributes and link
     /// targets in batches, as guestmount does.
     fn list(&mut self, fs: &GuestFs, dir: &str) -> Reply<Vec<Entry>> {
@@ -215,20 +238,8 @@ impl State {
                 self.cache.put_link(join(dir, name), target);
             }
         }
-        // Extended attributes too (`ls -l` asks for two per file). Only a
-        // cache: a batch the daemon refuses (too large) is read per file.
-        let present: Vec<String> = names
-            .iter()
-            .filter(|n| stats.contains_key(*n))
-            .cloned()
-            .collect();
-        for chunk in present.chunks(BATCH) {
-            if let Ok(flat) = self.guest.lxattrlist(dir, chunk.to_vec()) {
-                for (name, xattrs) in split_xattr_list(chunk, flat) {
-                    self.cache.put_xattrs(join(dir, &name), xattrs);
-                }
-            }
-        }
+        let present = names.iter().filter(|n| stats.contains_key(*n)).cloned();
+        self.cache.put_listing(dir.to_string(), present.collect());
         let here = self.stat(fs, dir)?;
         let dir_ino = self.nodes.node(dir, &here);
         let up = parent(dir).to_string();
@@ -778,7 +789,7 @@ impl Filesystem for GuestFs {
         let mut s = self.lock();
         let got = s.path(ino).and_then(|path| {
             let name = name.to_str().ok_or(Errno::from_i32(libc::ENODATA))?;
-            if let Some(xattrs) = s.cache.xattrs(&path) {
+            if let Some(xattrs) = s.cached_xattrs(&path) {
                 return xattrs
                     .iter()
                     .find(|a| a.attrname == name)
@@ -795,8 +806,8 @@ impl Filesystem for GuestFs {
     fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
         let mut s = self.lock();
         let got = s.path(ino).and_then(|path| {
-            let attrs = match s.cache.xattrs(&path) {
-                Some(cached) => cached.to_vec(),
+            let attrs = match s.cached_xattrs(&path) {
+                Some(cached) => cached,
                 None => s
                     .guest
                     .lgetxattrs(path.as_str())

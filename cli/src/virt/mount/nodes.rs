@@ -110,6 +110,10 @@ pub struct Cache {
     stats: HashMap<String, (Instant, Statns)>,
     links: HashMap<String, (Instant, String)>,
     xattrs: HashMap<String, (Instant, Vec<XAttr>)>,
+    /// The names of each directory listed and not yet asked for
+    /// extended attributes: the first getxattr or listxattr in it fetches
+    /// them all in one batch (`ls -l` asks for two per file; `find` none).
+    listings: HashMap<String, (Instant, Vec<String>)>,
 }
 
 impl Cache {
@@ -119,6 +123,7 @@ impl Cache {
             stats: HashMap::new(),
             links: HashMap::new(),
             xattrs: HashMap::new(),
+            listings: HashMap::new(),
         }
     }
 
@@ -152,6 +157,20 @@ impl Cache {
         self.xattrs.insert(path, (Instant::now(), xattrs));
     }
 
+    pub fn put_listing(&mut self, dir: String, names: Vec<String>) {
+        self.listings.insert(dir, (Instant::now(), names));
+    }
+
+    /// The names of directory `dir`'s fresh listing if it has `name`,
+    /// taken: a listing is batched for extended attributes once.
+    pub fn take_listing_with(&mut self, dir: &str, name: &str) -> Option<Vec<String>> {
+        let (at, names) = self.listings.get(dir)?;
+        if !self.fresh(*at) || !names.iter().any(|n| n == name) {
+            return None;
+        }
+        self.listings.remove(dir).map(|(_, names)| names)
+    }
+
     pub fn put_stat(&mut self, path: String, st: Statns) {
         self.stats.insert(path, (Instant::now(), st));
     }
@@ -169,6 +188,7 @@ impl Cache {
         self.stats.retain(|p, _| !stale(p));
         self.links.retain(|p, _| !stale(p));
         self.xattrs.retain(|p, _| !stale(p));
+        self.listings.retain(|p, _| !stale(p));
     }
 }
 
@@ -303,7 +323,9 @@ mod tests {
         }
         c.put_link("/d/l".into(), "f".into());
         c.put_xattrs("/d/f".into(), Vec::new());
+        c.put_listing("/d".into(), vec!["f".into()]);
         c.invalidate("/d");
+        assert!(c.take_listing_with("/d", "f").is_none());
         assert!(c.stat("/d").is_none() && c.stat("/d/f").is_none() && c.link("/d/l").is_none());
         assert!(c.xattrs("/d/f").is_none());
         assert!(c.stat("/").is_none(), "the parent's times changed");
@@ -311,5 +333,10 @@ mod tests {
         let mut c = Cache::new(Duration::ZERO);
         c.put_stat("/x".into(), st(1, 1));
         assert!(c.stat("/x").is_none());
+        let mut c = Cache::new(Duration::from_secs(60));
+        c.put_listing("/d".into(), vec!["f".into(), "g".into()]);
+        assert!(c.take_listing_with("/d", "h").is_none());
+        assert_eq!(c.take_listing_with("/d", "g").map(|n| n.len()), Some(2));
+        assert!(c.take_listing_with("/d", "g").is_none(), "batched once");
     }
 }
