@@ -70,6 +70,83 @@ fn mount_line(args: &str, mp: &str) -> String {
     format!("mount {} {args} {mp}", launch_options())
 }
 
+/// A `--no-fork -v` mount, its standard error in a file: when a host tool
+/// fails on the mount, why each call failed (the appliance's death
+/// included) is quoted, where a detached mount's stderr is /dev/null.
+struct ForegroundMount {
+    child: std::process::Child,
+    log: String,
+    mp: String,
+}
+
+impl ForegroundMount {
+    fn start(args: &str, dir: &str, mp: &str) -> ForegroundMount {
+        let log = format!("{dir}/mount.log");
+        let pid_file = format!("{dir}/mount.pid");
+        let line = format!(
+            "{} --no-fork -v --pid-file {pid_file}",
+            mount_line(args, mp)
+        );
+        let mut child = std::process::Command::new(bin())
+            .args(line.split_whitespace())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("spawn libguest mount");
+        let mut early_exit = None;
+        wait_until("the mount is ready", Duration::from_secs(120), || {
+            early_exit = child.try_wait().unwrap();
+            early_exit.is_some() || Path::new(&pid_file).exists()
+        });
+        let mount = ForegroundMount {
+            child,
+            log,
+            mp: mp.to_string(),
+        };
+        assert!(
+            early_exit.is_none(),
+            "libguest {line}: {early_exit:?}\n{}",
+            mount.log()
+        );
+        mount
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `host_tool`, quoting the mount's log when the tool fails.
+    fn tool(&self, cmd: &str, args: &[&str]) -> String {
+        let out = std::process::Command::new(cmd).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd} {args:?} failed ({}): {}\n--- libguest mount's stderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn unmount(&mut self) {
+        ok(&libguest(&format!("unmount {}", self.mp)));
+        let status = wait_timeout(&mut self.child, Duration::from_secs(60));
+        assert!(status.success(), "libguest mount: {status}\n{}", self.log());
+    }
+}
+
+impl Drop for ForegroundMount {
+    /// A failed check leaves nothing mounted (a no-op after `unmount`).
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("fusermount3")
+            .args(["-u", "-z", &self.mp])
+            .stderr(std::process::Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -153,11 +230,11 @@ fn debian_read_only(img: &str) {
         "--ro -a {img} -i cat /etc/os-release : checksum sha256 /usr/bin/ls : find /etc"
     ));
     let api = ok(&api);
-    ok(&libguest(&mount_line(&format!("--ro -a {img} -i"), &mp)));
+    let mut mount = ForegroundMount::start(&format!("--ro -a {img} -i"), &dir, &mp);
     let os_release = std::fs::read_to_string(format!("{mp}/etc/os-release")).unwrap();
     assert!(os_release.contains("Debian GNU/Linux 12"), "{os_release}");
     assert!(api.starts_with(&os_release), "cat differs:\n{api}");
-    let sum = host_tool("sha256sum", &[&format!("{mp}/usr/bin/ls")]);
+    let sum = mount.tool("sha256sum", &[&format!("{mp}/usr/bin/ls")]);
     let sum = sum.split(' ').next().unwrap();
     assert!(api.contains(&format!("\n{sum}\n")), "{sum} not in {api}");
     let mut etc = walk(&Path::new(&mp).join("etc"));
@@ -174,18 +251,18 @@ fn debian_read_only(img: &str) {
         etc, api_etc,
         "find /etc through the mount and through the API"
     );
-    let listing = host_tool("ls", &["-lR", &format!("{mp}/etc")]);
+    let listing = mount.tool("ls", &["-lR", &format!("{mp}/etc")]);
     assert!(
         listing.contains("os-release -> ../usr/lib/os-release"),
         "ls -lR"
     );
-    let found = host_tool("find", &[&format!("{mp}/usr")]);
+    let found = mount.tool("find", &[&format!("{mp}/usr")]);
     assert!(
         found.lines().count() > 1000,
         "find /usr: {}",
         found.lines().count()
     );
-    ok(&libguest(&format!("unmount {mp}")));
+    mount.unmount();
 }
 
 fn read_only_read_write_and_killed() {

@@ -21,8 +21,19 @@ const TEST_HOST_ATTEMPTS: u32 = 5;
 pub const NEVER_RAN_PHRASE: &str = "the hypervisor never ran the appliance's vCPU";
 
 /// How libguest says that the appliance's vCPU triple-faulted
-/// (KVM_EXIT_SHUTDOWN).
-pub const TRIPLE_FAULT_PHRASE: &str = "the appliance stopped unexpectedly (triple fault)";
+/// (KVM_EXIT_SHUTDOWN): the error's text, the same error as an API test's
+/// `unwrap()` prints it, and the VMM's note in the console log.
+pub const TRIPLE_FAULT_PHRASES: &[&str] = &[
+    "the appliance stopped unexpectedly (triple fault)",
+    "GuestDied { reason: \"triple fault\"",
+    "triple-faulted at rip",
+    "triple-faulted; KVM reset its registers",
+];
+
+/// Whether a test's output says that an appliance triple-faulted.
+pub fn mentions_triple_fault(output: &str) -> bool {
+    TRIPLE_FAULT_PHRASES.iter().any(|p| output.contains(p))
+}
 
 /// Ordinary programs the tests run on the host side inside the test host
 /// too: fusermount3 for `libguest mount`, and the tools that read and
@@ -312,11 +323,7 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
             attempt += 1;
             continue;
         }
-        if failed
-            && rerunnable
-            && triple_faults == 0
-            && outcome.output.contains(TRIPLE_FAULT_PHRASE)
-        {
+        if failed && rerunnable && triple_faults == 0 && mentions_triple_fault(&outcome.output) {
             eprintln!(
                 "e2e {name}: LIBGUEST-E2E-TRIPLE-FAULT: the appliance triple-faulted under the \
                  test host's emulated nested KVM (issue 10, item 11); running the test once more \
@@ -409,8 +416,29 @@ macro_rules! on_both_backends {
 
 #[cfg(test)]
 mod tests {
-    use super::content_digest;
+    use super::{content_digest, mentions_triple_fault};
     use std::os::unix::fs::FileExt;
+
+    #[test]
+    fn a_triple_fault_is_seen_as_the_cli_and_the_api_print_it() {
+        let died = libguest::Error::GuestDied {
+            reason: "triple fault".into(),
+            console_tail: "guest-init: ready".into(),
+        };
+        assert!(mentions_triple_fault(&format!("{died}")));
+        assert!(mentions_triple_fault(&format!("{died:?}")));
+        assert!(mentions_triple_fault(
+            "[libguest: vCPU 0 triple-faulted at rip 0xffffffff81000000 rflags 0x2"
+        ));
+        assert!(mentions_triple_fault(
+            "[libguest: vCPU 1 triple-faulted; KVM reset its registers at the shutdown exit"
+        ));
+        let reset = libguest::Error::GuestDied {
+            reason: "reset".into(),
+            console_tail: String::new(),
+        };
+        assert!(!mentions_triple_fault(&format!("{reset:?}\n{reset}")));
+    }
 
     #[test]
     fn content_digest_sees_a_byte_in_a_sparse_file() {

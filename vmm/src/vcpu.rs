@@ -35,20 +35,31 @@ pub(crate) fn install_kick_handler() -> std::io::Result<()> {
 
 impl VcpuThread {
     /// When the host stops a guest that had not stopped by itself (a launch
-    /// timeout, a hang), where each vCPU was is the first clue: note it in
-    /// the console log, where error messages quote it.
-    fn note_where_stopped(&self) {
+    /// timeout, a hang), or a vCPU triple-faults, where each vCPU was is the
+    /// first clue: note it in the console log, where error messages quote it.
+    fn note_where_stopped(&self, how: &str) {
         if self.shared.lock().exit.is_some() {
             return;
         }
         if let Ok(regs) = self.fd.get_regs() {
+            if self.reset_by_kvm(&regs) {
+                let note = format!(
+                    "\n[libguest: vCPU {} {how}; KVM reset its registers at the shutdown exit \
+                     (AMD SVM does), so where it was is not known; {} exits, {} interrupted runs]\n",
+                    self.id,
+                    self.exits.load(Ordering::Relaxed),
+                    self.interrupted
+                );
+                self.shared.append_console(note.as_bytes());
+                return;
+            }
             let mp_state = self
                 .fd
                 .get_mp_state()
                 .map(|s| s.mp_state)
                 .unwrap_or(u32::MAX);
             let mut note = format!(
-                "\n[libguest: vCPU {} stopped by the host at rip {:#x} rflags {:#x} mp_state {mp_state}; {} exits, {} interrupted runs]\n",
+                "\n[libguest: vCPU {} {how} at rip {:#x} rflags {:#x} mp_state {mp_state}; {} exits, {} interrupted runs]\n",
                 self.id,
                 regs.rip,
                 regs.rflags,
@@ -67,16 +78,55 @@ impl VcpuThread {
                     walk::read_words(&self.memory, sregs.cr3, sregs.cr4, regs.rsp, STACK_WORDS);
                 let text: Vec<String> = words.iter().map(|w| format!("{w:#x}")).collect();
                 note.push_str(&format!(
-                    "[libguest: cr3 {:#x} cr4 {:#x}; stack from rsp: {}]\n",
+                    "[libguest: cr0 {:#x} cr2 {:#x} cr3 {:#x} cr4 {:#x} efer {:#x} cs {:#x} ss {:#x} idt {:#x}/{:#x} gdt {:#x}/{:#x} tr {:#x}]\n",
+                    sregs.cr0,
+                    sregs.cr2,
                     sregs.cr3,
                     sregs.cr4,
-                    text.join(" ")
+                    sregs.efer,
+                    sregs.cs.selector,
+                    sregs.ss.selector,
+                    sregs.idt.base,
+                    sregs.idt.limit,
+                    sregs.gdt.base,
+                    sregs.gdt.limit,
+                    sregs.tr.base
                 ));
+                if let Ok(ev) = self.fd.get_vcpu_events() {
+                    note.push_str(&format!(
+                        "[libguest: exception nr {} injected {} pending {} error code {:#x}; interrupt nr {} injected {}; nmi injected {} pending {}]\n",
+                        ev.exception.nr,
+                        ev.exception.injected,
+                        ev.exception.pending,
+                        ev.exception.error_code,
+                        ev.interrupt.nr,
+                        ev.interrupt.injected,
+                        ev.nmi.injected,
+                        ev.nmi.pending
+                    ));
+                }
+                note.push_str(&format!("[libguest: stack from rsp: {}]\n", text.join(" ")));
             }
             self.shared.append_console(note.as_bytes());
         }
     }
 }
+
+impl VcpuThread {
+    /// The architectural reset state (CS:IP f000:fff0), which SVM's KVM
+    /// loads right after a shutdown intercept: nothing of the fault is left.
+    fn reset_by_kvm(&self, regs: &kvm_bindings::kvm_regs) -> bool {
+        regs.rip == RESET_RIP
+            && self
+                .fd
+                .get_sregs()
+                .is_ok_and(|s| s.cs.selector == RESET_CS && s.cr0 & CR0_PE == 0)
+    }
+}
+
+const RESET_RIP: u64 = 0xfff0;
+const RESET_CS: u16 = 0xf000;
+const CR0_PE: u64 = 1;
 
 /// Stack words a stopped vCPU's note quotes.
 const STACK_WORDS: usize = 48;
@@ -106,7 +156,7 @@ impl VcpuThread {
     fn run_until_exit(&mut self) -> ExitReason {
         loop {
             if self.stop.load(Ordering::SeqCst) {
-                self.note_where_stopped();
+                self.note_where_stopped("stopped by the host");
                 return ExitReason::Stopped;
             }
             let exit = match self.fd.run() {
@@ -129,7 +179,10 @@ impl VcpuThread {
                 }
                 VcpuExit::MmioRead(addr, data) => self.ports.mmio_read(addr, data),
                 VcpuExit::MmioWrite(addr, data) => self.ports.mmio_write(addr, data),
-                VcpuExit::Shutdown => return ExitReason::TripleFault,
+                VcpuExit::Shutdown => {
+                    self.note_where_stopped("triple-faulted");
+                    return ExitReason::TripleFault;
+                }
                 VcpuExit::Hlt => return ExitReason::Crashed("vCPU halted".into()),
                 VcpuExit::SystemEvent(kind, _) => {
                     return match kind {
