@@ -16,7 +16,9 @@ command -v guestfish >/dev/null || {
   echo "compare-guestfish: guestfish not found: apt-get install guestfish linux-image-amd64" >&2
   exit 2
 }
-[ -x "$libguest" ] || cargo build --release -q -p libguest-cli
+# The default binary is rebuilt (a no-op when current): a stale one would
+# compare an older libguest.
+[ -n "${2:-}" ] || cargo build --release -q -p libguest-cli
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 disk=$tmp/disk.img

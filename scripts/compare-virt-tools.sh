@@ -13,7 +13,9 @@ command -v virt-ls >/dev/null || {
   echo "compare-virt-tools: virt-ls not found: apt-get install guestfish guestfs-tools linux-image-amd64" >&2
   exit 2
 }
-[ -x "$libguest" ] || cargo build --release -q -p libguest-cli
+# The default binary is rebuilt (a no-op when current): a stale one would
+# compare an older libguest.
+[ -n "${1:-}" ] || cargo build --release -q -p libguest-cli
 libguest=$(realpath "$libguest")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -43,6 +43,13 @@ impl ChunkMap {
             .is_some_and(|leaf| leaf[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
     }
 
+    /// Whether no chunk of `chunk`'s leaf is in the store: reads skip a
+    /// whole leaf (128 MiB) at a time, so a read-only drive that was never
+    /// written costs one lookup per request.
+    fn leaf_is_empty(&self, chunk: u64) -> bool {
+        !self.leaves.contains_key(&(chunk / LEAF_CHUNKS))
+    }
+
     fn insert_range(&mut self, first: u64, end: u64) {
         for chunk in first..end {
             let bit = chunk % LEAF_CHUNKS;
@@ -166,8 +173,12 @@ impl BlockBackend for Overlay {
             let mut pos = offset;
             while pos < end {
                 let chunk = pos >> CHUNK_SHIFT;
-                let stored = map.contains(chunk);
-                let run_end = self.chunk_end(chunk).min(end);
+                let (stored, run_end) = if map.leaf_is_empty(chunk) {
+                    let next_leaf = (chunk / LEAF_CHUNKS + 1).saturating_mul(LEAF_CHUNKS);
+                    (false, next_leaf.saturating_mul(CHUNK).min(end))
+                } else {
+                    (map.contains(chunk), self.chunk_end(chunk).min(end))
+                };
                 match runs.last_mut() {
                     Some((_, run_len, s)) if *s == stored => *run_len += run_end - pos,
                     _ => runs.push((pos, run_end - pos, stored)),

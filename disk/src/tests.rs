@@ -291,6 +291,36 @@ fn overlay_writes_visible_base_untouched() {
     assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), mtime);
 }
 
+/// Reads skip a leaf of the chunk map with nothing in it: a read across
+/// the 128 MiB leaf boundary, with written chunks on both sides and an
+/// empty leaf after them, returns each byte from the side that holds it.
+#[test]
+fn overlay_reads_across_empty_and_written_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.raw");
+    let leaf = 128u64 << 20;
+    let file = fs::File::create(&path).unwrap();
+    file.set_len(3 * leaf).unwrap();
+    let base = pattern(64 << 10, 5);
+    std::os::unix::fs::FileExt::write_all_at(&file, &base, leaf - (32 << 10)).unwrap();
+    drop(file);
+    let disk = open(&path, &overlay()).unwrap();
+    let near = leaf - (32 << 10);
+    let mut expect = base.clone();
+    let w1 = pattern(4096, 6);
+    write(disk.as_ref(), leaf - 8192, &[4096], &w1);
+    expect[(32 << 10) - 8192..(32 << 10) - 4096].copy_from_slice(&w1);
+    let w2 = pattern(100, 7);
+    write(disk.as_ref(), leaf + 5000, &[100], &w2);
+    expect[(32 << 10) + 5000..(32 << 10) + 5100].copy_from_slice(&w2);
+    assert_eq!(read(disk.as_ref(), near, &[40 << 10, 24 << 10]), expect);
+    // The third leaf was never written: the base's zeroes, in one run.
+    assert_eq!(
+        read(disk.as_ref(), 2 * leaf - 4096, &[1 << 20]),
+        vec![0u8; 1 << 20]
+    );
+}
+
 #[test]
 fn overlay_concurrent_writes_to_one_chunk() {
     let dir = tempfile::tempdir().unwrap();

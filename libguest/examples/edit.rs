@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         g.add_drive_opts(
             disk,
             DriveOptions {
-                overlay,
+                overlay: Some(overlay),
                 ..Default::default()
             },
         )?;

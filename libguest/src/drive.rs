@@ -27,18 +27,39 @@ pub struct DriveOptions {
     /// only followed when the format is given (`Some(DriveFormat::Qcow2)`):
     /// that is how the caller vouches for the chain its header names.
     pub format: Option<DriveFormat>,
-    /// Open the image read-only; the appliance sees a write-protected disk.
+    /// Open the image read-only: not one byte (nor its mtime) changes. As
+    /// in libguestfs, the appliance still writes, into a throwaway overlay
+    /// (see `overlay`), so a filesystem whose journal needs recovery (a
+    /// crashed or running VM's) replays it there and mounts.
     pub readonly: bool,
     /// Copy-on-write overlay: the appliance may write, the writes are kept
     /// in a temporary file and dropped at shutdown; the image is opened
     /// read-only and not one byte (nor its mtime) changes. The temporary
     /// file goes to [`crate::Guest::get_tmpdir`] and grows with the
     /// guest's writes, up to the virtual disk size.
-    pub overlay: bool,
+    ///
+    /// `None`: an overlay exactly when `readonly` (libguestfs's rule).
+    /// `Some(true)`: an overlay on a drive that is not read-only either.
+    /// `Some(false)` with `readonly`: no overlay, the appliance sees a
+    /// write-protected disk (libguest's; a dirty journal then cannot
+    /// replay, and such a filesystem does not mount).
+    pub overlay: Option<bool>,
     /// libguestfs's drive label (`add_drive_opts label:`): ASCII letters
     /// and digits, recorded on the drive for the caller; the appliance
     /// makes no `/dev/disk/guestfs/LABEL` link.
     pub label: Option<String>,
+}
+
+impl DriveOptions {
+    /// Whether the appliance writes into a throwaway overlay.
+    pub fn overlaid(&self) -> bool {
+        self.overlay.unwrap_or(self.readonly)
+    }
+
+    /// Whether the appliance sees a write-protected disk.
+    pub fn write_protected(&self) -> bool {
+        self.readonly && !self.overlaid()
+    }
 }
 
 /// `add_drive_opts(path, DriveOptions { .. })` keeps working: the
@@ -50,7 +71,7 @@ impl From<DriveOptions> for protocol::calls::add_drive_opts::Opts {
             format: o.format.map(|f| f.to_string()),
             label: o.label,
             blocksize: None,
-            overlay: Some(o.overlay),
+            overlay: o.overlay,
         }
     }
 }
@@ -110,8 +131,8 @@ impl Drive {
     pub(crate) fn open(path: &Path, options: DriveOptions, tmpdir: &Path) -> Result<Drive> {
         let disk_options = disk::OpenOptions {
             format: options.format,
-            readonly: options.readonly,
-            overlay: options.overlay,
+            readonly: options.write_protected(),
+            overlay: options.overlaid(),
             tmpdir: Some(tmpdir.to_path_buf()),
         };
         let opened = disk::open_disk(path, &disk_options).map_err(|source| Error::Drive {
@@ -229,7 +250,7 @@ mod tests {
         g.set_tmpdir(Some(gone.clone())).unwrap();
         std::fs::remove_dir(&gone).unwrap();
         let overlay = DriveOptions {
-            overlay: true,
+            readonly: true,
             ..Default::default()
         };
         let err = g.add_drive_opts(&raw, overlay.clone()).unwrap_err();

@@ -84,23 +84,42 @@ e2e_test! {
 }
 
 e2e_test! {
-    /// A read-only drive: the guest sees it write-protected, writes fail,
-    /// reads work, and the file's bytes and mtime do not change.
+    /// A read-only drive, as in libguestfs: the guest writes into a
+    /// throwaway overlay. With `overlay: Some(false)` it is write-protected
+    /// instead: writes fail, reads work. Neither file's bytes or mtime
+    /// change.
     fn e2e_readonly_drive_refuses_writes_and_file_is_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let raw = dir.path().join("ro.raw");
         std::fs::write(&raw, pattern(0, 4 * MIB as usize, 5)).unwrap();
-        let before = fingerprint(&raw);
+        let protected = dir.path().join("protected.raw");
+        std::fs::write(&protected, pattern(0, 4 * MIB as usize, 6)).unwrap();
+        let before = (fingerprint(&raw), fingerprint(&protected));
 
         let mut g = Guest::new().unwrap();
         g.add_drive_ro(&raw).unwrap();
+        let write_protected = DriveOptions {
+            readonly: true,
+            overlay: Some(false),
+            ..Default::default()
+        };
+        g.add_drive_opts(&protected, write_protected).unwrap();
         launch(&mut g);
-        assert_eq!(debug(&mut g, "blockdevs", &[]), format!("sda:{}:1", 4 * MIB));
+        assert_eq!(
+            debug(&mut g, "blockdevs", &[]),
+            format!("sda:{}:0 sdb:{}:1", 4 * MIB, 4 * MIB)
+        );
         debug(&mut g, "verify", &["/dev/sda", "0", &(4 * MIB).to_string(), "5"]);
-        let err = g.debug("write-probe", &["/dev/sda"]).unwrap_err();
+        debug(&mut g, "fill", &["/dev/sda", &MIB.to_string(), &MIB.to_string(), "9"]);
+        debug(&mut g, "verify", &["/dev/sda", &MIB.to_string(), &MIB.to_string(), "9"]);
+        debug(&mut g, "verify", &["/dev/sdb", "0", &(4 * MIB).to_string(), "6"]);
+        let err = g.debug("write-probe", &["/dev/sdb"]).unwrap_err();
         assert!(err.to_string().contains("Read-only") || err.to_string().contains("ermission"), "{err}");
         g.shutdown().unwrap();
-        assert!(fingerprint(&raw) == before, "a read-only drive changed on disk");
+        assert!(
+            (fingerprint(&raw), fingerprint(&protected)) == before,
+            "a read-only drive changed on disk"
+        );
     }
 }
 
@@ -113,7 +132,7 @@ e2e_test! {
         let before = fingerprint(&raw);
 
         let mut g = Guest::new().unwrap();
-        g.add_drive_opts(&raw, DriveOptions { overlay: true, ..Default::default() }).unwrap();
+        g.add_drive_opts(&raw, DriveOptions { overlay: Some(true), ..Default::default() }).unwrap();
         launch(&mut g);
         assert_eq!(debug(&mut g, "blockdevs", &[]), format!("sda:{}:0", 8 * MIB));
         debug(&mut g, "fill", &["/dev/sda", &MIB.to_string(), &(2 * MIB).to_string(), "2"]);

@@ -133,8 +133,9 @@ fn hostile_disks(backend: Backend) {
     };
     for options in [
         DriveOptions::default(),
-        qcow2(true, false),
-        qcow2(false, true),
+        qcow2(true, Some(false)),
+        qcow2(true, None),
+        qcow2(false, Some(true)),
     ] {
         let err = g
             .add_drive_opts(&img.data_file_image, options.clone())
@@ -150,8 +151,10 @@ fn hostile_disks(backend: Backend) {
     assert!(err.contains("--format qcow2"), "{err}");
     assert!(g.drives().is_empty());
 
-    g.add_drive_opts(&img.top, qcow2(true, false)).unwrap();
-    g.add_drive_opts(&img.top, qcow2(false, true)).unwrap();
+    g.add_drive_opts(&img.top, qcow2(true, Some(false)))
+        .unwrap();
+    g.add_drive_opts(&img.top, qcow2(false, Some(true)))
+        .unwrap();
     if let Err(e) = g.launch() {
         panic!("launch: {e}\n{}", g.console_log());
     }

@@ -14,8 +14,10 @@
 //!
 //! Six OSes on one set of disks give six roots; each is checked field
 //! by field, mounted as its fstab says, and a file read through it. The
-//! images' bytes do not change (the md members are read-only drives too:
-//! assembled through the appliance's overlays, see luksmd/overlay.rs).
+//! images' bytes do not change. The read-only drives get libguestfs's
+//! throwaway overlay, except the md members: those are write-protected
+//! (`overlay: Some(false)`), so the array is assembled through the
+//! appliance's own dm overlays (luksmd/overlay.rs).
 
 use std::path::{Path, PathBuf};
 
@@ -80,14 +82,19 @@ fn threads() -> String {
     out
 }
 
-/// An appliance with these images, each read-only or not.
+/// An appliance with these images, each read-only or not; read-only md
+/// members are write-protected.
 fn launched(backend: Backend, images: &[(&PathBuf, bool)]) -> Guest {
     let mut g = Guest::new().unwrap();
     g.set_backend(backend).unwrap();
     for (image, readonly) in images {
+        let md_member = image
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("md"));
         let opts = DriveOptions {
             format: Some(DriveFormat::Raw),
             readonly: *readonly,
+            overlay: (*readonly && md_member).then_some(false),
             ..Default::default()
         };
         g.add_drive_opts(*image, opts).unwrap();

@@ -142,7 +142,7 @@ fn drive_options(opts: &calls::add_drive_opts::Args) -> Result<DriveOptions> {
     Ok(DriveOptions {
         format,
         readonly: opts.readonly.unwrap_or(false),
-        overlay: opts.overlay.unwrap_or(false),
+        overlay: opts.overlay,
         label: opts.label.clone(),
     })
 }

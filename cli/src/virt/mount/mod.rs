@@ -37,7 +37,8 @@ pub struct MountArgs {
     /// Inspect the disks and mount the operating system's filesystems.
     #[arg(short = 'i', long = "inspector")]
     pub inspector: bool,
-    /// Read-only: drives write-protected, filesystems mounted read-only.
+    /// Read-only: filesystems mounted read-only, and the images never
+    /// written (a journal replays into a throwaway overlay, as guestmount's).
     #[arg(short = 'r', long = "ro")]
     pub ro: bool,
     /// Read-write (the default; for guestmount's command lines).

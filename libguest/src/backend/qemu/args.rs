@@ -122,8 +122,7 @@ pub(super) fn resolve_drives(drives: &[Drive]) -> Result<ResolvedDrives> {
                 read_only: !node.is_writable(),
             });
         }
-        // As in disk::open: read-only takes precedence over overlay.
-        let overlay = if drive.options.overlay && !drive.options.readonly {
+        let overlay = if drive.options.overlaid() {
             let file = disk::qcow2_overlay_file(Some(&drive.tmpdir), drive.size())
                 .map_err(|e| drive.error(e))?;
             Some(keep(&file)?)

@@ -185,7 +185,10 @@ fn drives_appear_in_order_and_writes_land_where_they_should() {
     );
     let ro = image(dir.path(), "c.ro", 8 * MIB, 0xa5);
     let overlay = image(dir.path(), "e.overlay", 4 * MIB, 0x5a);
+    // Read-only as libguestfs means it: writable through an overlay.
+    let ro_overlay = image(dir.path(), "f.ro", 4 * MIB, 0x3c);
     let (ro_mtime, overlay_mtime) = (mtime(&ro), mtime(&overlay));
+    let ro_overlay_mtime = mtime(&ro_overlay);
     let opts = |readonly, overlay| DriveOptions {
         readonly,
         overlay,
@@ -193,16 +196,17 @@ fn drives_appear_in_order_and_writes_land_where_they_should() {
     };
     let tmp = std::env::temp_dir();
     let drives = [
-        Drive::open(&raw, opts(false, false), &tmp).unwrap(),
-        Drive::open(&qcow2, opts(false, false), &tmp).unwrap(),
-        Drive::open(&ro, opts(true, false), &tmp).unwrap(),
+        Drive::open(&raw, opts(false, None), &tmp).unwrap(),
+        Drive::open(&qcow2, opts(false, None), &tmp).unwrap(),
+        Drive::open(&ro, opts(true, Some(false)), &tmp).unwrap(),
         Drive::scratch(32 * MIB, &tmp).unwrap(),
-        Drive::open(&overlay, opts(false, true), &tmp).unwrap(),
+        Drive::open(&overlay, opts(false, Some(true)), &tmp).unwrap(),
+        Drive::open(&ro_overlay, opts(true, None), &tmp).unwrap(),
     ];
     let (app, _) = boot(&drives);
     assert_eq!(
         request(&app, 1, "blockdevs"),
-        "ok sda:16777216:0 sdb:16777216:0 sdc:8388608:1 sdd:33554432:0 sde:4194304:0"
+        "ok sda:16777216:0 sdb:16777216:0 sdc:8388608:1 sdd:33554432:0 sde:4194304:0 sdf:4194304:0"
     );
     for (id, cmd) in [
         (2, "fill /dev/sda 0 1048576 7"),
@@ -213,6 +217,8 @@ fn drives_appear_in_order_and_writes_land_where_they_should() {
         (7, "verify /dev/sdd 4194304 1048576 3"),
         (8, "fill /dev/sde 0 1048576 5"),
         (9, "verify /dev/sde 0 1048576 5"),
+        (11, "fill /dev/sdf 0 1048576 6"),
+        (12, "verify /dev/sdf 0 1048576 6"),
     ] {
         assert!(request(&app, id, cmd).starts_with("ok "), "{cmd}");
     }
@@ -247,6 +253,7 @@ fn drives_appear_in_order_and_writes_land_where_they_should() {
     for (path, byte, len, before) in [
         (&ro, 0xa5, 8 * MIB, ro_mtime),
         (&overlay, 0x5a, 4 * MIB, overlay_mtime),
+        (&ro_overlay, 0x3c, 4 * MIB, ro_overlay_mtime),
     ] {
         let bytes = std::fs::read(path).unwrap();
         assert!(

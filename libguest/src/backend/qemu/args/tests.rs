@@ -227,10 +227,20 @@ fn drive_paths_never_reach_qemu_and_the_checked_files_do() {
         ..Default::default()
     };
     let drives = [
-        Drive::open(&raw, opts(DriveFormat::Raw, false, false), tmp.path()).unwrap(),
-        Drive::open(&top, opts(DriveFormat::Qcow2, true, false), tmp.path()).unwrap(),
-        Drive::open(&top, opts(DriveFormat::Qcow2, false, true), tmp.path()).unwrap(),
-        Drive::open(&top, opts(DriveFormat::Qcow2, false, false), tmp.path()).unwrap(),
+        Drive::open(&raw, opts(DriveFormat::Raw, false, None), tmp.path()).unwrap(),
+        Drive::open(
+            &top,
+            opts(DriveFormat::Qcow2, true, Some(false)),
+            tmp.path(),
+        )
+        .unwrap(),
+        Drive::open(
+            &top,
+            opts(DriveFormat::Qcow2, false, Some(true)),
+            tmp.path(),
+        )
+        .unwrap(),
+        Drive::open(&top, opts(DriveFormat::Qcow2, false, None), tmp.path()).unwrap(),
         Drive::scratch(1 << 20, tmp.path()).unwrap(),
     ];
     let resolved = resolve_drives(&drives).unwrap();
