@@ -195,6 +195,29 @@ mod tests {
         );
     }
 
+    /// libguestfs's rule: read-only means an overlay unless `overlay`
+    /// says otherwise; only `readonly` with `Some(false)` write-protects.
+    #[test]
+    fn read_only_drives_get_an_overlay_unless_told_otherwise() {
+        let opts = |readonly, overlay| DriveOptions {
+            readonly,
+            overlay,
+            ..Default::default()
+        };
+        for (readonly, overlay, overlaid, write_protected) in [
+            (false, None, false, false),
+            (true, None, true, false),
+            (true, Some(false), false, true),
+            (true, Some(true), true, false),
+            (false, Some(true), true, false),
+            (false, Some(false), false, false),
+        ] {
+            let o = opts(readonly, overlay);
+            assert_eq!(o.overlaid(), overlaid, "{o:?}");
+            assert_eq!(o.write_protected(), write_protected, "{o:?}");
+        }
+    }
+
     #[test]
     fn tmpdir_is_libguest_tmpdir_then_tmpdir_then_tmp() {
         let dir = |s: &str| Some(std::ffi::OsString::from(s));

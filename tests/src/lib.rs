@@ -304,8 +304,8 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
     // An appliance triple fault under the emulated nested SVM is rerun
     // once, loudly: the same emulation resets the whole test host now and
     // then, the soak bench found no device write out of bounds, and the
-    // rate is about one in a hundred 16 MiB transfers (issue 10, item 11,
-    // still open; the soak bench is where it is hunted). Only with
+    // soak measured 4 in 80 iterations of 16 MiB each way (issue 10, item
+    // 11, still open; the soak bench is where it is hunted). Only with
     // read-only disks, so the rerun sees the inputs the first run saw.
     // Any other failure is never retried.
     let rerunnable = setup.disks.iter().all(|d| d.read_only);
