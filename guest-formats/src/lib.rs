@@ -2,7 +2,8 @@
 //! what is on a block device ([`probe`]), Windows registry hives
 //! ([`hive`]), rpm databases (SQLite, Berkeley DB hash, ndb) and the
 //! rpm headers in them ([`sqlite`], [`rpm_bdb`], [`rpm_ndb`], [`rpm`]),
-//! fstab ([`fstab`]), os-release ([`os_release`]), text package
+//! LVM2 labels, metadata and the device-mapper tables of its linear and
+//! striped volumes ([`lvm`]), fstab ([`fstab`]), os-release ([`os_release`]), text package
 //! databases ([`package_text`]) and executable headers ([`binarch`]).
 //!
 //! Security rule: every byte these parsers see comes from a guest image
@@ -14,7 +15,7 @@
 //! bounded pieces, never loaded whole. The crate does no I/O of its own
 //! beyond the caller's [`ReadAt`], and has no `unsafe`. The fuzz crate
 //! (`fuzz/`: `fs_probe`, `registry_hive`, `rpm_db`, `rpm_bdb`,
-//! `rpm_ndb`) exercises it.
+//! `rpm_ndb`, `lvm_metadata`) exercises it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod bytes;
 pub mod fixtures;
 pub mod fstab;
 pub mod hive;
+pub mod lvm;
 pub mod os_release;
 pub mod package_text;
 pub mod probe;

@@ -579,10 +579,12 @@ macro_rules! for_each_call {
             569 call lvm_clear_filter() [] -> () [needs_tools];
             /// The device-mapper devices as /dev/mapper/NAME, sorted, without the ones that are LVM logical volumes (lvs lists those).
             570 call list_dm_devices() [] -> Vec<String> [];
-            /// Whether the disks hold md RAID members not assembled yet, or LVM physical volumes whose logical volumes have not been activated yet (the library then loads the tools layer and calls internal_lvm_activate).
+            /// Whether the disks hold md RAID members not assembled yet, or LVM physical volumes whose logical volumes have not been activated yet (the library then calls internal_lvm_activate_native, and where that cannot, loads the tools layer and calls internal_lvm_activate).
             571 call internal_lvm_pending() [] -> bool [internal];
             /// Assembles the md arrays and then activates the logical volumes found on the disks, as libguestfs's appliance does at boot (mdadm -As, vgchange -aay), writing nothing to read-only disks.
             572 call internal_lvm_activate() [] -> () [needs_tools, internal];
+            /// Activates the linear and striped logical volumes found on the disks without lvm (from their metadata, through device-mapper), as vgchange -aay would; false where lvm must do it (md members to assemble, or volumes it does not fully understand), and the library then calls internal_lvm_activate.
+            573 call internal_lvm_activate_native() [] -> bool [internal];
             /// The true case of a path on a case-insensitive filesystem (ntfs-3g, vfat); the last element may not exist.
             200 call case_sensitive_path(path: Pathname) [] -> String [needs_root];
             /// The canonical absolute path: symlinks, . and .. resolved inside the guest.

@@ -6,13 +6,18 @@
 //! - Fedora: GPT, /boot ext4, btrfs with subvolumes root and home;
 //! - md RAID1 root: two disks, ext4 on the array;
 //! - Ubuntu encrypted: GPT, /boot ext4, LUKS2 holding VG "ubuntu-vg";
-//! - LUKS on an LV: an ext4 root inside LUKS on LV vault/root.
+//! - LUKS on an LV: an ext4 root inside LUKS on LV vault/root;
+//! - on one more GPT disk, with named partitions: CoreOS-style (boot,
+//!   root, and /usr apart, /etc/os-release a link into /usr), an older
+//!   Ubuntu known only by /etc/lsb-release, with a dpkg database, and
+//!   Windows (NTFS, SOFTWARE and SYSTEM hives, MountedDevices naming the
+//!   partition by its GPT GUID, so C: resolves to it).
 //!
 //! The encrypted ones open with keys given to the handle (`add_key`, by
 //! device name and by LUKS UUID, after a wrong key for `all`), which
 //! inspect_os uses as libguestfs's tools use `--key`.
 //!
-//! Six OSes on one set of disks give six roots; each is checked field
+//! Nine OSes on one set of disks give nine roots; each is checked field
 //! by field, mounted as its fstab says, and a file read through it. The
 //! images' bytes do not change. The read-only drives get libguestfs's
 //! throwaway overlay, except the md members: those are write-protected
@@ -320,7 +325,191 @@ fn build(g: &mut Guest) -> String {
     g.umount_all().unwrap();
     progress("cryptsetup_close");
     g.cryptsetup_close(&mapped).unwrap();
+    build_extra(g);
     vault_uuid
+}
+
+/// The Windows partition's GPT GUID, and its bytes as the partition
+/// entry (and so MountedDevices' `DMIO:ID:` blob) holds them.
+const WINDOWS_GUID: &str = "01020304-0506-0708-090A-0B0C0D0E0F10";
+const WINDOWS_GUID_BYTES: [u8; 16] = [4, 3, 2, 1, 6, 5, 8, 7, 9, 10, 11, 12, 13, 14, 15, 16];
+
+/// /dev/sdh (GPT): CoreOS-style boot, root and /usr (1-3), Ubuntu by
+/// lsb-release (4), Windows (5).
+fn build_extra(g: &mut Guest) {
+    progress("build: CoreOS, Ubuntu (lsb-release), Windows");
+    let disk = "/dev/sdh";
+    g.part_init(disk, "gpt").unwrap();
+    let bounds = [
+        (2048, 34_815),
+        (34_816, 100_351),
+        (100_352, 198_655),
+        (198_656, 296_959),
+        (296_960, -2048),
+    ];
+    for (start, end) in bounds {
+        g.part_add(disk, "p", start, end).unwrap();
+    }
+    for (n, name) in [
+        (1, "boot"),
+        (2, "root"),
+        (3, "usr"),
+        (4, "ubuntu"),
+        (5, "Basic data partition"),
+    ] {
+        g.part_set_name(disk, n, name).unwrap();
+    }
+    g.part_set_gpt_guid(disk, 5, WINDOWS_GUID).unwrap();
+    for (n, label) in [(1, "boot"), (2, "root"), (3, "usr"), (4, "focal")] {
+        mkfs(g, "ext4", &format!("{disk}{n}"), label);
+    }
+
+    // CoreOS: the root holds /etc, whose os-release links into the /usr
+    // filesystem; the root's /bin links into /usr too.
+    g.mount("/dev/sdh2", "/").unwrap();
+    for dir in ["/etc", "/usr", "/boot", "/var"] {
+        g.mkdir_p(dir).unwrap();
+    }
+    g.ln_s("usr/bin", "/bin").unwrap();
+    g.ln_s("../usr/lib/os-release", "/etc/os-release").unwrap();
+    g.write("/etc/hostname", "core1\n").unwrap();
+    g.write(
+        "/etc/fstab",
+        "LABEL=root / ext4 defaults 0 1\nLABEL=boot /boot ext4 defaults 0 2\nLABEL=usr /usr ext4 ro 0 2\n",
+    )
+    .unwrap();
+    g.mount("/dev/sdh3", "/usr").unwrap();
+    for dir in ["/usr/bin", "/usr/lib", "/usr/share", "/usr/local"] {
+        g.mkdir_p(dir).unwrap();
+    }
+    g.write(
+        "/usr/lib/os-release",
+        "NAME=\"Fedora Linux\"\nVERSION=\"41.20241109.3.0 (CoreOS)\"\nID=fedora\nVERSION_ID=41\nVARIANT_ID=coreos\nPRETTY_NAME=\"Fedora CoreOS 41.20241109.3.0\"\n",
+    )
+    .unwrap();
+    g.upload(Path::new("/bin/true"), "/usr/bin/bash").unwrap();
+    g.mount("/dev/sdh1", "/boot").unwrap();
+    g.write("/boot/ignition.firstboot", "coreos boot\n")
+        .unwrap();
+    g.umount_all().unwrap();
+
+    // Ubuntu 20.04 with no os-release: lsb-release must win over
+    // debian_version, which says "bullseye/sid" on Ubuntu.
+    g.mount("/dev/sdh4", "/").unwrap();
+    for dir in ["/etc", "/usr/bin", "/var/lib/dpkg"] {
+        g.mkdir_p(dir).unwrap();
+    }
+    g.ln_s("usr/bin", "/bin").unwrap();
+    g.write(
+        "/etc/lsb-release",
+        "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=20.04\nDISTRIB_CODENAME=focal\nDISTRIB_DESCRIPTION=\"Ubuntu 20.04.6 LTS\"\n",
+    )
+    .unwrap();
+    g.write("/etc/debian_version", "bullseye/sid\n").unwrap();
+    g.write("/etc/hostname", "focal-box\n").unwrap();
+    g.write("/etc/fstab", "LABEL=focal / ext4 defaults 0 1\n")
+        .unwrap();
+    g.upload(Path::new("/bin/true"), "/usr/bin/bash").unwrap();
+    g.write(
+        "/var/lib/dpkg/status",
+        "Package: bash\nStatus: hold ok installed\nArchitecture: amd64\nVersion: 5.0-6ubuntu1.2\nDescription: GNU Bourne Again SHell\n\n\
+         Package: gone\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1.0-1\nDescription: removed, its configuration kept\n\n\
+         Package: hello\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.10-2ubuntu2\nDescription: example package\n",
+    )
+    .unwrap();
+    g.umount_all().unwrap();
+
+    // Windows 11: NTFS with the hives guest-formats' fixtures build; C:
+    // is this partition by its GPT GUID.
+    g.mkfs("ntfs", "/dev/sdh5", calls::mkfs::Opts::default())
+        .unwrap_or_else(|e| panic!("mkfs ntfs: {e}\n{}", g.console_log()));
+    g.mount("/dev/sdh5", "/").unwrap();
+    g.mkdir_p("/WINDOWS/system32/config").unwrap();
+    use guest_formats::fixtures::hive::{build_hive, software_hive, system_hive_with_mounts};
+    let mut dmio = b"DMIO:ID:".to_vec();
+    dmio.extend_from_slice(&WINDOWS_GUID_BYTES);
+    let system = system_hive_with_mounts(vec![(r"\DosDevices\C:", dmio)]);
+    g.write("/WINDOWS/system32/config/SYSTEM", system).unwrap();
+    g.write(
+        "/WINDOWS/system32/config/SOFTWARE",
+        build_hive(&software_hive()),
+    )
+    .unwrap();
+    g.write(
+        "/WINDOWS/system32/CMD.EXE",
+        guest_formats::fixtures::pe_x86_64(),
+    )
+    .unwrap();
+    g.write("/WINDOWS/win.ini", "; for 16-bit app support\n")
+        .unwrap();
+    g.umount_all().unwrap();
+}
+
+/// Windows' fields, as libguestfs gives them for this tree.
+fn check_windows(g: &mut Guest) {
+    let r = "/dev/sdh5";
+    progress(&format!("check {r}"));
+    let facts = [
+        ("type", g.inspect_get_type(r).unwrap(), "windows"),
+        ("distro", g.inspect_get_distro(r).unwrap(), "windows"),
+        (
+            "product",
+            g.inspect_get_product_name(r).unwrap(),
+            "Windows 10 Pro",
+        ),
+        (
+            "variant",
+            g.inspect_get_product_variant(r).unwrap(),
+            "Client",
+        ),
+        ("build", g.inspect_get_build_id(r).unwrap(), "22631"),
+        ("osinfo", g.inspect_get_osinfo(r).unwrap(), "win11"),
+        ("hostname", g.inspect_get_hostname(r).unwrap(), "win-box"),
+        ("arch", g.inspect_get_arch(r).unwrap(), "x86_64"),
+        (
+            "systemroot",
+            g.inspect_get_windows_systemroot(r).unwrap(),
+            "/WINDOWS",
+        ),
+        (
+            "control set",
+            g.inspect_get_windows_current_control_set(r).unwrap(),
+            "ControlSet002",
+        ),
+        (
+            "system hive",
+            g.inspect_get_windows_system_hive(r).unwrap(),
+            "/WINDOWS/system32/config/SYSTEM",
+        ),
+    ];
+    for (what, got, want) in facts {
+        assert_eq!(got, want, "{r}: {what}");
+    }
+    let version = (
+        g.inspect_get_major_version(r).unwrap(),
+        g.inspect_get_minor_version(r).unwrap(),
+    );
+    assert_eq!(version, (10, 0), "{r}: version");
+    assert_eq!(
+        g.inspect_get_drive_mappings(r).unwrap(),
+        [("C".to_string(), r.to_string())],
+        "{r}: drive letters"
+    );
+    let mps: Vec<(String, String)> = g
+        .inspect_get_mountpoints(r)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.mountpoint, m.device))
+        .collect();
+    assert_eq!(mps, [("/".to_string(), r.to_string())], "{r}: mountpoints");
+    g.mount_ro(r, "/").unwrap();
+    assert_eq!(
+        g.cat("/WINDOWS/win.ini").unwrap(),
+        "; for 16-bit app support\n"
+    );
+    let apps = g.inspect_list_applications2(r).unwrap();
+    assert!(!apps.is_empty(), "{r}: the uninstall keys' applications");
+    g.umount_all().unwrap();
 }
 
 /// The checked fields of one root.
@@ -404,11 +593,14 @@ fn check(g: &mut Guest, e: &Expected) {
 
 fn installer_layouts(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let images: Vec<PathBuf> = ["rhel", "debian", "fedora", "md0", "md1", "ubuntu", "vault"]
+    let names = [
+        "rhel", "debian", "fedora", "md0", "md1", "ubuntu", "vault", "extra",
+    ];
+    let images: Vec<PathBuf> = names
         .iter()
         .map(|n| dir.path().join(format!("{n}.img")))
         .collect();
-    for (image, mib) in images.iter().zip([1024, 320, 320, 64, 64, 160, 96]) {
+    for (image, mib) in images.iter().zip([1024, 320, 320, 64, 64, 160, 96, 256]) {
         Guest::new()
             .unwrap()
             .disk_create(image, "raw", mib * MIB, calls::disk_create::Opts::default())
@@ -463,6 +655,9 @@ fn installer_layouts(backend: Backend) {
         "/dev/ubuntu-vg/ubuntu-lv".to_string(),
         vault.clone(),
         md.clone(),
+        "/dev/sdh2".to_string(),
+        "/dev/sdh4".to_string(),
+        "/dev/sdh5".to_string(),
     ];
     want_roots.sort();
     let mut got = roots.clone();
@@ -578,6 +773,52 @@ fn installer_layouts(backend: Backend) {
             file: ("/etc/hostname", "vault-box\n"),
         },
     );
+    check(
+        &mut g,
+        &Expected {
+            root: "/dev/sdh2",
+            distro: "fedora",
+            product_name: "Fedora CoreOS 41.20241109.3.0",
+            version: (41, 0),
+            hostname: "core1",
+            package_management: "yum",
+            osinfo: "fedora41",
+            mountpoints: &[("/", "/dev/sdh2"), ("/boot", "/dev/sdh1"), ("/usr", "/dev/sdh3")],
+            // Through the link into the mounted /usr.
+            file: ("/etc/os-release", "NAME=\"Fedora Linux\"\nVERSION=\"41.20241109.3.0 (CoreOS)\"\nID=fedora\nVERSION_ID=41\nVARIANT_ID=coreos\nPRETTY_NAME=\"Fedora CoreOS 41.20241109.3.0\"\n"),
+        },
+    );
+    check(
+        &mut g,
+        &Expected {
+            root: "/dev/sdh4",
+            distro: "ubuntu",
+            product_name: "Ubuntu 20.04.6 LTS",
+            version: (20, 4),
+            hostname: "focal-box",
+            package_management: "apt",
+            osinfo: "ubuntu20.04",
+            mountpoints: &[("/", "/dev/sdh4")],
+            file: ("/etc/hostname", "focal-box\n"),
+        },
+    );
+    g.mount_ro("/dev/sdh4", "/").unwrap();
+    let apps: Vec<(String, String)> = g
+        .inspect_list_applications2("/dev/sdh4")
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.app2_name, a.app2_version))
+        .collect();
+    assert_eq!(
+        apps,
+        [
+            ("bash".to_string(), "5.0".to_string()),
+            ("hello".to_string(), "2.10".to_string())
+        ],
+        "installed and held packages, not removed ones"
+    );
+    g.umount_all().unwrap();
+    check_windows(&mut g);
     // Opened by the keys: the plain Ubuntu PV's mapping is libguestfs's name.
     let dm = g.list_dm_devices().unwrap();
     assert!(dm.contains(&"/dev/mapper/cryptsdf2".to_string()), "{dm:?}");

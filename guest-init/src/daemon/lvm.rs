@@ -1,10 +1,15 @@
 //! LVM: the pvs/vgs/lvs reports (`report`), the calls that change PVs, VGs
 //! and LVs (`change`), activation and the device-mapper listing
 //! (`activate`), all through lvm from the tools layer (`run`: no udev,
-//! only the appliance's disks, machine-readable reports, bounded output).
+//! only the appliance's disks, machine-readable reports, bounded output),
+//! except activating and listing plain linear and striped LVs at start-up,
+//! which `native` does from the metadata through device-mapper ioctls
+//! (`dm`), so inspecting an LVM disk loads no tools layer.
 
 mod activate;
 mod change;
+mod dm;
+mod native;
 mod report;
 mod run;
 #[cfg(test)]
@@ -13,7 +18,8 @@ mod tests;
 use protocol::{calls, CallIo, ErrorReply};
 
 pub(super) use activate::{
-    filesystem_candidates, internal_lvm_activate, internal_lvm_pending, list_dm_devices,
+    filesystem_candidates, internal_lvm_activate, internal_lvm_activate_native,
+    internal_lvm_pending, list_dm_devices,
 };
 pub(super) use change::{
     lvcreate, lvcreate_free, lvm_clear_filter, lvm_scan, lvm_set_filter, lvremove, lvrename,

@@ -98,6 +98,6 @@ route! {
     btrfs: [mkfs_btrfs, btrfs_subvolume_list, btrfs_subvolume_create, btrfs_subvolume_delete, btrfs_subvolume_snapshot, btrfs_subvolume_get_default, btrfs_subvolume_set_default, btrfs_filesystem_resize]
     identity: [set_uuid, set_uuid_random, set_e2uuid, canonical_device_name]
     luksmd: [cryptsetup_open, cryptsetup_close, luks_format, luks_format_cipher, luks_add_key, luks_kill_slot, luks_uuid, luks_open, luks_open_ro, luks_close, md_create, list_md_devices, md_detail, md_stat, md_stop]
-    lvm: [pvs, vgs, lvs, pvs_full, vgs_full, lvs_full, pvcreate, vgcreate, lvcreate, lvcreate_free, lvremove, vgremove, pvremove, lvresize, lvresize_free, pvresize, lvrename, vgrename, lvuuid, vguuid, pvuuid, vglvuuids, vgpvuuids, vg_activate, vg_activate_all, lvm_scan, is_lv, lvm_canonical_lv_name, lvm_set_filter, lvm_clear_filter, list_dm_devices, internal_lvm_pending, internal_lvm_activate]
+    lvm: [pvs, vgs, lvs, pvs_full, vgs_full, lvs_full, pvcreate, vgcreate, lvcreate, lvcreate_free, lvremove, vgremove, pvremove, lvresize, lvresize_free, pvresize, lvrename, vgrename, lvuuid, vguuid, pvuuid, vglvuuids, vgpvuuids, vg_activate, vg_activate_all, lvm_scan, is_lv, lvm_canonical_lv_name, lvm_set_filter, lvm_clear_filter, list_dm_devices, internal_lvm_pending, internal_lvm_activate, internal_lvm_activate_native]
     mkfs: [mkfs, e2fsck, fsck, resize2fs, set_label, zero_free_space, fstrim, internal_load_tools]
 }

@@ -3,8 +3,11 @@
 //! call. We do it before the first call instead, and only when the daemon
 //! finds md members or LVM physical volumes on the disks (a cheap
 //! signature probe, no tools): launch() stays as fast as before, and
-//! plain disks never load the tools layer for it. On such a disk the first
-//! call loads the tools layer (mdadm, lvm) once, which later calls reuse.
+//! plain disks never load the tools layer for it. Plain linear and
+//! striped LVs the daemon activates itself from their metadata, with no
+//! tools either; md members and anything else (thin, raid, snapshots…)
+//! make the first call load the tools layer (mdadm, lvm) once, which later
+//! calls reuse.
 
 use super::{Guest, State};
 use crate::error::{Error, Result};
@@ -18,7 +21,7 @@ impl Guest {
             return Ok(());
         }
         run.lvm_checked = true;
-        if self.internal_lvm_pending()? {
+        if self.internal_lvm_pending()? && !self.internal_lvm_activate_native()? {
             match self.internal_lvm_activate() {
                 // No tools layer: the disks stay usable without their LVs,
                 // and LVM calls then say what is missing.

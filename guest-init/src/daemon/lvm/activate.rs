@@ -1,4 +1,4 @@
-//! LV activation and what needs no lvm: whether the disks hold PVs (our
+//! LV activation (by lvm; `native` first tries without it) and what needs no lvm: whether the disks hold PVs (our
 //! own signature probe), the device-mapper devices (sysfs), and the LVs'
 //! filesystems for list_filesystems.
 
@@ -20,7 +20,7 @@ const SYS_BLOCK: &str = "/sys/block";
 const BLKROGET: u32 = (0x12 << 8) | 94;
 
 /// The device-mapper devices as (name, dm uuid), from sysfs.
-fn dm_devices() -> Vec<(String, String)> {
+pub(super) fn dm_devices() -> Vec<(String, String)> {
     let Ok(entries) = std::fs::read_dir(SYS_BLOCK) else {
         return Vec::new();
     };
@@ -42,14 +42,14 @@ fn dm_devices() -> Vec<(String, String)> {
 
 /// Whether a dm uuid is an LVM LV's (`LVM-` then the VG and LV UUIDs;
 /// internal layers add a `-suffix`).
-fn is_lvm_uuid(uuid: &str) -> bool {
+pub(super) fn is_lvm_uuid(uuid: &str) -> bool {
     uuid.starts_with("LVM-")
 }
 
 /// Every block device and partition but RAM disks and LVM's own devices:
 /// where a PV may be (disks, partitions, md arrays, opened LUKS; loop
 /// devices, which only tests have, are left to the filter).
-fn pv_candidates() -> Vec<String> {
+pub(super) fn pv_candidates() -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(SYS_BLOCK) else {
         return Vec::new();
     };
@@ -87,7 +87,7 @@ fn holds_pv(device: &str) -> bool {
     )
 }
 
-fn read_only(device: &str) -> bool {
+pub(super) fn read_only(device: &str) -> bool {
     let Ok(file) = File::open(device) else {
         return false;
     };
@@ -183,6 +183,25 @@ pub(in crate::daemon) fn internal_lvm_activate(
     Ok(())
 }
 
+/// Activates the LVs without lvm where the disks hold only VGs that
+/// `native` fully understands; false where lvm must (md members to
+/// assemble first, or anything else: the log says what).
+pub(in crate::daemon) fn internal_lvm_activate_native(
+    d: &mut GuestDaemon,
+    _io: &mut dyn CallIo,
+    _a: calls::internal_lvm_activate_native::Args,
+) -> Result<calls::internal_lvm_activate_native::Ret, ErrorReply> {
+    if crate::daemon::luksmd::assembly_pending() {
+        return Ok(false);
+    }
+    if d.lvm.activated {
+        return Ok(true);
+    }
+    let done = super::native::activate_all(d);
+    d.lvm.activated = done;
+    Ok(done)
+}
+
 pub(in crate::daemon) fn list_dm_devices(
     _d: &mut GuestDaemon,
     _io: &mut dyn CallIo,
@@ -208,7 +227,10 @@ pub(in crate::daemon) fn filesystem_candidates(
     if !dm_devices().iter().any(|(_, uuid)| is_lvm_uuid(uuid)) {
         return Ok(Vec::new());
     }
-    let lvs = public_lvs(d, "list_filesystems")?;
+    let lvs = match super::native::public_lvs(d) {
+        Some(lvs) => lvs,
+        None => public_lvs(d, "list_filesystems")?,
+    };
     Ok(lvs
         .into_iter()
         .map(|(vg, lv)| {

@@ -17,6 +17,7 @@ use super::run::config;
 use super::*;
 
 mod dm;
+mod native;
 mod reports;
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
