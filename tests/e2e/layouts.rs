@@ -360,7 +360,7 @@ fn build_extra(g: &mut Guest) {
         g.part_set_name(disk, n, name).unwrap();
     }
     g.part_set_gpt_guid(disk, 5, WINDOWS_GUID).unwrap();
-    for (n, label) in [(1, "boot"), (2, "root"), (3, "usr"), (4, "focal")] {
+    for (n, label) in [(1, "cos-boot"), (2, "root"), (3, "usr"), (4, "focal")] {
         mkfs(g, "ext4", &format!("{disk}{n}"), label);
     }
 
@@ -375,11 +375,11 @@ fn build_extra(g: &mut Guest) {
     g.write("/etc/hostname", "core1\n").unwrap();
     g.write(
         "/etc/fstab",
-        "LABEL=root / ext4 defaults 0 1\nLABEL=boot /boot ext4 defaults 0 2\nLABEL=usr /usr ext4 ro 0 2\n",
+        "LABEL=root / ext4 defaults 0 1\nLABEL=cos-boot /boot ext4 defaults 0 2\nLABEL=usr /usr ext4 ro 0 2\n",
     )
     .unwrap();
     g.mount("/dev/sdh3", "/usr").unwrap();
-    for dir in ["/usr/bin", "/usr/lib", "/usr/share", "/usr/local"] {
+    for dir in ["/usr/bin", "/usr/lib", "/usr/share", "/usr/local", "/usr/src"] {
         g.mkdir_p(dir).unwrap();
     }
     g.write(
