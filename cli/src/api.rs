@@ -15,7 +15,7 @@ use crate::error::{CliError, Result};
 use crate::print::Print;
 use crate::session::Session;
 use crate::windows;
-use crate::words::Words;
+use protocol::words::Words;
 
 fn usage_error(call: &'static str, message: String) -> Error {
     Error::InvalidArgument { call, message }

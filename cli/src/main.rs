@@ -58,7 +58,6 @@ mod split;
 mod terminal;
 mod virt;
 mod windows;
-mod words;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

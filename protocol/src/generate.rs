@@ -63,6 +63,52 @@ pub struct CallInfo {
     pub needs_tools: bool,
     /// Used by the library itself: not a command, not in the docs.
     pub internal: bool,
+    /// Its test cases, as the table gives them.
+    pub tests: &'static [TableTest],
+}
+
+/// What a table test case starts from, as libguestfs's generator's init
+/// kinds: the scratch disks /dev/sda (and /dev/sdb) fresh each time, and
+/// /dev/sdc a small ISO 9660 image with known files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestInit {
+    /// Blank disks, nothing mounted.
+    Empty,
+    /// One MBR partition filling /dev/sda.
+    Partition,
+    /// That partition holding ext2, mounted on /.
+    BasicFs,
+    /// ext2 on LV /dev/VG/LV (8 MiB) of VG VG on that partition, mounted on /.
+    BasicFsOnLvm,
+    /// The ISO mounted read-only on /.
+    IsoFs,
+}
+
+/// What the last step of a table test must give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestExpect {
+    /// It succeeds (and so does every step before it).
+    Succeeds,
+    /// It fails (every step before it succeeds).
+    Fails,
+    /// Its result, rendered as text (strings as they are, lists one item
+    /// a line, booleans and numbers as words), is exactly this.
+    Output(&'static str),
+    /// Its rendered result contains this.
+    Contains(&'static str),
+}
+
+/// One test case of a call: an init kind, steps as guestfish command
+/// words (the call's own or any other's), and what the last one gives.
+#[derive(Debug, Clone, Copy)]
+pub struct TableTest {
+    /// What the disks hold first.
+    pub init: TestInit,
+    /// Each step's words: the command name (`-` or `_`), then its
+    /// arguments as the CLI takes them.
+    pub steps: &'static [&'static [&'static str]],
+    /// What the last step must give.
+    pub expect: TestExpect,
 }
 
 impl CallInfo {
@@ -234,13 +280,65 @@ macro_rules! __dispatch_arm {
     };
 }
 
+/// A table entry's `{ init: [[words…], …] => expect; … }` test cases.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __table_tests {
+    ($( $init:ident : [ $( [ $($word:literal),* $(,)? ] ),* $(,)? ] => $expect:tt );* $(;)?) => {
+        &[$(
+            $crate::TableTest {
+                init: $crate::__table_init!($init),
+                steps: &[ $( &[ $($word),* ] ),* ],
+                expect: $crate::__table_expect!($expect),
+            }
+        ),*]
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __table_init {
+    (empty) => {
+        $crate::TestInit::Empty
+    };
+    (partition) => {
+        $crate::TestInit::Partition
+    };
+    (basic_fs) => {
+        $crate::TestInit::BasicFs
+    };
+    (basic_fs_on_lvm) => {
+        $crate::TestInit::BasicFsOnLvm
+    };
+    (iso_fs) => {
+        $crate::TestInit::IsoFs
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __table_expect {
+    (ok) => {
+        $crate::TestExpect::Succeeds
+    };
+    (fails) => {
+        $crate::TestExpect::Fails
+    };
+    ((contains $text:literal)) => {
+        $crate::TestExpect::Contains($text)
+    };
+    ($text:literal) => {
+        $crate::TestExpect::Output($text)
+    };
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __call_modules {
     ($(
         $(#[doc = $doc:literal])*
         $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
     )*) => {$(
         $(#[doc = $doc])*
         #[allow(non_snake_case)] // libguestfs names: mkswap_L, mkswap_U
@@ -287,6 +385,9 @@ macro_rules! __call_modules {
             /// The call's result.
             pub type Ret = $ret;
 
+            /// The table's test cases for the call.
+            pub const TESTS: &[$crate::TableTest] = $crate::__table_tests!($($($test)*)?);
+
             /// What the library needs to send the call.
             pub const META: $crate::CallMeta = $crate::CallMeta {
                 name: NAME,
@@ -306,6 +407,7 @@ macro_rules! __call_modules {
                 needs_root: NEEDS_ROOT,
                 needs_tools: NEEDS_TOOLS,
                 internal: $crate::generate_support::has_flag(FLAGS, "internal"),
+                tests: TESTS,
             };
 
             /// This call as a type, for generic code.
@@ -367,7 +469,7 @@ macro_rules! __call_names {
     ([$callback:path] $(
         $(#[doc = $doc:literal])*
         $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
     )*) => {
         $callback! { $($name)* }
     };
@@ -379,7 +481,7 @@ macro_rules! __daemon_trait {
     ($(
         $(#[doc = $doc:literal])*
         $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
     )*) => {
         /// The daemon side of every call: guest-init implements one method
         /// per daemon entry of the table (not `host` ones); [`dispatch`]

@@ -26,7 +26,7 @@ pub mod words;
 
 pub use generate::{
     dispatch, docs_markdown, tidy_type, ArgInfo, ArgSource, Call, CallInfo, CallKind, CallMeta,
-    Daemon, Handle, CALLS,
+    Daemon, Handle, TableTest, TestExpect, TestInit, CALLS,
 };
 pub use types::{ErrorKind, ErrorReply};
 pub use value::{ArgType, FromValue, Value, ValueError};

@@ -43,7 +43,7 @@ macro_rules! recorder_daemon {
     ($(
         $(#[doc = $doc:literal])*
         $proc:literal $kind:ident $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),* ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
     )*) => {
         impl Daemon for Recorder {
             fn root_mounted(&self) -> bool {

@@ -4,6 +4,9 @@
 
 use crate::types::{ArgError, Compression, Device, Key, Mountable, Pathname};
 
+mod command;
+pub use command::Words;
+
 /// A type that can be given as one command word.
 pub trait FromWord: Sized {
     /// Parses `word`; the error says what is wrong with it.

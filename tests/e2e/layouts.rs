@@ -379,7 +379,13 @@ fn build_extra(g: &mut Guest) {
     )
     .unwrap();
     g.mount("/dev/sdh3", "/usr").unwrap();
-    for dir in ["/usr/bin", "/usr/lib", "/usr/share", "/usr/local", "/usr/src"] {
+    for dir in [
+        "/usr/bin",
+        "/usr/lib",
+        "/usr/share",
+        "/usr/local",
+        "/usr/src",
+    ] {
         g.mkdir_p(dir).unwrap();
     }
     g.write(

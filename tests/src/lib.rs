@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod images;
+pub mod table;
 pub mod testhost;
 pub mod testhost_init;
 

@@ -15,7 +15,7 @@ use libguest::{calls, transfer, CopyOutOptions, Guest, Pathname};
 use crate::error::{CliError, Result};
 use crate::progress;
 use crate::session::Session;
-use crate::words::Words;
+use protocol::words::Words;
 
 fn host_error(what: String, e: std::io::Error) -> CliError {
     CliError::msg(format!("{what}: {e}"))

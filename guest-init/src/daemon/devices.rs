@@ -257,10 +257,9 @@ pub(super) fn vfs_type(
 ) -> Result<calls::vfs_type::Ret, ErrorReply> {
     let (device, _) = super::btrfs::split_mountable("vfs_type", &args.mountable)?;
     let device = device.as_str();
-    match probe_device(device)? {
-        Content::Filesystem(fs) => Ok(fs.fstype.to_owned()),
-        other => Err(no_filesystem("vfs_type", device, &other)),
-    }
+    // As libguestfs (blkid's TYPE): none on a blank device or a
+    // partition table, which is not an error.
+    Ok(probed(device)?.fstype.to_owned())
 }
 
 /// Label and UUID are "" both for a filesystem without one and for a

@@ -243,8 +243,11 @@ fn vfs_calls_on_loop_devices() {
     let args = calls::vfs_type::Args {
         mountable: mnt(&blank.device),
     };
-    let err = vfs_type(&mut d, &mut io, args).unwrap_err();
-    assert!(err.message.contains("no filesystem found"), "{err}");
+    assert_eq!(
+        vfs_type(&mut d, &mut io, args).expect("type"),
+        "",
+        "blkid finds no TYPE on a blank device; libguestfs answers \"\""
+    );
     let args = calls::vfs_label::Args {
         mountable: mnt(&blank.device),
     };

@@ -1,7 +1,9 @@
 //! Command words to typed arguments, guestfish style: required arguments
-//! by position, then optional ones as `name:value`.
+//! by position, then optional ones as `name:value`. The CLI parses its
+//! commands with it, and the table's own test cases their steps.
 
-use protocol::{ArgSource, FromWord};
+use super::FromWord;
+use crate::ArgSource;
 
 /// The words of one command, checked against the call's arguments.
 pub struct Words<'a> {
@@ -52,6 +54,7 @@ impl<'a> Words<'a> {
         })
     }
 
+    /// The next required argument.
     pub fn next<T: FromWord>(&mut self, name: &str) -> Result<T, String> {
         let word = self
             .required
@@ -60,6 +63,7 @@ impl<'a> Words<'a> {
         T::from_word(word).map_err(|e| format!("{name}: {e}"))
     }
 
+    /// An optional argument, if given.
     pub fn opt<T: FromWord>(&self, name: &str) -> Result<Option<T>, String> {
         match self.optional.iter().rev().find(|(n, _)| *n == name) {
             Some((_, value)) => T::from_word(value)
@@ -73,10 +77,10 @@ impl<'a> Words<'a> {
 /// A call's arguments from the words: usage errors as text.
 impl ArgSource for Words<'_> {
     type Error = String;
-    fn required<T: protocol::ArgType>(&mut self, name: &'static str) -> Result<T, String> {
+    fn required<T: crate::ArgType>(&mut self, name: &'static str) -> Result<T, String> {
         self.next(name)
     }
-    fn optional<T: protocol::ArgType>(&mut self, name: &'static str) -> Result<Option<T>, String> {
+    fn optional<T: crate::ArgType>(&mut self, name: &'static str) -> Result<Option<T>, String> {
         self.opt(name)
     }
 }
@@ -87,53 +91,4 @@ fn is_opt(word: &str, opts: &[&str]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use protocol::types::{Compression, Pathname};
-
-    fn words(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn positional_then_optional() {
-        let w2 = words(&["/dir", "compress:xz"]);
-        let mut p = Words::new(
-            "tar-out",
-            &w2,
-            &["directory"],
-            &["compress", "excludes"],
-            None,
-        )
-        .unwrap();
-        assert_eq!(p.next::<Pathname>("directory").unwrap().as_str(), "/dir");
-        assert_eq!(
-            p.opt::<Compression>("compress").unwrap(),
-            Some(Compression::Xz)
-        );
-        assert_eq!(p.opt::<Vec<String>>("excludes").unwrap(), None);
-    }
-
-    #[test]
-    fn counts_and_types_are_checked() {
-        let err = Words::new("ls", &[], &["directory"], &[], None)
-            .err()
-            .unwrap();
-        assert!(
-            err.contains("expected 1 argument, got 0; usage: ls directory"),
-            "{err}"
-        );
-        let w = words(&["a", "b"]);
-        assert!(Words::new("ls", &w, &["directory"], &[], None).is_err());
-        let w = words(&["relative"]);
-        let mut p = Words::new("ls", &w, &["directory"], &[], None).unwrap();
-        assert!(p
-            .next::<Pathname>("directory")
-            .unwrap_err()
-            .contains("absolute"));
-        let w = words(&["0755", "/x"]);
-        let mut p = Words::new("chmod", &w, &["mode", "path"], &[], None).unwrap();
-        assert_eq!(p.required::<i64>("mode").unwrap(), 0o755);
-        assert_eq!(p.required::<Pathname>("path").unwrap().as_str(), "/x");
-    }
-}
+mod tests;
