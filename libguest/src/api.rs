@@ -131,7 +131,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal host $name:ident ( $($arg:ident : $aty:ty),* )
-        [] -> $ret:ty [ $($flag:ident),* ];
+        [] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
@@ -147,7 +147,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal host $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
@@ -171,7 +171,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal call $name:ident ( $($arg:ident : $aty:ty),* )
-        [] -> $ret:ty [ $($flag:ident),* ];
+        [] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
@@ -185,7 +185,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal call $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
@@ -208,7 +208,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal file_in $name:ident ( $($arg:ident : $aty:ty),* )
-        [] -> $ret:ty [ $($flag:ident),* ];
+        [] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
@@ -230,7 +230,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal file_out $name:ident ( $($arg:ident : $aty:ty),* )
-        [] -> $ret:ty [ $($flag:ident),* ];
+        [] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
@@ -252,7 +252,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal file_in $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
@@ -278,7 +278,7 @@ macro_rules! guest_methods {
     (
         $(#[doc = $doc:literal])*
         $proc:literal file_out $name:ident ( $($arg:ident : $aty:ty),* )
-        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ];
+        [ $($opt:ident : $oty:ty),+ ] -> $ret:ty [ $($flag:ident),* ] $({ $($test:tt)* })?;
         $($rest:tt)*
     ) => {
         $(#[doc = $doc])*
