@@ -46,7 +46,9 @@ macro_rules! for_each_call {
                 empty: [["ping_daemon"]] => ok;
             };
             /// The daemon's version (the same as the library's).
-            2 call version() [] -> Version [];
+            2 call version() [] -> Version [] {
+                empty: [["version"]] => (contains "major: ");
+            };
             /// Runs one of the daemon's test and debug hooks; no stability promise.
             3 call debug(subcmd: String, extraargs: Vec<String>) [] -> String [internal];
             /// Syncs and powers off the appliance; used by shutdown().
@@ -106,7 +108,9 @@ macro_rules! for_each_call {
             /// The recovery_proc setting (default true).
             0 host get_recovery_proc() [] -> bool [];
             /// The labels of drives added with add_drive_opts or add_drive_scratch label: a hashtable of label to device (/dev/sdX) and, for each partition of a labelled disk, LABELN to /dev/sdXN, as libguestfs's /dev/disk/guestfs names them. Answered by the handle from its drives and the appliance's list_partitions; /dev/disk/guestfs/LABEL itself is not a device name other calls take here.
-            0 host list_disk_labels() [] -> Vec<(String, String)> [];
+            0 host list_disk_labels() [] -> Vec<(String, String)> [] {
+                empty: [["list_disk_labels"]] => "";
+            };
             /// The process id running the appliance: qemu's under tcg, this process's under kvm (the VMM runs in it); an error before launch.
             0 host get_pid() [] -> i64 [];
             /// The handle's state as libguestfs numbers it: 0 config (also after shutdown, as in libguestfs, though a libguest handle launches only once), 2 ready. Launch and calls hold the handle, so 1 (launching) and 3 (busy) are never seen from it.
@@ -134,9 +138,14 @@ macro_rules! for_each_call {
             /// Cancels the call in progress: nothing is in progress when the handle itself is free, so this does nothing; from another thread use Guest::cancel_handle.
             0 host user_cancel() [] -> () [];
             /// Whether every libguestfs feature group named is available in this build (an unknown group is an error).
-            0 host feature_available(groups: Vec<String>) [] -> bool [];
+            0 host feature_available(groups: Vec<String>) [] -> bool [] {
+                empty: [["feature_available", "acl linuxxattrs"]] => "true";
+            };
             /// Fails, naming what is missing, unless every feature group named is available.
-            0 host available(groups: Vec<String>) [] -> () [];
+            0 host available(groups: Vec<String>) [] -> () [] {
+                empty: [["available", "lvm2 luks"]] => ok;
+                empty: [["available", "nosuchgroup"]] => fails;
+            };
             /// Every libguestfs feature group name, available here or not.
             0 host available_all_groups() [] -> Vec<String> [];
             /// The format of a host disk image from its header, named as qemu-img names it: raw or qcow2, or a format libguest does not read (vmdk, vdi, vhdx, vpc, qed, parallels, bochs, qcow), which the other disk_ calls refuse (add_drive without a format would take one as raw). Nothing but the header is read; FIFOs and character devices are refused.
@@ -672,7 +681,9 @@ macro_rules! for_each_call {
                 empty: [["part_init", "/dev/sda", "gpt"], ["part_set_disk_guid_random", "/dev/sda"]] => ok;
             };
             /// Moves the backup GPT header to the end of the disk (after the disk grew), like sgdisk -e.
-            345 call part_expand_gpt(device: Device) [] -> () [];
+            345 call part_expand_gpt(device: Device) [] -> () [] {
+                empty: [["part_disk", "/dev/sdb", "gpt"], ["part_expand_gpt", "/dev/sdb"]] => ok;
+            };
             /// Moves the end of a partition to endsect (negative counts from the disk's end); its filesystem is not resized.
             346 call part_resize(device: Device, partnum: i64, endsect: i64) [] -> () [] {
                 empty: [["part_init", "/dev/sda", "mbr"], ["part_add", "/dev/sda", "p", "2048", "-2048"], ["part_resize", "/dev/sda", "1", "-4096"]] => ok;
@@ -709,7 +720,9 @@ macro_rules! for_each_call {
                 basic_fs: [["touch", "/f"], ["lsetxattr", "user.test", "hello", "5", "/f"], ["lremovexattr", "user.test", "/f"], ["lgetxattrs", "/f"]] => "";
             };
             /// The extended attributes of the files named in directory path (not following symlinks), as a flat list: for each file an entry with an empty attrname whose attrval is the count of entries that follow (empty when reading failed), then those entries.
-            358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root];
+            358 call lxattrlist(path: Pathname, names: Vec<String>) [] -> Vec<XAttr> [needs_root] {
+                basic_fs: [["touch", "/f"], ["lsetxattr", "user.a", "x", "1", "/f"], ["lxattrlist", "/", "f"]] => (contains "attrname: user.a");
+            };
             /// The POSIX ACL of a file (following symlinks) in the long text form acl_to_text prints, one entry a line with numeric ids; acltype "access" (the mode's ACL when none is set) or "default" (empty when none; an error on a non-directory).
             480 call acl_get_file(path: Pathname, acltype: String) [] -> String [needs_root] {
                 basic_fs: [["touch", "/f"], ["chmod", "0640", "/f"], ["acl_get_file", "/f", "access"]] => (contains "user::rw-");
@@ -719,7 +732,9 @@ macro_rules! for_each_call {
                 basic_fs: [["touch", "/f"], ["acl_set_file", "/f", "access", "u::rwx,g::r--,o::---,u:500:r--,m::r--"], ["acl_get_file", "/f", "access"]] => (contains "user:500:r--");
             };
             /// Removes a directory's default POSIX ACL; success when it has none.
-            482 call acl_delete_def_file(dir: Pathname) [] -> () [needs_root];
+            482 call acl_delete_def_file(dir: Pathname) [] -> () [needs_root] {
+                basic_fs: [["mkdir", "/d"], ["acl_set_file", "/d", "default", "u::rwx,g::r-x,o::r-x"], ["acl_delete_def_file", "/d"], ["acl_get_file", "/d", "default"]] => "";
+            };
             /// The Linux capabilities of a file (following symlinks), in cap_to_text(3) form as getcap prints them ("cap_net_raw=ep"); "" when it has none.
             485 call cap_get_file(path: Pathname) [] -> String [needs_root];
             /// Sets the Linux capabilities of a file from cap_from_text(3) form (setcap's), e.g. "cap_net_raw+ep"; the effective flag is all or nothing.
@@ -749,7 +764,9 @@ macro_rules! for_each_call {
                 partition: [["mkswap", "/dev/sda1"], ["swapon_device", "/dev/sda1"], ["swapoff_device", "/dev/sda1"]] => ok;
             };
             /// Disables swapping on a device (swapoff(2)).
-            505 call swapoff_device(device: Device) [] -> () [];
+            505 call swapoff_device(device: Device) [] -> () [] {
+                partition: [["mkswap", "/dev/sda1"], ["swapoff_device", "/dev/sda1"]] => fails;
+            };
             /// Enables swapping on a file made with mkswap_file.
             506 call swapon_file(file: Pathname) [] -> () [needs_root] {
                 basic_fs: [["fill", "0", "1M", "/swap"], ["chmod", "0600", "/swap"], ["mkswap_file", "/swap"], ["swapon_file", "/swap"], ["swapoff_file", "/swap"]] => ok;
@@ -797,7 +814,9 @@ macro_rules! for_each_call {
                 partition: [["mkfs", "ext4", "/dev/sda1"], ["tune2fs", "/dev/sda1", "maxmountcount:42"], ["tune2fs_l", "/dev/sda1"]] => (contains "Maximum mount count: 42");
             };
             /// The ext2/3/4 superblock as tune2fs -l lists it, as key/value pairs (`<none>` as "").
-            519 call tune2fs_l(device: Device) [] -> Vec<(String, String)> [needs_tools];
+            519 call tune2fs_l(device: Device) [] -> Vec<(String, String)> [needs_tools] {
+                basic_fs: [["tune2fs_l", "/dev/sda1"]] => (contains "Filesystem magic number: 0xEF53");
+            };
             /// A file's ext2-style attribute letters (as lsattr shows them), sorted.
             520 call get_e2attrs(file: Pathname) [] -> String [needs_root] {
                 basic_fs: [["touch", "/f"], ["get_e2attrs", "/f"]] => "";
@@ -814,17 +833,23 @@ macro_rules! for_each_call {
                 basic_fs: [["touch", "/f"], ["set_e2generation", "/f", "123456"], ["get_e2generation", "/f"]] => "123456";
             };
             /// The smallest size in bytes the filesystem can be shrunk to: ext2/3/4 (resize2fs -P), ntfs (ntfsresize), btrfs (mounted; device min-size); xfs cannot shrink.
-            524 call vfs_minimum_size(mountable: Device) [] -> i64 [needs_tools];
+            524 call vfs_minimum_size(mountable: Device) [] -> i64 [needs_tools] {
+                partition: [["mkfs", "ext4", "/dev/sda1"], ["vfs_minimum_size", "/dev/sda1"]] => ok;
+            };
             /// The geometry of an xfs filesystem (a mountpoint in the guest or a device), as xfs_info prints it.
             525 call xfs_info(pathordevice: String) [] -> XfsInfo [needs_tools];
             /// Grows a mounted xfs filesystem (xfs_growfs): datasec/logsec/rtsec pick sections, sizes in filesystem blocks.
-            526 call xfs_growfs(path: Pathname) [datasec: bool, logsec: bool, rtsec: bool, datasize: i64, logsize: i64, rtsize: i64, rtextsize: i64, maxpct: i64] -> () [needs_root, needs_tools];
+            526 call xfs_growfs(path: Pathname) [datasec: bool, logsec: bool, rtsec: bool, datasize: i64, logsize: i64, rtsize: i64, rtextsize: i64, maxpct: i64] -> () [needs_root, needs_tools] {
+                partition: [["mkfs", "xfs", "/dev/sda1"], ["mount", "/dev/sda1", "/"], ["xfs_growfs", "/", "datasec:true"]] => ok;
+            };
             /// Changes an unmounted xfs filesystem's parameters (what xfs_admin does): features, label, UUID.
             527 call xfs_admin(device: Device) [extunwritten: bool, imgfile: bool, v2log: bool, projid32bit: bool, lazycounter: bool, label: String, uuid: String] -> () [needs_tools] {
                 partition: [["mkfs", "xfs", "/dev/sda1"], ["xfs_admin", "/dev/sda1", "label:xlab"], ["vfs_label", "/dev/sda1"]] => "xlab";
             };
             /// Checks or repairs an xfs filesystem (xfs_repair); returns 0 clean, 1 corruption found with nomodify.
-            528 call xfs_repair(device: Device) [forcelogzero: bool, nomodify: bool, noprefetch: bool, forcegeometry: bool, maxmem: i64, ihashsize: i64, bhashsize: i64, agstride: i64, logdev: String, rtdev: String] -> i64 [needs_tools];
+            528 call xfs_repair(device: Device) [forcelogzero: bool, nomodify: bool, noprefetch: bool, forcegeometry: bool, maxmem: i64, ihashsize: i64, bhashsize: i64, agstride: i64, logdev: String, rtdev: String] -> i64 [needs_tools] {
+                partition: [["mkfs", "xfs", "/dev/sda1"], ["xfs_repair", "/dev/sda1", "nomodify:true"]] => "0";
+            };
             /// Resizes an ntfs filesystem to its device or to size bytes (ntfsresize); force skips the consistency check.
             529 call ntfsresize(device: Device) [size: i64, force: bool] -> () [needs_tools];
             /// Fixes common ntfs problems and schedules a Windows chkdsk (ntfsfix); clearbadsectors clears the bad-sector list.
@@ -1055,7 +1080,9 @@ macro_rules! for_each_call {
                 basic_fs: [["mknod_b", "0777", "99", "66", "/node"], ["statns", "/node"]] => (contains "st_rdev: 25410");
             };
             /// Creates a character device node; mode holds only permission bits.
-            414 call mknod_c(mode: i64, devmajor: i64, devminor: i64, path: Pathname) [] -> () [needs_root];
+            414 call mknod_c(mode: i64, devmajor: i64, devminor: i64, path: Pathname) [] -> () [needs_root] {
+                basic_fs: [["mknod_c", "0777", "1", "3", "/null"], ["is_chardev", "/null"]] => "true";
+            };
             /// Creates a FIFO (named pipe); mode holds only permission bits.
             415 call mkfifo(mode: i64, path: Pathname) [] -> () [needs_root] {
                 basic_fs: [["mkfifo", "0777", "/node"], ["statns", "/node"]] => (contains "st_mode: 4589");
@@ -1093,7 +1120,9 @@ macro_rules! for_each_call {
                 basic_fs: [["write", "/s", "hello world"], ["strings", "/s"]] => "hello world";
             };
             /// strings with an encoding as strings(1) -e: s (7-bit), S (8-bit), b/l (16-bit big/little endian), B/L (32-bit).
-            423 call strings_e(encoding: String, path: Pathname) [] -> Vec<String> [needs_root];
+            423 call strings_e(encoding: String, path: Pathname) [] -> Vec<String> [needs_root] {
+                basic_fs: [["write", "/s", "hello world"], ["strings_e", "s", "/s"]] => "hello world";
+            };
             /// A hex dump of a file, exactly as hexdump -C prints it.
             424 call hexdump(path: Pathname) [] -> String [needs_root] {
                 iso_fs: [["hexdump", "/known-1"]] => (contains "61 62 63 64 65 66 0a");
@@ -1150,7 +1179,9 @@ macro_rules! for_each_call {
             /// Sends a device's contents compressed, as compress_out.
             474 file_out compress_device_out(ctype: String, device: Device) [level: i64] -> () [needs_tools];
             /// The checksums of every regular file under a directory, as lines "HASH  ./path" the way md5sum and friends print them (a name holding a backslash or newline is escaped and its line starts with a backslash, as coreutils does); csumtype as checksum.
-            475 file_out checksums_out(csumtype: String, directory: Pathname) [] -> () [needs_root];
+            475 file_out checksums_out(csumtype: String, directory: Pathname) [] -> () [needs_root] {
+                iso_fs: [["checksums_out", "md5", "/directory", "-"]] => (contains "fc0bf7fc75c8792c75022da5674861d0");
+            };
 
             /// Makes a btrfs filesystem over one or more devices (mkfs.btrfs -f). allocstart: only 0 (mkfs.btrfs dropped -A, a debugging option), bytecount (-b, the size used on each device), datatype (-d: raid0, raid1, raid1c3, raid1c4, raid5, raid6, raid10, single or dup), leafsize (the node size: mkfs.btrfs 6 dropped -l), label (-L), metadata (-m, as datatype), nodesize (-n), sectorsize (-s).
             600 call mkfs_btrfs(devices: Vec<String>) [allocstart: i64, bytecount: i64, datatype: String, leafsize: i64, label: String, metadata: String, nodesize: i64, sectorsize: i64] -> () [needs_tools] {

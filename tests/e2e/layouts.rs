@@ -573,6 +573,28 @@ fn check(g: &mut Guest, e: &Expected) {
         "{}",
         ctx("osinfo")
     );
+    let package_format = match e.package_management {
+        "apt" => "deb",
+        _ => "rpm",
+    };
+    assert_eq!(
+        g.inspect_get_package_format(r).unwrap(),
+        package_format,
+        "{}",
+        ctx("package format")
+    );
+    // What libguestfs answers for Linux.
+    assert_eq!(
+        g.inspect_get_product_variant(r).unwrap(),
+        "unknown",
+        "{}",
+        ctx("product variant")
+    );
+    assert!(
+        g.inspect_get_filesystems(r).unwrap().contains(&r.to_string()),
+        "{}",
+        ctx("filesystems")
+    );
     let mut mps: Vec<(String, String)> = g
         .inspect_get_mountpoints(r)
         .unwrap()
