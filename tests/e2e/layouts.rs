@@ -591,7 +591,9 @@ fn check(g: &mut Guest, e: &Expected) {
         ctx("product variant")
     );
     assert!(
-        g.inspect_get_filesystems(r).unwrap().contains(&r.to_string()),
+        g.inspect_get_filesystems(r)
+            .unwrap()
+            .contains(&r.to_string()),
         "{}",
         ctx("filesystems")
     );

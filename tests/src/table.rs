@@ -360,7 +360,11 @@ mod tests {
                 }
                 let last = t.steps[t.steps.len() - 1][0].replace('-', "_");
                 let uses_call = t.steps.iter().any(|s| s[0].replace('-', "_") == info.name);
-                assert!(uses_call, "{} #{n}: no step runs {} (last: {last})", info.name, info.name);
+                assert!(
+                    uses_call,
+                    "{} #{n}: no step runs {} (last: {last})",
+                    info.name, info.name
+                );
             }
         }
         assert!(cases >= 250, "{cases} table test cases");
@@ -373,7 +377,10 @@ mod tests {
         assert_eq!(render(&json!(true), "bool"), "true");
         assert_eq!(render(&json!(null), "()"), "");
         assert_eq!(render(&json!([104, 105]), "Vec<u8>"), "hi");
-        assert_eq!(render(&json!([["k", "v"]]), "Vec<(String, String)>"), "k: v");
+        assert_eq!(
+            render(&json!([["k", "v"]]), "Vec<(String, String)>"),
+            "k: v"
+        );
         assert_eq!(render(&json!({"a": 1, "b": "x"}), "Statns"), "a: 1\nb: x");
         assert_eq!(render(&json!([{"a": 1}]), "Vec<Dirent>"), "a: 1");
     }
