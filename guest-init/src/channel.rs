@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use protocol::frame::{self, Header, Hello, Kind, HEADER_LEN, MAX_PAYLOAD};
+use protocol::frame::{self, Header, Hello, Kind, CHUNK_LEN, HEADER_LEN, MAX_PAYLOAD};
 use protocol::{CallIo, CallKind, ErrorKind, ErrorReply, CALLS};
 
 use crate::daemon::root::{Root, SYSROOT};
@@ -131,6 +131,24 @@ fn send(out: &mut File, header: Header, payload: &[u8]) -> std::io::Result<()> {
     out.write_all(payload)
 }
 
+/// A reply, in `ReplyPart`s of [`CHUNK_LEN`] while it is over one frame's
+/// limit, then the `Reply` (`header` with its length set) with the rest.
+fn send_reply(out: &mut File, header: Header, payload: &[u8]) -> std::io::Result<()> {
+    let mut rest = payload;
+    while rest.len() > MAX_PAYLOAD as usize {
+        let (part, tail) = rest.split_at(CHUNK_LEN);
+        send(
+            out,
+            Header::new(Kind::ReplyPart, header.serial, header.proc_nr, part.len()),
+            part,
+        )?;
+        rest = tail;
+    }
+    let last = Header::new(Kind::Reply, header.serial, header.proc_nr, rest.len())
+        .with_flags(header.flags);
+    send(out, last, rest)
+}
+
 /// The reader thread: frames in, in order. A malformed header means the
 /// stream is out of step; resynchronise on the next magic.
 fn read_frames(mut port: File, tx: Sender<Incoming>, cancel: Arc<AtomicU32>) {
@@ -191,7 +209,7 @@ fn read_frames(mut port: File, tx: Sender<Incoming>, cancel: Arc<AtomicU32>) {
                 cancel.store(h.serial, Ordering::SeqCst);
                 continue;
             }
-            Kind::Hello | Kind::Reply => continue,
+            Kind::Hello | Kind::Reply | Kind::ReplyPart => continue,
         };
         if tx.send(msg).is_err() {
             return;
@@ -294,7 +312,7 @@ fn worker(daemon: &mut GuestDaemon, out: &mut File, rx: &Receiver<Incoming>, can
         };
         match reply {
             Ok((header, payload)) => {
-                if let Err(e) = send(out, header, &payload) {
+                if let Err(e) = send_reply(out, header, &payload) {
                     log(&format!("channel write: {e}"));
                     return;
                 }

@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use protocol::frame::{self, FrameError, Header, Hello, Kind, CHUNK_LEN, HEADER_LEN, MAX_PAYLOAD};
+use protocol::frame::{
+    self, FrameError, Header, Hello, Kind, CHUNK_LEN, HEADER_LEN, MAX_PAYLOAD, MAX_REPLY,
+};
 use protocol::ErrorReply;
 
 use crate::backend::ChannelIo;
@@ -75,6 +77,8 @@ pub(crate) enum CallFailure {
     Protocol(String),
     /// The request is over the message limit (nothing was sent).
     TooLarge(usize),
+    /// The reply is over MAX_REPLY (drained; the connection is in step).
+    ReplyTooLarge(usize),
     /// Reading the upload source or writing the download sink failed on
     /// the host; the call was cancelled in the appliance.
     Host(std::io::Error),
@@ -245,14 +249,38 @@ fn run(
         Stream::Out(out) => sink = Some(out),
     }
     let mut stream_ended = false;
+    // A reply too big for one frame: its first bytes, and whether it
+    // went over MAX_REPLY (then drained, and TooLarge).
+    let mut parts: Vec<u8> = Vec::new();
+    let mut parts_len = 0usize;
     loop {
         let header = wire.read_header()?;
         let len = header.len as usize;
         let ours = header.serial == serial;
         match header.kind {
+            Kind::ReplyPart if ours => {
+                parts_len = parts_len.saturating_add(len);
+                if parts_len > MAX_REPLY {
+                    parts = Vec::new();
+                    skip(wire, buf, len)?;
+                } else {
+                    let start = parts.len();
+                    parts.resize(start + len, 0);
+                    wire.read_exact(&mut parts[start..])?;
+                }
+            }
             Kind::Reply if ours => {
+                let total = parts_len.saturating_add(len);
+                if total > MAX_REPLY && header.flags & frame::FLAG_ERROR == 0 {
+                    skip(wire, buf, len)?;
+                    return Err(CallFailure::ReplyTooLarge(total));
+                }
                 let mut reply = vec![0u8; len];
                 wire.read_exact(&mut reply)?;
+                if header.flags & frame::FLAG_ERROR == 0 && !parts.is_empty() {
+                    parts.extend_from_slice(&reply);
+                    reply = std::mem::take(&mut parts);
+                }
                 if let Some(e) = host_error {
                     return Err(CallFailure::Host(e));
                 }

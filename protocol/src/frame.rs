@@ -13,7 +13,10 @@
 //!
 //! A call is `Call` (host to guest), then, for FileIn calls, `Chunk`s from
 //! the host closed by an `End`, or for FileOut calls `Chunk`s from the
-//! guest closed by an `End`, and always exactly one `Reply`. The host may
+//! guest closed by an `End`, and always exactly one `Reply`. A reply too
+//! big for one frame (command output, up to [`MAX_REPLY`]) comes as
+//! `ReplyPart`s holding its first bytes, then the `Reply` with the rest.
+//! The host may
 //! send `Cancel` at any time; the daemon then stops the call and replies
 //! with a cancelled error. The daemon opens the conversation with `Hello`.
 
@@ -22,7 +25,7 @@ use thiserror::Error;
 /// The first four bytes of every frame.
 pub const MAGIC: [u8; 4] = *b"LGCH";
 /// Bumped on any incompatible change of frames or encoded types.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The header's size in bytes.
 pub const HEADER_LEN: usize = 20;
 /// Largest payload of any frame: calls, replies and chunks. Bigger data
@@ -30,6 +33,9 @@ pub const HEADER_LEN: usize = 20;
 pub const MAX_PAYLOAD: u32 = 4 << 20;
 /// Size of the chunks a stream is cut into.
 pub const CHUNK_LEN: usize = 1 << 20;
+/// Largest encoded reply, over its `ReplyPart`s and its `Reply`: what
+/// `command` and `sh` may print. The host holds it whole.
+pub const MAX_REPLY: usize = 64 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -47,6 +53,9 @@ pub enum Kind {
     End = 5,
     /// The host asks the daemon to stop the call in progress.
     Cancel = 6,
+    /// The first bytes of a reply too big for one frame; the `Reply`
+    /// that follows holds the rest.
+    ReplyPart = 7,
 }
 
 impl Kind {
@@ -58,6 +67,7 @@ impl Kind {
             4 => Kind::Chunk,
             5 => Kind::End,
             6 => Kind::Cancel,
+            7 => Kind::ReplyPart,
             _ => return None,
         })
     }

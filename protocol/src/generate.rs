@@ -543,13 +543,14 @@ fn encode<T: serde::Serialize>(call: &str, value: &T) -> Result<Vec<u8>, ErrorRe
     let bytes = postcard::to_allocvec(value).map_err(|e| {
         ErrorReply::new(ErrorKind::Other, format!("{call}: encoding the reply: {e}"))
     })?;
-    if bytes.len() > crate::frame::MAX_PAYLOAD as usize {
+    // Over one frame it goes in parts (frame.rs); over MAX_REPLY not at all.
+    if bytes.len() > crate::frame::MAX_REPLY {
         return Err(ErrorReply::new(
             ErrorKind::TooLarge,
             format!(
-                "the result of {call} is {} bytes, over the {} MiB message limit; use download or tar_out for large data",
+                "the result of {call} is {} bytes, over the {} MiB reply limit; use download or tar_out for large data",
                 bytes.len(),
-                crate::frame::MAX_PAYLOAD >> 20
+                crate::frame::MAX_REPLY >> 20
             ),
         ));
     }

@@ -1157,7 +1157,7 @@ macro_rules! for_each_call {
             /// The architecture of a binary (ELF executable, library or kernel module, PE): i386, x86_64, aarch64…
             431 call file_architecture(filename: Pathname) [] -> String [needs_root];
 
-            /// Runs a program of the guest, chrooted into the guest tree (with /dev, /dev/pts, /proc and /sys bound in for the run), stdin /dev/null, no network; returns its stdout (at most 4 MiB: redirect more to a file and download it; invalid UTF-8 becomes U+FFFD). A non-zero exit status is an error carrying the status, stderr and stdout.
+            /// Runs a program of the guest, chrooted into the guest tree (with /dev, /dev/pts, /proc and /sys bound in for the run), stdin /dev/null, no network; returns its stdout (up to 64 MiB, the reply coming in parts beyond one 4 MiB message; redirect more to a file and download it; invalid UTF-8 becomes U+FFFD). A non-zero exit status is an error carrying the status, stderr and stdout.
             460 call command(arguments: Vec<String>) [] -> String [needs_root];
             /// Like command, returning stdout split into lines (a final newline ends the last line, no empty line after it).
             461 call command_lines(arguments: Vec<String>) [] -> Vec<String> [needs_root];

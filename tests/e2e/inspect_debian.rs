@@ -70,6 +70,19 @@ fn inspect_library(backend: Backend, image: &Path) {
     assert_eq!(g.inspect_get_filesystems(ROOT).unwrap(), [ROOT]);
 
     g.mount_ro(ROOT, "/").unwrap();
+    // The guest's own programs; 6 MB of output is over one message, so
+    // its reply comes in parts.
+    let out = g
+        .sh("head -c 6000000 /dev/zero | tr '\\0' a")
+        .unwrap_or_else(|e| panic!("sh: {e}\n{}", g.console_log()));
+    assert_eq!(out.len(), 6_000_000);
+    assert!(out.bytes().all(|b| b == b'a'));
+    assert_eq!(
+        g.command_lines(vec!["/usr/bin/seq", "1", "700000"])
+            .unwrap()
+            .len(),
+        700_000
+    );
     let debian_version_text = g.cat("/etc/debian_version").unwrap();
     let (major, minor) = debian_version(&debian_version_text);
     assert_eq!(major, 12);

@@ -13,7 +13,7 @@ mod tests;
 use protocol::{calls, CallIo, ErrorKind, ErrorReply};
 
 use super::state::GuestDaemon;
-use super::util::{invalid, Budget, MAX_DATA};
+use super::util::{invalid, Budget, MAX_OUTPUT};
 use child::Ran;
 
 /// Runs `argv` in the guest tree and returns its stdout; the errors
@@ -39,7 +39,7 @@ fn run(
     if ran.status != 0 {
         return Err(failed(call, &shown, &ran));
     }
-    if ran.stdout_len > MAX_DATA as u64 {
+    if ran.stdout_len > MAX_OUTPUT as u64 {
         return Err(over_limit(call, &shown, ran.stdout_len));
     }
     Ok(String::from_utf8_lossy(&ran.stdout).into_owned())
@@ -82,9 +82,9 @@ fn over_limit(call: &str, program: &str, len: u64) -> ErrorReply {
     ErrorReply::new(
         ErrorKind::TooLarge,
         format!(
-            "{call}: {program} wrote {len} bytes to stdout, over the {} MiB message limit; \
+            "{call}: {program} wrote {len} bytes to stdout, over the {} MiB reply limit; \
              redirect its output to a file in the guest (sh \"{program} ... > /tmp/out\") and fetch that with download",
-            protocol::frame::MAX_PAYLOAD >> 20
+            protocol::frame::MAX_REPLY >> 20
         ),
     )
 }
@@ -96,7 +96,7 @@ fn split_lines(call: &str, out: &str) -> Result<Vec<String>, ErrorReply> {
         return Ok(Vec::new());
     }
     let body = out.strip_suffix('\n').unwrap_or(out);
-    let mut budget = Budget::new(call, "stdout");
+    let mut budget = Budget::with_limit(call, "stdout", MAX_OUTPUT);
     body.split('\n')
         .map(|line| {
             budget.add(line.len())?;

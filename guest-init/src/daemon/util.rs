@@ -17,6 +17,10 @@ pub(crate) const CHUNK: usize = 1 << 20;
 /// The most data bytes one reply can carry: the message limit less room
 /// for the length prefix.
 pub(crate) const MAX_DATA: usize = protocol::frame::MAX_PAYLOAD as usize - 16;
+/// Largest output of a guest command (command, sh and their _lines):
+/// its reply goes in parts (protocol::frame::MAX_REPLY), with room for
+/// the encoding.
+pub(crate) const MAX_OUTPUT: usize = protocol::frame::MAX_REPLY - 64;
 
 /// A failed system call on a guest path, as the host will see it:
 /// `open /etc/x: No such file or directory`, with the errno.
@@ -72,15 +76,22 @@ fn varint_len(n: usize) -> usize {
 /// directory or file fails early instead of filling the appliance's memory.
 pub(crate) struct Budget<'a> {
     used: usize,
+    limit: usize,
     call: &'a str,
     path: &'a str,
 }
 
 impl<'a> Budget<'a> {
     pub(crate) fn new(call: &'a str, path: &'a str) -> Budget<'a> {
+        Budget::with_limit(call, path, protocol::frame::MAX_PAYLOAD as usize)
+    }
+
+    /// A budget of `limit` encoded bytes (a reply sent in parts).
+    pub(crate) fn with_limit(call: &'a str, path: &'a str, limit: usize) -> Budget<'a> {
         // Room for the list's own length prefix.
         Budget {
             used: 10,
+            limit,
             call,
             path,
         }
@@ -94,7 +105,7 @@ impl<'a> Budget<'a> {
     /// Counts `bytes` encoded bytes.
     pub(crate) fn add_raw(&mut self, bytes: usize) -> Result<(), ErrorReply> {
         self.used = self.used.saturating_add(bytes);
-        if self.used > protocol::frame::MAX_PAYLOAD as usize {
+        if self.used > self.limit {
             return Err(too_large(self.call, self.path, "the result"));
         }
         Ok(())

@@ -402,3 +402,31 @@ fn hostile_streams_are_errors() {
         fuzzing::replies(&data);
     }
 }
+
+/// A reply over one frame comes as ReplyParts and its Reply; the host
+/// joins them. Over MAX_REPLY it is drained and refused, and the next
+/// call is answered in step.
+#[test]
+fn replies_in_parts_are_joined_and_bounded() {
+    let mut data = hello();
+    let part = vec![b'a'; CHUNK_LEN];
+    for _ in 0..5 {
+        data.extend(frame(Kind::ReplyPart, 1, 0, &part));
+    }
+    data.extend(frame(Kind::Reply, 1, 0, b"tail"));
+    let parts = MAX_REPLY / CHUNK_LEN + 1;
+    for _ in 0..parts {
+        data.extend(frame(Kind::ReplyPart, 2, 0, &part));
+    }
+    data.extend(frame(Kind::Reply, 2, 0, b"tail"));
+    data.extend(frame(Kind::Reply, 3, 0, b"next"));
+    let mut conn = replay(data);
+    let reply = conn.call(1, &[], Stream::None, None).unwrap();
+    assert_eq!(reply.len(), 5 * CHUNK_LEN + 4);
+    assert!(reply.ends_with(b"atail"));
+    match conn.call(1, &[], Stream::None, None) {
+        Err(CallFailure::ReplyTooLarge(len)) => assert_eq!(len, parts * CHUNK_LEN + 4),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(conn.call(1, &[], Stream::None, None).unwrap(), b"next");
+}

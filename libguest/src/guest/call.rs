@@ -177,6 +177,13 @@ impl Guest {
                     protocol::frame::MAX_PAYLOAD >> 20
                 ),
             },
+            CallFailure::ReplyTooLarge(len) => Error::TooLarge {
+                call,
+                message: format!(
+                    "the reply is {len} bytes, over the {} MiB reply limit; write the data to a file in the guest and use download",
+                    protocol::frame::MAX_REPLY >> 20
+                ),
+            },
             CallFailure::Host(source) => Error::HostIo {
                 call,
                 what: "host-side I/O of the streamed data failed (the call was cancelled)".into(),

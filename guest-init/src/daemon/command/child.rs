@@ -1,6 +1,6 @@
 //! Running the program: chroot into the guest tree, its own process
 //! group (so a cancel kills what it started too), both output pipes
-//! read until they close. stdout is kept up to the message limit and
+//! read until they close. stdout is kept up to the reply limit and
 //! counted beyond it (the program is never blocked on a full pipe);
 //! stderr keeps its last [`TAIL`] bytes for the error message.
 
@@ -16,7 +16,7 @@ use protocol::tools::SEARCH_DIRS;
 use protocol::{CallIo, ErrorKind, ErrorReply};
 
 use crate::daemon::mkfs::run::wait;
-use crate::daemon::util::{errno_reply, MAX_DATA};
+use crate::daemon::util::{errno_reply, MAX_OUTPUT};
 
 /// Output quoted in an error, per stream.
 pub(super) const TAIL: usize = 64 << 10;
@@ -27,7 +27,7 @@ pub(super) struct Ran {
     /// The exit status; 128 + the signal when killed.
     pub(super) status: i32,
     pub(super) signal: Option<i32>,
-    /// The first MAX_DATA + 1 bytes of stdout.
+    /// The first MAX_OUTPUT + 1 bytes of stdout.
     pub(super) stdout: Vec<u8>,
     /// All bytes written to stdout.
     pub(super) stdout_len: u64,
@@ -66,7 +66,7 @@ impl<R: Read + AsRawFd> Stream<R> {
 }
 
 fn keep_head(kept: &mut Vec<u8>, data: &[u8]) {
-    let room = (MAX_DATA + 1).saturating_sub(kept.len());
+    let room = (MAX_OUTPUT + 1).saturating_sub(kept.len());
     kept.extend_from_slice(&data[..data.len().min(room)]);
 }
 

@@ -158,24 +158,32 @@ fn failures_carry_status_and_output() {
 }
 
 #[test]
-fn output_over_the_message_limit() {
+fn output_over_one_message_and_over_the_reply_limit() {
     let (_fs, mut d) = guest();
-    // 1 KiB lines: 4000 fit (4,100,000 bytes), 5000 do not.
+    // 1 KiB lines: 5000 are over one message (its reply goes in parts),
+    // 66,000 over the 64 MiB reply limit.
     let lines = |n: u32| {
         format!(
             "s=$(printf '%01023d' 0); i=0; while [ $i -lt {n} ]; do echo \"$s\"; i=$((i+1)); done"
         )
     };
-    let out = sh(&mut d, &lines(4000)).unwrap();
-    assert_eq!(out.len(), 4000 * 1024);
+    let out = sh(&mut d, &lines(5000)).unwrap();
+    assert_eq!(out.len(), 5000 * 1024);
     assert!(out.lines().all(|l| l.len() == 1023));
-    let e = sh(&mut d, &lines(5000)).unwrap_err();
+    let args = calls::sh_lines::Args {
+        command: lines(5000),
+    };
+    assert_eq!(
+        d.sh_lines(&mut TestIo::default(), args).unwrap().len(),
+        5000
+    );
+    let e = sh(&mut d, &lines(66_000)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::TooLarge);
-    assert!(e.message.contains("5120000 bytes"), "{}", e.message);
+    assert!(e.message.contains("67584000 bytes"), "{}", e.message);
     assert!(e.message.contains("download"), "{}", e.message);
     // Lines: the list's encoding counts too.
     let args = calls::sh_lines::Args {
-        command: lines(5000),
+        command: lines(65_500),
     };
     let e = d.sh_lines(&mut TestIo::default(), args).unwrap_err();
     assert_eq!(e.kind, ErrorKind::TooLarge);
