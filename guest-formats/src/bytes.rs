@@ -47,6 +47,23 @@ pub fn be64(b: &[u8], off: usize) -> Option<u64> {
     array(b, off).map(u64::from_be_bytes)
 }
 
+/// A reflected CRC-32 with polynomial `poly` (reversed form), from `crc`,
+/// with no final inversion: bitwise, as the checked structures are small
+/// (superblocks, LVM labels and metadata text).
+pub fn crc32_reflected(poly: u32, mut crc: u32, data: &[u8]) -> u32 {
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ poly
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

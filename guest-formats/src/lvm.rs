@@ -49,18 +49,7 @@ fn error<T>(why: impl Into<String>) -> Result<T, LvmError> {
 /// LVM's `calc_crc`: CRC-32 (reflected, polynomial 0xEDB88320) from
 /// `initial`, with no final inversion.
 pub fn calc_crc(initial: u32, bytes: &[u8]) -> u32 {
-    let mut crc = initial;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
+    crate::bytes::crc32_reflected(0xEDB8_8320, initial, bytes)
 }
 
 /// The seed LVM uses for every checksum (`INITIAL_CRC`).

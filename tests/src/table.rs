@@ -72,11 +72,7 @@ enum StepError {
 /// Runs one step of call `C` and renders its result.
 fn step<C: Call>(g: &mut Guest, words: &[String]) -> Result<String, StepError> {
     let info = C::INFO;
-    let names: Vec<&str> = info.args.iter().map(|a| a.name).collect();
-    let opts: Vec<&str> = info.opts.iter().map(|a| a.name).collect();
-    let host = (info.kind == CallKind::FileOut).then_some("-");
-    let mut w = protocol::words::Words::new(info.name, words, &names, &opts, host)
-        .map_err(StepError::Usage)?;
+    let mut w = words_for::<C>(words).map_err(StepError::Usage)?;
     let mut out = Vec::new();
     let ret = match info.kind {
         CallKind::Plain | CallKind::Host => {
@@ -148,12 +144,17 @@ pub fn render(value: &serde_json::Value, ret_ty: &str) -> String {
 
 /// Parses one step of call `C` without running it.
 fn parse<C: Call>(words: &[String]) -> Result<(), String> {
+    C::read_args(&mut words_for::<C>(words)?).map(drop)
+}
+
+/// A step's words checked against call `C`'s arguments (a FileOut
+/// call's host file word is `-`: the runner captures the stream).
+fn words_for<C: Call>(words: &[String]) -> Result<protocol::words::Words<'_>, String> {
     let info = C::INFO;
     let names: Vec<&str> = info.args.iter().map(|a| a.name).collect();
     let opts: Vec<&str> = info.opts.iter().map(|a| a.name).collect();
     let host = (info.kind == CallKind::FileOut).then_some("-");
-    let mut w = protocol::words::Words::new(info.name, words, &names, &opts, host)?;
-    C::read_args(&mut w).map(drop)
+    protocol::words::Words::new(info.name, words, &names, &opts, host)
 }
 
 macro_rules! dispatcher {

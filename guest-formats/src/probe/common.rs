@@ -110,18 +110,7 @@ pub(super) fn uuid_at(b: &[u8], off: usize) -> String {
     )
 }
 
-/// CRC-32C (Castagnoli) without the final inversion; bitwise, as the
-/// superblocks checked are at most a few KiB.
-pub(super) fn crc32c(mut crc: u32, data: &[u8]) -> u32 {
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    crc
+/// CRC-32C (Castagnoli) without the final inversion.
+pub(super) fn crc32c(crc: u32, data: &[u8]) -> u32 {
+    crate::bytes::crc32_reflected(0x82F6_3B78, crc, data)
 }
