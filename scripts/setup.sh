@@ -16,11 +16,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # libcap2-bin: the capability tests compare with getcap and setcap.
 # cryptsetup-bin and mdadm: the LUKS and md RAID calls run them (tools layer);
 # their tests compare with them.
-packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils lzop ncompress rpm db5.3-util python3 python3-venv acl libcap2-bin cryptsetup-bin mdadm lvm2 dmsetup policycoreutils attr fuse3 genisoimage)
+packages=(linux-source-6.12 build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils binutils qemu-system-x86 qemu-utils e2fsprogs xfsprogs dosfstools btrfs-progs ntfs-3g util-linux zerofree squashfs-tools mount fdisk gdisk debootstrap file bsdextrautils lzop ncompress rpm db5.3-util python3 python3-venv acl libcap2-bin cryptsetup-bin mdadm lvm2 dmsetup policycoreutils attr fuse3 genisoimage busybox-static)
 # lvm2, dmsetup: the LVM calls run lvm in the appliance; their tests compare with lvm's reports.
 # policycoreutils (setfiles) and attr (getfattr): the SELinux calls' tests
 # label a real filesystem with setfiles and read the labels back with getfattr.
-# genisoimage: the ISO the API table's test cases mount (iso_fs).
+# genisoimage: the ISO the API table's test cases mount (iso_fs); busybox-static:
+# the static program on it that the command, sh and file_architecture cases run.
 # fuse3 (fusermount3): `libguest mount` unmounts through it when not root,
 # and its auto_unmount watchdog takes the mount away if the process dies.
 missing=()

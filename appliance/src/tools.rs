@@ -35,7 +35,7 @@ use protocol::tools::{DATA_FILES, SEARCH_DIRS};
 use protocol::tools::LAYER_TOP_DIRS as ALLOWED_TOP;
 
 /// Bump when what goes into the layer changes.
-const LAYOUT_VERSION: &str = "tools-v2";
+const LAYOUT_VERSION: &str = "tools-v3";
 /// The largest layer read back from the cache.
 const MAX_LAYER: u64 = 1 << 30;
 
@@ -278,10 +278,25 @@ fn dependencies(program: &Path) -> std::result::Result<BTreeMap<String, PathBuf>
         return Ok(deps); // static, or not ELF
     };
     let listed = list_libraries(&interp, program)?;
-    for lib in listed.into_iter().chain([interp]) {
+    let unwinder = runtime_unwinder(&listed);
+    for lib in listed.into_iter().chain([interp]).chain(unwinder) {
         deps.insert(dest_of(&lib)?, lib);
     }
     Ok(deps)
+}
+
+/// glibc loads libgcc_s.so.1 with dlopen when a thread exits or is
+/// cancelled (pthread_exit unwinds its stack), so no library list names
+/// it; without it such a program aborts ("libgcc_s.so.1 must be installed
+/// for pthread_exit to work": mksquashfs's threads do). It is taken from
+/// libc's own directory, where glibc looks first.
+fn runtime_unwinder(listed: &[PathBuf]) -> Option<PathBuf> {
+    let libc = listed
+        .iter()
+        .find(|l| l.file_name().is_some_and(|n| n == "libc.so.6"))?;
+    let unwinder = libc.with_file_name("libgcc_s.so.1");
+    let listed_already = listed.iter().any(|l| l.file_name() == unwinder.file_name());
+    (!listed_already && unwinder.is_file()).then_some(unwinder)
 }
 
 /// `ld.so --list PROGRAM`, or `ldd PROGRAM` if that fails; the paths.

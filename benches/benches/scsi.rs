@@ -72,6 +72,7 @@ fn main() {
                 readonly: true,
                 overlay: false,
                 tmpdir: None,
+                copy_on_read: false,
             },
         )
         .expect("open backend"),

@@ -80,6 +80,11 @@ pub struct OpenOptions {
     /// Where an overlay keeps the guest's writes; None = `$TMPDIR`, else /tmp. The store is an
     /// unlinked sparse file that grows with what the guest writes, up to the virtual disk size.
     pub tmpdir: Option<PathBuf>,
+    /// Copy-on-read (libguestfs's `copyonread`): data the guest reads from a backing file is
+    /// also written into the writable layer above it (the qcow2 top, or the overlay's store),
+    /// so later reads of it stay in that layer. No effect where nothing lies below a writable
+    /// layer: a raw image, a qcow2 without a backing file, a write-protected drive.
+    pub copy_on_read: bool,
 }
 
 /// An opened drive: the backend the VMM serves, and the files it was opened from.
@@ -142,7 +147,11 @@ pub fn open_disk(path: &Path, options: &OpenOptions) -> Result<Disk, DiskError> 
                 .map_err(|e| DiskError::open(path, !read_only, e))?;
             Box::new(raw::RawBackend::from_checked(file, path, read_only)?)
         }
-        Format::Qcow2 => Box::new(qcow2::Qcow2Backend::open(&chain, read_only)?),
+        Format::Qcow2 => Box::new(qcow2::Qcow2Backend::open(
+            &chain,
+            read_only,
+            options.copy_on_read && !overlay,
+        )?),
     };
     tracing::debug!(
         path = %path.display(),
@@ -155,7 +164,7 @@ pub fn open_disk(path: &Path, options: &OpenOptions) -> Result<Disk, DiskError> 
     );
     let backend: Box<dyn BlockBackend> = if overlay {
         let dir = scratch::temp_dir(options.tmpdir.as_deref());
-        Box::new(overlay::Overlay::new(base, &dir)?)
+        Box::new(overlay::Overlay::new(base, &dir, options.copy_on_read)?)
     } else {
         base
     };

@@ -26,6 +26,8 @@ const CHUNK: u64 = 1 << CHUNK_SHIFT;
 /// Bitmap words per leaf: a 4 KiB leaf covers 32768 chunks (128 MiB of disk).
 const LEAF_WORDS: usize = 512;
 const LEAF_CHUNKS: u64 = LEAF_WORDS as u64 * 64;
+/// Most chunks one copy-on-read step copies (1 MiB).
+const COPY_UP_RUN: u64 = 256;
 /// Largest zero buffer written at once when a hole cannot be punched.
 const ZERO_BUF: u64 = 1 << 20;
 
@@ -72,11 +74,18 @@ pub(crate) struct Overlay {
     map: RwLock<ChunkMap>,
     /// Serialises writes so two copy-ups of one chunk cannot undo each other's data.
     write_lock: Mutex<()>,
+    /// Copy-on-read: chunks read from the base are copied into the store first.
+    copy_on_read: bool,
 }
 
 impl Overlay {
-    /// An overlay over `base` whose store is an unlinked file in `dir`.
-    pub(crate) fn new(base: Box<dyn BlockBackend>, dir: &Path) -> Result<Self, DiskError> {
+    /// An overlay over `base` whose store is an unlinked file in `dir`; with `copy_on_read`,
+    /// what the guest reads from the base is kept in the store too.
+    pub(crate) fn new(
+        base: Box<dyn BlockBackend>,
+        dir: &Path,
+        copy_on_read: bool,
+    ) -> Result<Self, DiskError> {
         let size = base.size();
         Ok(Overlay {
             store: sparse_temp_file(size, dir)?,
@@ -84,6 +93,7 @@ impl Overlay {
             size,
             map: RwLock::new(ChunkMap::default()),
             write_lock: Mutex::new(()),
+            copy_on_read,
         })
     }
 
@@ -111,6 +121,32 @@ impl Overlay {
         let slice = [VolatileSlice::from(buf.as_mut_slice())];
         self.base.read_vectored(start, &slice)?;
         self.store.write_vectored(start, &slice)
+    }
+
+    /// Copy-on-read of the chunks `[first, end)`: each one not yet in the store is copied up,
+    /// under `write_lock` so no guest write to it can be undone by the copy.
+    fn copy_up_read(&self, first: u64, end: u64) -> Result<(), DiskError> {
+        let _guard = self.write_lock.lock().map_err(|_| poisoned())?;
+        let mut chunk = first;
+        while chunk < end {
+            if self.in_store(chunk)? {
+                chunk += 1;
+                continue;
+            }
+            // A run of missing chunks, copied with one read and one write.
+            let mut run_end = chunk + 1;
+            while run_end < end && run_end - chunk < COPY_UP_RUN && !self.in_store(run_end)? {
+                run_end += 1;
+            }
+            let start = chunk << CHUNK_SHIFT;
+            let mut buf = vec![0u8; (self.chunk_end(run_end - 1) - start) as usize];
+            let slice = [VolatileSlice::from(buf.as_mut_slice())];
+            self.base.read_vectored(start, &slice)?;
+            self.store.write_vectored(start, &slice)?;
+            self.mark(chunk, run_end)?;
+            chunk = run_end;
+        }
+        Ok(())
     }
 
     /// Writes into the store; the caller holds `write_lock` and has checked the range.
@@ -194,6 +230,10 @@ impl BlockBackend for Overlay {
                     size: self.size,
                 })?;
             if stored {
+                self.store.read_vectored(start, &part)?;
+            } else if self.copy_on_read {
+                let end = start + run_len;
+                self.copy_up_read(start >> CHUNK_SHIFT, (end - 1) / CHUNK + 1)?;
                 self.store.read_vectored(start, &part)?;
             } else {
                 self.base.read_vectored(start, &part)?;

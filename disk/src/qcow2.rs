@@ -32,12 +32,22 @@ pub(crate) struct Qcow2Backend {
     /// The top image's cluster size (see `discard`).
     cluster_size: u64,
     read_only: bool,
+    /// Copy what reads find in a backing file up into the top (see `copy_up`).
+    copy_on_read: bool,
 }
+
+/// Largest bounce buffer of one copy-on-read step.
+const COPY_UP_CHUNK: u64 = 1 << 20;
 
 impl Qcow2Backend {
     /// Serves `chain` (top first, as [`crate::chain::open_chain`] checked it); the top is
-    /// writable unless `read_only`, the rest never is.
-    pub(crate) fn open(chain: &[ChainNode], read_only: bool) -> Result<Self, DiskError> {
+    /// writable unless `read_only`, the rest never is. `copy_on_read` only applies to a
+    /// writable top with a backing file.
+    pub(crate) fn open(
+        chain: &[ChainNode],
+        read_only: bool,
+        copy_on_read: bool,
+    ) -> Result<Self, DiskError> {
         let mut below: Option<FormatAccess<imago::file::File>> = None;
         for node in chain.iter().rev() {
             let error = |e: io::Error| DiskError::Qcow2 {
@@ -93,7 +103,67 @@ impl Qcow2Backend {
             cluster_size,
             image: RwLock::new(image),
             read_only,
+            copy_on_read: copy_on_read && !read_only && chain.len() > 1,
         })
+    }
+
+    /// Copy-on-read: writes whatever part of `[offset, end)` comes from a backing file into
+    /// the top, so the read that follows (and every later one) is served by the top.
+    ///
+    /// Under the exclusive lock: guest writes take the shared one, so none can land between
+    /// reading the backing data and writing it up, which would put the old data back over it.
+    fn copy_up(&self, offset: u64, end: u64) -> Result<(), DiskError> {
+        if !Self::reads_backing(&*self.shared()?, offset, end)? {
+            return Ok(());
+        }
+        let image = self.exclusive()?;
+        let mut pos = offset;
+        let mut buf = Vec::new();
+        while pos < end {
+            let (mapping, len) = image
+                .get_mapping(pos, end - pos)
+                .map_err(|e| DiskError::io("copy-on-read", e))?;
+            let len = len.min(end - pos);
+            if len == 0 {
+                break;
+            }
+            if from_backing(&image, &mapping) {
+                let mut at = pos;
+                while at < pos + len {
+                    let n = (pos + len - at).min(COPY_UP_CHUNK) as usize;
+                    buf.resize(n, 0);
+                    image
+                        .read(&mut buf[..], at)
+                        .and_then(|()| image.write(&buf[..], at))
+                        .map_err(|e| DiskError::io("copy-on-read", e))?;
+                    at += n as u64;
+                }
+            }
+            pos += len;
+        }
+        Ok(())
+    }
+
+    /// Whether any of `[offset, end)` is read from below the top.
+    fn reads_backing(
+        image: &FormatAccess<imago::file::File>,
+        offset: u64,
+        end: u64,
+    ) -> Result<bool, DiskError> {
+        let mut pos = offset;
+        while pos < end {
+            let (mapping, len) = image
+                .get_mapping(pos, end - pos)
+                .map_err(|e| DiskError::io("copy-on-read", e))?;
+            if from_backing(image, &mapping) {
+                return Ok(true);
+            }
+            if len == 0 {
+                break;
+            }
+            pos += len.min(end - pos);
+        }
+        Ok(false)
     }
 
     fn shared(&self) -> Result<RwLockReadGuard<'_, FormatAccess<imago::file::File>>, DiskError> {
@@ -121,10 +191,14 @@ impl BlockBackend for Qcow2Backend {
     }
 
     fn read_vectored(&self, offset: u64, bufs: &[VolatileSlice<'_>]) -> Result<(), DiskError> {
-        check_range(offset, iov::total_len(bufs), self.size)?;
+        let len = iov::total_len(bufs);
+        check_range(offset, len, self.size)?;
         let bufs = non_empty(bufs);
         if bufs.is_empty() {
             return Ok(());
+        }
+        if self.copy_on_read {
+            self.copy_up(offset, offset + len.unwrap_or(0))?;
         }
         // The guard keeps guest memory mapped until imago is done with the vector.
         let (vector, _guard) = IoVectorMut::from_volatile_slice(bufs.iter().copied());
@@ -204,6 +278,22 @@ fn non_empty<'a>(bufs: &'a [VolatileSlice<'_>]) -> Vec<&'a VolatileSlice<'a>> {
         .filter(|s| !s.is_empty())
         .map(|s| s as _)
         .collect()
+}
+
+/// Whether `mapping` (resolved through the chain) is data below the top: a backing file's
+/// clusters are never writable through the top, and a compressed cluster names its layer.
+/// Zeroes (unallocated everywhere, or explicit) are not copied: they read the same either way.
+/// A top cluster shared with an internal snapshot is not writable either; copying it makes the
+/// top's own copy, which costs space but changes no data.
+fn from_backing(
+    top: &FormatAccess<imago::file::File>,
+    mapping: &imago::Mapping<'_, imago::file::File>,
+) -> bool {
+    match mapping {
+        imago::Mapping::Raw { writable, .. } => !writable,
+        imago::Mapping::Special { layer, .. } => !std::ptr::eq(*layer, top),
+        _ => false,
+    }
 }
 
 fn poisoned() -> DiskError {

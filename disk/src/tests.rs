@@ -654,3 +654,101 @@ fn missing_backing_file_is_named() {
         );
     }
 }
+
+/// The depth-0 (top image) data ranges `qemu-img map` reports, as (start, length), adjacent
+/// ones merged.
+fn top_data_ranges(image: &Path) -> Option<Vec<(u64, u64)>> {
+    let out = qemu_img(&["map", "--output=json", image.to_str()?])?;
+    let map: Vec<serde_json::Value> = serde_json::from_str(&out).ok()?;
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    let top = map.iter().filter(|e| e["depth"] == 0 && e["data"] == true);
+    for (start, len) in top.filter_map(|e| Some((e["start"].as_u64()?, e["length"].as_u64()?))) {
+        match ranges.last_mut() {
+            Some((s, l)) if *s + *l == start => *l += len,
+            _ => ranges.push((start, len)),
+        }
+    }
+    Some(ranges)
+}
+
+/// libguestfs's `copyonread`: what a read finds in the backing file is written into the
+/// top, the data stays the same, a write inside the copied range is kept, and the
+/// backing file is untouched. Without it, reads leave the top empty.
+#[test]
+fn qcow2_copy_on_read_fills_the_top_from_its_backing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let base_data = pattern(4 * MIB, 41);
+    let base = raw_image(dir.path(), "base.raw", &base_data);
+    let top = dir.path().join("top.qcow2");
+    let create = ["create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw"];
+    if qemu_img(&[&create[..], &[top.to_str().unwrap()]].concat()).is_none() {
+        return;
+    }
+    let base_mtime = backdate(&base);
+
+    let disk = open(&top, &qcow2(rw())).unwrap();
+    assert_eq!(
+        read(disk.as_ref(), MIB as u64, &[MIB]),
+        base_data[MIB..2 * MIB]
+    );
+    drop(disk);
+    assert_eq!(
+        top_data_ranges(&top).unwrap(),
+        vec![],
+        "a plain read copied"
+    );
+
+    let cor = OpenOptions {
+        copy_on_read: true,
+        ..qcow2(rw())
+    };
+    let disk = open(&top, &cor).unwrap();
+    assert_eq!(
+        read(disk.as_ref(), MIB as u64, &[4096, MIB - 4096]),
+        base_data[MIB..2 * MIB]
+    );
+    let w = pattern(3000, 42);
+    write(disk.as_ref(), 1_500_000, &[3000], &w);
+    // Read again: served by the top now, with the write in it.
+    let mut expect = base_data.clone();
+    expect[1_500_000..1_503_000].copy_from_slice(&w);
+    assert_eq!(read(disk.as_ref(), 0, &[4 * MIB]), expect);
+    disk.flush().unwrap();
+    drop(disk);
+
+    // The whole disk was read once: all of it is in the top.
+    assert_eq!(top_data_ranges(&top).unwrap(), vec![(0, 4 * MIB as u64)]);
+    assert!(qemu_img(&["check", "-q", top.to_str().unwrap()]).is_some());
+    assert_eq!(fs::read(&base).unwrap(), base_data);
+    assert_eq!(fs::metadata(&base).unwrap().modified().unwrap(), base_mtime);
+    // The top alone now holds the data: a changed backing file no longer shows through.
+    fs::write(&base, pattern(4 * MIB, 43)).unwrap();
+    let disk = open(&top, &qcow2(rw())).unwrap();
+    assert_eq!(read(disk.as_ref(), 0, &[4 * MIB]), expect);
+}
+
+/// Copy-on-read on an overlay keeps what the guest read in the overlay's store: a change
+/// to the image underneath afterwards no longer shows, while unread parts still come
+/// from the image, and the image itself is never written.
+#[test]
+fn overlay_copy_on_read_keeps_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = pattern(2 * MIB, 44);
+    let base = raw_image(dir.path(), "base.raw", &data);
+    let options = OpenOptions {
+        copy_on_read: true,
+        ..overlay()
+    };
+    let disk = open(&base, &options).unwrap();
+    // Unaligned: the chunks around it are copied whole.
+    assert_eq!(read(disk.as_ref(), 5000, &[10_000]), data[5000..15_000]);
+    assert_eq!(fs::read(&base).unwrap(), data);
+    let changed = pattern(2 * MIB, 45);
+    fs::write(&base, &changed).unwrap();
+    assert_eq!(read(disk.as_ref(), 4096, &[12_288]), data[4096..16_384]);
+    assert_eq!(read(disk.as_ref(), 0, &[4096]), changed[..4096]);
+    assert_eq!(
+        read(disk.as_ref(), MIB as u64, &[4096]),
+        changed[MIB..MIB + 4096]
+    );
+}

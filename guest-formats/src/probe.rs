@@ -60,7 +60,7 @@ pub fn probe(dev: &dyn ReadAt) -> io::Result<Content> {
     // Filesystems first: a FAT or NTFS boot sector also ends in 55 AA.
     // RAID members first, as blkid: a 1.0 or 0.90 member of a mirror
     // also shows the filesystem at its start.
-    let probers: [fn(&Device) -> Option<Filesystem>; 10] = [
+    let probers: [fn(&Device) -> Option<Filesystem>; 11] = [
         linux::md_raid,
         linux::luks,
         linux::lvm2,
@@ -70,6 +70,7 @@ pub fn probe(dev: &dyn ReadAt) -> io::Result<Content> {
         foreign::ntfs,
         foreign::vfat,
         foreign::iso9660,
+        linux::squashfs,
         linux::swap,
     ];
     for prober in probers {

@@ -48,6 +48,56 @@ pub struct DriveOptions {
     /// and digits, recorded on the drive for the caller; the appliance
     /// makes no `/dev/disk/guestfs/LABEL` link.
     pub label: Option<String>,
+    /// What the guest's discards (fstrim, blkdiscard, mount -o discard)
+    /// do to the image: libguestfs's `discard`, default `Disable`.
+    pub discard: DriveDiscard,
+    /// libguestfs's `copyonread`: data read from a backing file is also
+    /// written into the writable layer above it, the qcow2 top or the
+    /// overlay, so later reads are served from there.
+    pub copy_on_read: bool,
+}
+
+/// libguestfs's `discard` drive option.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DriveDiscard {
+    /// Discards succeed in the guest and change nothing (qemu's
+    /// `discard=ignore`), so the image keeps every block it has.
+    #[default]
+    Disable,
+    /// Discards free space in the image (punched holes in a raw file,
+    /// deallocated qcow2 clusters, BLKDISCARD on a host device); adding a
+    /// drive that cannot do that fails.
+    Enable,
+    /// `Enable` where the drive can, else `Disable`.
+    BestEffort,
+}
+
+impl std::str::FromStr for DriveDiscard {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "disable" => Ok(DriveDiscard::Disable),
+            "enable" => Ok(DriveDiscard::Enable),
+            "besteffort" => Ok(DriveDiscard::BestEffort),
+            _ => Err(Error::InvalidArgument {
+                call: "add_drive_opts",
+                message: format!(
+                    "discard {s:?}: the discard parameter must be 'disable', 'enable' or 'besteffort'"
+                ),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for DriveDiscard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DriveDiscard::Disable => "disable",
+            DriveDiscard::Enable => "enable",
+            DriveDiscard::BestEffort => "besteffort",
+        })
+    }
 }
 
 impl DriveOptions {
@@ -70,6 +120,8 @@ impl From<DriveOptions> for protocol::calls::add_drive_opts::Opts {
             readonly: Some(o.readonly),
             format: o.format.map(|f| f.to_string()),
             label: o.label,
+            discard: Some(o.discard.to_string()),
+            copyonread: Some(o.copy_on_read),
             blocksize: None,
             overlay: o.overlay,
         }
@@ -98,6 +150,9 @@ pub struct Drive {
     pub(crate) chain: Arc<[ChainNode]>,
     /// Where this drive's temporary stores go (overlays on either backend).
     pub(crate) tmpdir: PathBuf,
+    /// Whether the guest's discards reach the backend (`discard` resolved
+    /// against what the drive can do).
+    pub(crate) unmap: bool,
 }
 
 /// `LIBGUEST_TMPDIR`, else `$TMPDIR`, else /tmp: the default of
@@ -122,6 +177,15 @@ fn tmpdir_from(
         .unwrap_or_else(|| PathBuf::from("/tmp"))
 }
 
+/// `add_drive_opts`'s refusal of `discard:enable`, naming the file; the
+/// message starts as libguestfs's do, which scripts match on.
+fn cannot_discard(path: &Path, why: &str) -> Error {
+    Error::InvalidArgument {
+        call: "add_drive_opts",
+        message: format!("{why}: {}", path.display()),
+    }
+}
+
 /// What a scratch disk is called in messages.
 fn scratch_name(size: u64) -> PathBuf {
     PathBuf::from(format!("<scratch {size} bytes>"))
@@ -129,22 +193,48 @@ fn scratch_name(size: u64) -> PathBuf {
 
 impl Drive {
     pub(crate) fn open(path: &Path, options: DriveOptions, tmpdir: &Path) -> Result<Drive> {
+        if options.readonly && options.discard == DriveDiscard::Enable {
+            return Err(cannot_discard(
+                path,
+                "discard support cannot be enabled on read-only drives",
+            ));
+        }
         let disk_options = disk::OpenOptions {
             format: options.format,
             readonly: options.write_protected(),
             overlay: options.overlaid(),
             tmpdir: Some(tmpdir.to_path_buf()),
+            copy_on_read: options.copy_on_read,
         };
         let opened = disk::open_disk(path, &disk_options).map_err(|source| Error::Drive {
             path: path.to_path_buf(),
             source,
         })?;
+        let backend: Arc<dyn BlockBackend> = Arc::from(opened.backend);
+        let unmap = match options.discard {
+            DriveDiscard::Disable => false,
+            DriveDiscard::BestEffort => !options.overlaid() && backend.supports_discard(),
+            DriveDiscard::Enable if options.overlaid() => {
+                return Err(cannot_discard(
+                    path,
+                    "discard cannot be enabled on this drive: the drive has a read-only overlay (add it without overlay, or pass discard:besteffort)",
+                ))
+            }
+            DriveDiscard::Enable if !backend.supports_discard() => {
+                return Err(cannot_discard(
+                    path,
+                    "discard cannot be enabled on this drive: the host device does not support discard (see /sys/block/DEV/queue/discard_max_bytes; pass discard:besteffort to go on without it)",
+                ))
+            }
+            DriveDiscard::Enable => true,
+        };
         Ok(Drive {
             source: DriveSource::File(path.to_path_buf()),
             options,
-            backend: Arc::from(opened.backend),
+            backend,
             chain: opened.chain.into(),
             tmpdir: tmpdir.to_path_buf(),
+            unmap,
         })
     }
 
@@ -153,18 +243,30 @@ impl Drive {
             path: scratch_name(size),
             source,
         })?;
+        // A scratch disk is libguest's own temporary file: the guest's
+        // discards give its space back.
         Ok(Drive {
             source: DriveSource::Scratch(size),
-            options: DriveOptions::default(),
+            options: DriveOptions {
+                discard: DriveDiscard::Enable,
+                ..DriveOptions::default()
+            },
             backend: Arc::from(opened.backend),
             chain: opened.chain.into(),
             tmpdir: tmpdir.to_path_buf(),
+            unmap: true,
         })
     }
 
     /// Size in bytes as the appliance sees it.
     pub fn size(&self) -> u64 {
         self.backend.size()
+    }
+
+    /// Whether the guest's discards free space in this drive's image
+    /// (`discard` resolved against what the drive can do).
+    pub fn discards(&self) -> bool {
+        self.unmap
     }
 
     /// `source`, as an error about this drive.

@@ -36,7 +36,7 @@ pub use api::{Sink, Source};
 pub use backend::{Backend, UnknownBackend};
 pub use connection::{CancelHandle, Stream};
 pub use copy::CopyOutOptions;
-pub use drive::{Drive, DriveFormat, DriveOptions, DriveSource};
+pub use drive::{Drive, DriveDiscard, DriveFormat, DriveOptions, DriveSource};
 pub use error::{ApplianceError, Error, Result};
 pub use guest::{parse_key_selector, Guest, KeyPrompt, KeySelectorError, KeyTarget, KillHandle};
 /// Per-call argument types: `calls::<name>::Opts` holds a call's optional

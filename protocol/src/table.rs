@@ -56,43 +56,82 @@ macro_rules! for_each_call {
 
             // Host calls: answered by the handle in the library, never sent.
             /// Sets the appliance's memory in MiB (default 512; 128 to 65536); before launch.
-            0 host set_memsize(memsize: i64) [] -> () [];
+            0 host set_memsize(memsize: i64) [] -> () [] {
+                empty: [["set_memsize", "1024"]] => fails;
+            };
             /// The appliance's memory in MiB.
-            0 host get_memsize() [] -> i64 [];
+            0 host get_memsize() [] -> i64 [] {
+                empty: [["get_memsize"]] => "512";
+            };
             /// Sets the number of appliance vCPUs (1 to 16, default 1); before launch.
-            0 host set_smp(smp: i64) [] -> () [];
+            0 host set_smp(smp: i64) [] -> () [] {
+                empty: [["set_smp", "2"]] => fails;
+            };
             /// The number of appliance vCPUs.
-            0 host get_smp() [] -> i64 [];
+            0 host get_smp() [] -> i64 [] {
+                empty: [["get_smp"]] => "1";
+            };
             /// Verbose: the appliance kernel logs at full level to the console (LIBGUEST_DEBUG=1 sets it at creation).
-            0 host set_verbose(verbose: bool) [] -> () [];
+            0 host set_verbose(verbose: bool) [] -> () [] {
+                empty: [["set_verbose", "false"], ["get_verbose"]] => "false";
+            };
             /// Whether verbose is set.
-            0 host get_verbose() [] -> bool [];
+            0 host get_verbose() [] -> bool [] {
+                empty: [["get_verbose"]] => "false";
+            };
             /// Traces every call, its arguments and its result on stderr (`libguest: trace: [ID: ]name args` and `… = result`); LIBGUEST_TRACE=1 sets it at creation.
-            0 host set_trace(trace: bool) [] -> () [];
+            0 host set_trace(trace: bool) [] -> () [] {
+                empty: [["set_trace", "false"], ["get_trace"]] => "false";
+            };
             /// Whether tracing is on.
-            0 host get_trace() [] -> bool [];
+            0 host get_trace() [] -> bool [] {
+                empty: [["get_trace"]] => "false";
+            };
             /// Extra kernel command-line parameters for the appliance ("" or none clears them); before launch.
-            0 host set_append(append: Option<String>) [] -> () [];
+            0 host set_append(append: Option<String>) [] -> () [] {
+                empty: [["set_append", "quiet"]] => fails;
+            };
             /// The extra kernel parameters, if any.
-            0 host get_append() [] -> Option<String> [];
+            0 host get_append() [] -> Option<String> [] {
+                empty: [["get_append"]] => "";
+            };
             /// Which hypervisor launch uses: auto (also ""; KVM in this process if it can run Linux, else qemu TCG), kvm (also: direct) or tcg (also: qemu); libguestfs's libvirt and uml backends do not exist here. Before launch.
-            0 host set_backend(backend: String) [] -> () [];
+            0 host set_backend(backend: String) [] -> () [] {
+                empty: [["set_backend", "tcg"]] => fails;
+            };
             /// The backend asked for: auto, kvm or tcg (LIBGUEST_BACKEND sets it at creation).
             0 host get_backend() [] -> String [];
             /// Autosync (default on): shutdown and dropping the handle unmount every guest filesystem first; off skips the unmount (the appliance's power-off still syncs).
-            0 host set_autosync(autosync: bool) [] -> () [];
+            0 host set_autosync(autosync: bool) [] -> () [] {
+                empty: [["set_autosync", "false"], ["get_autosync"]] => "false";
+                empty: [["set_autosync", "true"], ["get_autosync"]] => "true";
+            };
             /// Whether autosync is on.
-            0 host get_autosync() [] -> bool [];
+            0 host get_autosync() [] -> bool [] {
+                empty: [["get_autosync"]] => "true";
+            };
             /// A name for the handle in trace and debug messages: ASCII letters, digits, _ and - only ("" for none, the default).
-            0 host set_identifier(identifier: String) [] -> () [];
+            0 host set_identifier(identifier: String) [] -> () [] {
+                empty: [["set_identifier", "tabletest"], ["get_identifier"]] => "tabletest";
+                empty: [["set_identifier", "bad id!"]] => fails;
+                empty: [["set_identifier", ""], ["get_identifier"]] => "";
+            };
             /// The handle's identifier ("" if none).
-            0 host get_identifier() [] -> String [];
+            0 host get_identifier() [] -> String [] {
+                empty: [["set_identifier", ""], ["get_identifier"]] => "";
+            };
             /// The program name recorded on the handle (default: the name this process was started as).
-            0 host set_program(program: String) [] -> () [];
+            0 host set_program(program: String) [] -> () [] {
+                empty: [["set_program", "tabletest"], ["get_program"]] => "tabletest";
+            };
             /// The program name.
-            0 host get_program() [] -> String [];
+            0 host get_program() [] -> String [] {
+                empty: [["set_program", "tabletest"], ["get_program"]] => "tabletest";
+            };
             /// Where overlays and scratch disks of drives added from now on go: an existing directory, made absolute as libguestfs does; none (or "") restores the default; before launch.
-            0 host set_tmpdir(tmpdir: Option<PathBuf>) [] -> () [];
+            0 host set_tmpdir(tmpdir: Option<PathBuf>) [] -> () [] {
+                empty: [["set_tmpdir", "/tmp"]] => fails;
+            };
             /// The directory for temporary stores: set_tmpdir's, else LIBGUEST_TMPDIR, else TMPDIR, else /tmp.
             0 host get_tmpdir() [] -> PathBuf [];
             /// Network in the appliance (default off). libguest's appliance has no network device (the VMM models none, and the daemon needs none: files come in over the API channel), so true is refused, naming upload, copy_in and tar_in instead, and false is accepted.
@@ -104,9 +143,13 @@ macro_rules! for_each_call {
             /// The cache directory: set_cachedir's, else the one launch uses (LIBGUEST_CACHE_DIR, else $XDG_CACHE_HOME/libguest, else ~/.cache/libguest).
             0 host get_cachedir() [] -> PathBuf [];
             /// libguestfs's recovery process, which kills the hypervisor if the program dies (default true). libguest needs no extra process: under kvm the VMM runs in this process and dies with it, and under tcg qemu is started with PR_SET_PDEATHSIG(SIGKILL); the setting is recorded and reported, and false does not leave qemu behind. Before launch.
-            0 host set_recovery_proc(recoveryproc: bool) [] -> () [];
+            0 host set_recovery_proc(recoveryproc: bool) [] -> () [] {
+                empty: [["set_recovery_proc", "false"]] => fails;
+            };
             /// The recovery_proc setting (default true).
-            0 host get_recovery_proc() [] -> bool [];
+            0 host get_recovery_proc() [] -> bool [] {
+                empty: [["get_recovery_proc"]] => "true";
+            };
             /// The labels of drives added with add_drive_opts or add_drive_scratch label: a hashtable of label to device (/dev/sdX) and, for each partition of a labelled disk, LABELN to /dev/sdXN, as libguestfs's /dev/disk/guestfs names them. Answered by the handle from its drives and the appliance's list_partitions; /dev/disk/guestfs/LABEL itself is not a device name other calls take here.
             0 host list_disk_labels() [] -> Vec<(String, String)> [] {
                 empty: [["list_disk_labels"]] => "";
@@ -127,8 +170,8 @@ macro_rules! for_each_call {
             0 host add_drive(filename: PathBuf) [] -> () [];
             /// Adds a disk image read-only: not one byte (nor its mtime) changes. As in libguestfs the appliance may still write, into a throwaway overlay under get_tmpdir, so a filesystem whose journal needs recovery (a crashed or running VM's) mounts.
             0 host add_drive_ro(filename: PathBuf) [] -> () [];
-            /// Adds a disk image. format: raw or qcow2 (default: detected; backing files are followed only with an explicit format). readonly: not one byte (nor the mtime) of the image changes; the appliance's writes go to a throwaway overlay, as in libguestfs. overlay (libguest's): true gives a drive that is not read-only that overlay too; false with readonly gives a write-protected disk instead (a filesystem whose journal needs recovery then does not mount). Overlays are temporary files under get_tmpdir, dropped at shutdown, at most the virtual size. label: recorded on the drive (Guest::drives; no /dev/disk/guestfs link is made), 1 to 20 ASCII letters. blocksize: 0 or 512, the logical sector size of libguest's virtio-scsi disks (libguestfs's 4096 would need 4K-sector emulation the device does not have).
-            0 host add_drive_opts(filename: PathBuf) [readonly: bool, format: String, label: String, blocksize: i64, overlay: bool] -> () [];
+            /// Adds a disk image. format: raw or qcow2 (default: detected; backing files are followed only with an explicit format). readonly: not one byte (nor the mtime) of the image changes; the appliance's writes go to a throwaway overlay, as in libguestfs. overlay (libguest's): true gives a drive that is not read-only that overlay too; false with readonly gives a write-protected disk instead (a filesystem whose journal needs recovery then does not mount). Overlays are temporary files under get_tmpdir, dropped at shutdown, at most the virtual size. label: recorded on the drive (Guest::drives; no /dev/disk/guestfs link is made), 1 to 20 ASCII letters. discard: disable (the default: the guest's discards, fstrim and blkdiscard succeed and change nothing, as in libguestfs), enable (they free space in the image; an error that starts "discard cannot be enabled on this drive" when the drive cannot: read-only, overlaid, or a block device without discard), besteffort (enable where possible, else disable). copyonread: what the guest reads from a backing file is also written into the layer above it (the qcow2 top, or the read-only drive's overlay), so later reads stay there; no effect on a drive with nothing below a writable layer. blocksize: 0 or 512, the logical sector size of libguest's virtio-scsi disks (libguestfs's 4096 would need 4K-sector emulation the device does not have).
+            0 host add_drive_opts(filename: PathBuf) [readonly: bool, format: String, label: String, discard: String, copyonread: bool, blocksize: i64, overlay: bool] -> () [];
             /// Adds a blank temporary disk of size bytes (a multiple of 512) under get_tmpdir, deleted at shutdown. label and blocksize as for add_drive_opts.
             0 host add_drive_scratch(size: i64) [label: String, blocksize: i64] -> () [];
             /// Boots the appliance; returns once it serves calls.
@@ -401,15 +444,23 @@ macro_rules! for_each_call {
             };
 
             /// Uploads a host file (or stream) to a file in the guest.
-            90 file_in upload(remotefilename: Pathname) [] -> () [needs_root];
+            90 file_in upload(remotefilename: Pathname) [] -> () [needs_root] {
+                basic_fs: [["upload", "hello.b64", "/b64"], ["cat", "/b64"]] => "aGVsbG8K\n";
+            };
             /// Downloads a guest file to a host file (or stream).
             91 file_out download(remotefilename: Pathname) [] -> () [needs_root] {
                 iso_fs: [["download", "/known-1", "-"]] => "abcdef\n";
             };
             /// Unpacks a tar stream into a guest directory.
-            92 file_in tar_in(directory: Pathname) [compress: Compression, xattrs: bool] -> () [needs_root];
+            92 file_in tar_in(directory: Pathname) [compress: Compression, xattrs: bool] -> () [needs_root] {
+                basic_fs: [["mkdir", "/tar_in"], ["tar_in", "helloworld.tar", "/tar_in"], ["cat", "/tar_in/hello"]] => "hello\n";
+                basic_fs: [["mkdir", "/tar_in_gz"], ["tar_in", "helloworld.tar.gz", "/tar_in_gz", "compress:gzip"], ["cat", "/tar_in_gz/world"]] => "world\n";
+            };
             /// Packs a guest directory into a tar stream.
-            93 file_out tar_out(directory: Pathname) [compress: Compression, numericowner: bool, excludes: Vec<String>] -> () [needs_root];
+            93 file_out tar_out(directory: Pathname) [compress: Compression, numericowner: bool, excludes: Vec<String>] -> () [needs_root] {
+                basic_fs: [["mkdir", "/t"], ["write", "/t/hello", "hello\n"], ["tar_out", "/t", "t.tar"], ["mkdir", "/u"], ["tar_in", "t.tar", "/u"], ["cat", "/u/hello"]] => "hello\n";
+                basic_fs: [["mkdir", "/t"], ["write", "/t/hello", "hello\n"], ["tar_out", "/t", "t.tar.xz", "compress:xz"], ["mkdir", "/u"], ["tar_in", "t.tar.xz", "/u", "compress:xz"], ["cat", "/u/hello"]] => "hello\n";
+            };
 
             /// Finds the operating systems on the disks; returns their root filesystems. With keys on the handle (Guest::add_key, the CLI's --key), the LUKS devices they open are opened first and the LVM inside activated, as libguestfs's tools do before inspection.
             100 call inspect_os() [] -> Vec<String> [];
@@ -533,7 +584,9 @@ macro_rules! for_each_call {
                 empty: [["blockdev_getss", "/dev/sda"]] => "512";
             };
             /// The kernel's block size for a device (BLKBSZGET); not the filesystem's block size.
-            301 call blockdev_getbsz(device: Device) [] -> i64 [];
+            301 call blockdev_getbsz(device: Device) [] -> i64 [] {
+                empty: [["blockdev_getbsz", "/dev/sda"]] => "4096";
+            };
             /// The size of a device in 512-byte sectors, whatever its sector size.
             302 call blockdev_getsz(device: Device) [] -> i64 [] {
                 empty: [["blockdev_getsz", "/dev/sda"]] => "1048576";
@@ -602,7 +655,9 @@ macro_rules! for_each_call {
                 empty: [["blkdiscard", "/dev/sdb"]] => ok;
             };
             /// Whether discarded blocks of a device read back as zeroes (BLKDISCARDZEROES).
-            317 call blkdiscardzeroes(device: Device) [] -> bool [];
+            317 call blkdiscardzeroes(device: Device) [] -> bool [] {
+                empty: [["blkdiscardzeroes", "/dev/sda"]] => "false";
+            };
             /// The checksum of a device's contents in hex: md5, sha1, sha224, sha256, sha384 or sha512.
             318 call checksum_device(csumtype: String, device: Device) [] -> String [] {
                 empty: [["zero_device", "/dev/sdb"], ["checksum_device", "md5", "/dev/sdb"]] => "58f06dd588d8ffb3beb46ada6309436b";
@@ -710,7 +765,10 @@ macro_rules! for_each_call {
                 basic_fs: [["touch", "/f"], ["setxattr", "user.test", "hello", "5", "/f"], ["getxattr", "/f", "user.test"]] => "hello";
             };
             /// Sets an extended attribute of a symlink itself rather than its target.
-            355 call lsetxattr(xattr: String, val: Vec<u8>, vallen: i64, path: Pathname) [] -> () [needs_root];
+            355 call lsetxattr(xattr: String, val: Vec<u8>, vallen: i64, path: Pathname) [] -> () [needs_root] {
+                basic_fs: [["touch", "/f"], ["ln_s", "f", "/l"], ["lsetxattr", "trusted.test", "hi", "2", "/l"], ["lgetxattr", "/l", "trusted.test"]] => "hi";
+                basic_fs: [["touch", "/f"], ["ln_s", "f", "/l"], ["lsetxattr", "trusted.test", "hi", "2", "/l"], ["getxattrs", "/f"]] => "";
+            };
             /// Removes an extended attribute of a file (following symlinks).
             356 call removexattr(xattr: String, path: Pathname) [] -> () [needs_root] {
                 basic_fs: [["touch", "/f"], ["setxattr", "user.test", "hello", "5", "/f"], ["removexattr", "user.test", "/f"], ["getxattrs", "/f"]] => "";
@@ -851,7 +909,9 @@ macro_rules! for_each_call {
                 partition: [["mkfs", "xfs", "/dev/sda1"], ["xfs_repair", "/dev/sda1", "nomodify:true"]] => "0";
             };
             /// Resizes an ntfs filesystem to its device or to size bytes (ntfsresize); force skips the consistency check.
-            529 call ntfsresize(device: Device) [size: i64, force: bool] -> () [needs_tools];
+            529 call ntfsresize(device: Device) [size: i64, force: bool] -> () [needs_tools] {
+                partition: [["mkfs", "ntfs", "/dev/sda1"], ["ntfsresize", "/dev/sda1", "size:268435456"], ["vfs_type", "/dev/sda1"]] => "ntfs";
+            };
             /// Fixes common ntfs problems and schedules a Windows chkdsk (ntfsfix); clearbadsectors clears the bad-sector list.
             530 call ntfsfix(device: Device) [clearbadsectors: bool] -> () [needs_tools] {
                 partition: [["mkfs", "ntfs", "/dev/sda1"], ["ntfsfix", "/dev/sda1"]] => ok;
@@ -861,7 +921,9 @@ macro_rules! for_each_call {
                 partition: [["mkfs", "ntfs", "/dev/sda1"], ["ntfs_3g_probe", "true", "/dev/sda1"]] => "0";
             };
             /// Packs a guest directory into a squashfs image streamed to a host file; compress: gzip, lzo, lz4, xz or zstd; excludes: wildcard patterns.
-            532 file_out mksquashfs(path: Pathname) [compress: String, excludes: Vec<String>] -> () [needs_root, needs_tools];
+            532 file_out mksquashfs(path: Pathname) [compress: String, excludes: Vec<String>] -> () [needs_root, needs_tools] {
+                basic_fs: [["mkdir", "/s"], ["write", "/s/hello", "hello\n"], ["mksquashfs", "/s", "s.sqsh"], ["upload", "s.sqsh", "/s.sqsh"], ["copy_file_to_device", "/s.sqsh", "/dev/sdb"], ["mkdir", "/mnt"], ["mount_ro", "/dev/sdb", "/mnt"], ["cat", "/mnt/hello"]] => "hello\n";
+            };
             /// The LVM physical volumes' device names (pvs), sorted.
             540 call pvs() [] -> Vec<String> [needs_tools] {
                 basic_fs_on_lvm: [["pvs"]] => "/dev/sda1";
@@ -986,7 +1048,9 @@ macro_rules! for_each_call {
                 iso_fs: [["filesize", "/10klines"]] => "308890";
             };
             /// The disk space used by a file or tree in KiB, like du -s.
-            205 call du(path: Pathname) [] -> i64 [needs_root];
+            205 call du(path: Pathname) [] -> i64 [needs_root] {
+                basic_fs: [["mkdir", "/p"], ["du", "/p"]] => "1";
+            };
             /// The first 10 lines of a file.
             206 call head(path: Pathname) [] -> Vec<String> [needs_root] {
                 iso_fs: [["head", "/10klines"]] => "0abcdefghijklmnopqrstuvwxyz\n1abcdefghijklmnopqrstuvwxyz\n2abcdefghijklmnopqrstuvwxyz\n3abcdefghijklmnopqrstuvwxyz\n4abcdefghijklmnopqrstuvwxyz\n5abcdefghijklmnopqrstuvwxyz\n6abcdefghijklmnopqrstuvwxyz\n7abcdefghijklmnopqrstuvwxyz\n8abcdefghijklmnopqrstuvwxyz\n9abcdefghijklmnopqrstuvwxyz";
@@ -1155,29 +1219,51 @@ macro_rules! for_each_call {
                 iso_fs: [["file", "/directory"]] => "directory";
             };
             /// The architecture of a binary (ELF executable, library or kernel module, PE): i386, x86_64, aarch64…
-            431 call file_architecture(filename: Pathname) [] -> String [needs_root];
+            431 call file_architecture(filename: Pathname) [] -> String [needs_root] {
+                iso_fs: [["file_architecture", "/bin/busybox"]] => "x86_64";
+                iso_fs: [["file_architecture", "/known-1"]] => fails;
+            };
 
             /// Runs a program of the guest, chrooted into the guest tree (with /dev, /dev/pts, /proc and /sys bound in for the run), stdin /dev/null, no network; returns its stdout (up to 64 MiB, the reply coming in parts beyond one 4 MiB message; redirect more to a file and download it; invalid UTF-8 becomes U+FFFD). A non-zero exit status is an error carrying the status, stderr and stdout.
-            460 call command(arguments: Vec<String>) [] -> String [needs_root];
+            460 call command(arguments: Vec<String>) [] -> String [needs_root] {
+                iso_fs: [["command", "/bin/busybox echo hello"]] => "hello\n";
+                iso_fs: [["command", "/bin/busybox false"]] => fails;
+                iso_fs: [["command", "/bin/busybox cat /known-1"]] => "abcdef\n";
+            };
             /// Like command, returning stdout split into lines (a final newline ends the last line, no empty line after it).
-            461 call command_lines(arguments: Vec<String>) [] -> Vec<String> [needs_root];
+            461 call command_lines(arguments: Vec<String>) [] -> Vec<String> [needs_root] {
+                iso_fs: [["command_lines", "/bin/busybox seq 3"]] => "1\n2\n3";
+            };
             /// Runs a shell command in the guest, as command("/bin/sh", "-c", command).
-            462 call sh(command: String) [] -> String [needs_root];
+            462 call sh(command: String) [] -> String [needs_root] {
+                iso_fs: [["sh", "echo hello; echo world >&2"]] => "hello\n";
+                iso_fs: [["sh", "exit 3"]] => fails;
+            };
             /// Like sh, returning stdout split into lines.
-            463 call sh_lines(command: String) [] -> Vec<String> [needs_root];
+            463 call sh_lines(command: String) [] -> Vec<String> [needs_root] {
+                iso_fs: [["sh_lines", "echo a; echo b"]] => "a\nb";
+            };
 
             /// Packs a guest directory into a cpio archive (names ./…, symlinks not followed); format newc (the default) or crc.
-            470 file_out cpio_out(directory: Pathname) [format: String] -> () [needs_root];
+            470 file_out cpio_out(directory: Pathname) [format: String] -> () [needs_root] {
+                basic_fs: [["mkdir", "/c"], ["write", "/c/hello", "hello\n"], ["cpio_out", "/c", "c.cpio"], ["upload", "c.cpio", "/c.cpio"], ["file", "/c.cpio"]] => (contains "ASCII cpio archive (SVR4 with no CRC)");
+            };
             /// Decodes base64 from the host and writes it to a guest file (whitespace ignored).
-            471 file_in base64_in(filename: Pathname) [] -> () [needs_root];
+            471 file_in base64_in(filename: Pathname) [] -> () [needs_root] {
+                basic_fs: [["mkdir", "/base64_in"], ["base64_in", "hello.b64", "/base64_in/hello"], ["cat", "/base64_in/hello"]] => "hello\n";
+            };
             /// Sends a guest file encoded as base64, in lines of 76 characters, as base64(1).
             472 file_out base64_out(filename: Pathname) [] -> () [needs_root] {
                 iso_fs: [["base64_out", "/known-1", "-"]] => "YWJjZGVmCg==\n";
             };
             /// Sends a guest file compressed with ctype compress, gzip, bzip2, xz or lzop; level as the program takes it (gzip and xz 0-9, default 6; bzip2 1-9, default 9; lzop 1-9, default 3; compress none).
-            473 file_out compress_out(ctype: String, file: Pathname) [level: i64] -> () [needs_root, needs_tools];
+            473 file_out compress_out(ctype: String, file: Pathname) [level: i64] -> () [needs_root, needs_tools] {
+                basic_fs: [["mkdir", "/t"], ["write", "/t/hello", "hello\n"], ["tar_out", "/t", "t.tar"], ["upload", "t.tar", "/t.tar"], ["compress_out", "gzip", "/t.tar", "t.tar.gz"], ["mkdir", "/u"], ["tar_in", "t.tar.gz", "/u", "compress:gzip"], ["cat", "/u/hello"]] => "hello\n";
+            };
             /// Sends a device's contents compressed, as compress_out.
-            474 file_out compress_device_out(ctype: String, device: Device) [level: i64] -> () [needs_tools];
+            474 file_out compress_device_out(ctype: String, device: Device) [level: i64] -> () [needs_tools] {
+                basic_fs: [["mkdir", "/t"], ["write", "/t/hello", "hello\n"], ["tar_out", "/t", "t.tar"], ["upload", "t.tar", "/t.tar"], ["copy_file_to_device", "/t.tar", "/dev/sdb"], ["compress_device_out", "xz", "/dev/sdb", "sdb.xz"], ["mkdir", "/u"], ["tar_in", "sdb.xz", "/u", "compress:xz"], ["cat", "/u/hello"]] => "hello\n";
+            };
             /// The checksums of every regular file under a directory, as lines "HASH  ./path" the way md5sum and friends print them (a name holding a backslash or newline is escaped and its line starts with a backslash, as coreutils does); csumtype as checksum.
             475 file_out checksums_out(csumtype: String, directory: Pathname) [] -> () [needs_root] {
                 iso_fs: [["checksums_out", "md5", "/directory", "-"]] => (contains "fc0bf7fc75c8792c75022da5674861d0");
@@ -1259,9 +1345,13 @@ macro_rules! for_each_call {
             /// Deprecated (use cryptsetup_close): closes /dev/mapper/MAPNAME.
             594 call luks_close(device: Device) [] -> () [needs_tools];
             /// Runs setfiles(8) on paths (guest paths, relabelled recursively) with the guest's specfile (a file_contexts file in the guest), in the guest root as libguestfs does: /dev, /proc, /selinux and /sys excluded; -m, -C and -T 0 when setfiles has them. force: -F, reset every context, not only the type. Needs a filesystem that stores security.* xattrs.
-            640 call setfiles(specfile: Pathname, paths: Vec<String>) [force: bool] -> () [needs_root, needs_tools];
+            640 call setfiles(specfile: Pathname, paths: Vec<String>) [force: bool] -> () [needs_root, needs_tools] {
+                basic_fs: [["mkdir", "/etc"], ["write", "/etc/file_contexts", "/.*\tsystem_u:object_r:default_t:s0\n/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"], ["touch", "/etc/hostname"], ["setfiles", "/etc/file_contexts", "/"], ["getxattr", "/etc/hostname", "security.selinux"]] => (contains "system_u:object_r:etc_t:s0");
+            };
             /// Deprecated (use setfiles): setfiles with one path.
-            641 call selinux_relabel(specfile: Pathname, path: Pathname) [force: bool] -> () [needs_root, needs_tools];
+            641 call selinux_relabel(specfile: Pathname, path: Pathname) [force: bool] -> () [needs_root, needs_tools] {
+                basic_fs: [["mkdir", "/etc"], ["write", "/etc/file_contexts", "/.*\tsystem_u:object_r:default_t:s0\n"], ["touch", "/hello"], ["selinux_relabel", "/etc/file_contexts", "/"], ["lgetxattr", "/hello", "security.selinux"]] => (contains "system_u:object_r:default_t:s0");
+            };
             /// Every field xfs_info prints of an xfs filesystem (a device, mounted or not, or a mountpoint in the guest) as libguestfs names them: meta-data, meta-data.isize, meta-data.agcount, meta-data.agsize ("19200 blks"), data.bsize, data.blocks, naming ("version 2"), naming.bsize, log ("internal log"), log.sunit, realtime ("none"), realtime.extsz…, values as xfs_info prints them, in its order.
             642 call xfs_info2(mountable: String) [] -> Vec<(String, String)> [needs_tools] {
                 partition: [["mkfs", "xfs", "/dev/sda1"], ["xfs_info2", "/dev/sda1"]] => (contains "meta-data.isize: 512");

@@ -52,12 +52,9 @@ _DRIVE_HINTS = {
     # libguest always writes back and flushes before shutdown() returns:
     # what "writeback" promises, and more than "unsafe" needs.
     "cachemode": ("writeback", "unsafe"),
-    # Discard requests are passed to the image where it can punch holes;
-    # "disable" and "besteffort" both hold for that.
-    "discard": ("disable", "besteffort", "enable"),
     "protocol": ("file",),
 }
-_DRIVE_IGNORED = ("iface", "name", "copyonread")
+_DRIVE_IGNORED = ("iface", "name")
 
 
 class GuestFS(object):
@@ -84,7 +81,7 @@ class GuestFS(object):
                        username=None, secret=None, cachemode=None,
                        discard=None, copyonread=None, blocksize=None):
         """Adds a disk image (libguestfs's add_drive_opts)."""
-        given = {"cachemode": cachemode, "discard": discard, "protocol": protocol}
+        given = {"cachemode": cachemode, "protocol": protocol}
         for arg, value in given.items():
             if value is not None and value not in _DRIVE_HINTS[arg]:
                 raise RuntimeError(
@@ -95,6 +92,7 @@ class GuestFS(object):
                 "add_drive_opts: network drives (server, username, secret) are not "
                 "available in libguest: copy the image to a local file")
         opts = {"readonly": readonly, "format": format, "label": label,
+                "discard": discard, "copyonread": copyonread,
                 "blocksize": blocksize}
         opts = {k: v for k, v in opts.items() if v is not None}
         return self._g._call("add_drive_opts", None, (filename,), opts)

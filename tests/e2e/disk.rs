@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
-use libguest::{calls, DriveFormat, DriveOptions, Guest};
+use libguest::{calls, Backend, DriveFormat, DriveOptions, Guest};
 use libguest_tests::{e2e_test, fingerprint, pattern};
 
 const MIB: u64 = 1 << 20;
@@ -144,28 +144,118 @@ e2e_test! {
     }
 }
 
-e2e_test! {
-    /// Discard punches a hole in a raw file: the range reads as zeroes and
-    /// the file has fewer allocated blocks.
-    fn e2e_discard_punches_holes_in_raw_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let raw = dir.path().join("thin.raw");
-        raw_image(&raw, 32 * MIB);
-        let mut g = Guest::new().unwrap();
-        g.add_drive(&raw).unwrap();
-        launch(&mut g);
-        debug(&mut g, "fill", &["/dev/sda", "0", &(16 * MIB).to_string(), "3"]);
-        let allocated = std::fs::metadata(&raw).unwrap().blocks();
-        debug(&mut g, "discard", &["/dev/sda", &(4 * MIB).to_string(), &(8 * MIB).to_string()]);
-        g.shutdown().unwrap();
-        let after = std::fs::metadata(&raw).unwrap().blocks();
-        assert!(after < allocated, "blocks {allocated} -> {after}");
-        let bytes = std::fs::read(&raw).unwrap();
-        let (a, b) = (4 * MIB as usize, 12 * MIB as usize);
-        assert!(bytes[a..b].iter().all(|&x| x == 0));
-        assert!(bytes[..a] == pattern(0, a, 3)[..]);
-        assert!(bytes[b..16 * MIB as usize] == pattern(b as u64, 4 * MIB as usize, 3)[..]);
+/// libguestfs's drive options, one boot for all of them:
+/// - `discard:enable`: the guest's discard punches a hole in a raw file,
+///   the range reads as zeroes and the file has fewer allocated blocks;
+/// - the default (`disable`): the same discard succeeds in the guest and
+///   the file keeps every block and byte;
+/// - `copyonread`: what the guest reads through a qcow2 top from its raw
+///   backing file lands in the top (qemu-img map), the backing file
+///   unchanged; a plain read of another top copies nothing.
+fn discard_modes_and_copy_on_read(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let thin = dir.path().join("thin.raw");
+    let kept = dir.path().join("kept.raw");
+    raw_image(&thin, 32 * MIB);
+    raw_image(&kept, 32 * MIB);
+    let base = dir.path().join("base.raw");
+    std::fs::write(&base, pattern(0, 8 * MIB as usize, 5)).unwrap();
+    let base_print = fingerprint(&base);
+    let tops = [dir.path().join("cor.qcow2"), dir.path().join("plain.qcow2")];
+    for top in &tops {
+        qemu_img(&[
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-b",
+            "base.raw",
+            "-F",
+            "raw",
+            top.to_str().unwrap(),
+        ]);
     }
+
+    let mut g = Guest::new().unwrap();
+    g.set_backend(backend).unwrap();
+    let enable = calls::add_drive_opts::Opts {
+        discard: Some("enable".into()),
+        ..Default::default()
+    };
+    g.add_drive_opts(&thin, enable).unwrap();
+    g.add_drive(&kept).unwrap();
+    for (top, copy_on_read) in tops.iter().zip([true, false]) {
+        let options = DriveOptions {
+            format: Some(DriveFormat::Qcow2),
+            copy_on_read,
+            ..Default::default()
+        };
+        g.add_drive_opts(top, options).unwrap();
+    }
+    launch(&mut g);
+    let (start, len) = ((4 * MIB).to_string(), (8 * MIB).to_string());
+    for dev in ["/dev/sda", "/dev/sdb"] {
+        debug(&mut g, "fill", &[dev, "0", &(16 * MIB).to_string(), "3"]);
+    }
+    let allocated = [&thin, &kept].map(|f| std::fs::metadata(f).unwrap().blocks());
+    for dev in ["/dev/sda", "/dev/sdb"] {
+        debug(&mut g, "discard", &[dev, &start, &len]);
+    }
+    for dev in ["/dev/sdc", "/dev/sdd"] {
+        debug(
+            &mut g,
+            "verify",
+            &[dev, &MIB.to_string(), &(2 * MIB).to_string(), "5"],
+        );
+    }
+    g.shutdown().unwrap();
+
+    let after = [&thin, &kept].map(|f| std::fs::metadata(f).unwrap().blocks());
+    assert!(
+        after[0] < allocated[0],
+        "discard:enable: blocks {} -> {}",
+        allocated[0],
+        after[0]
+    );
+    assert_eq!(after[1], allocated[1], "discard:disable freed blocks");
+    let (a, b) = (4 * MIB as usize, 12 * MIB as usize);
+    let bytes = std::fs::read(&thin).unwrap();
+    assert!(bytes[a..b].iter().all(|&x| x == 0));
+    assert!(bytes[..a] == pattern(0, a, 3)[..]);
+    assert!(bytes[b..16 * MIB as usize] == pattern(b as u64, 4 * MIB as usize, 3)[..]);
+    let bytes = std::fs::read(&kept).unwrap();
+    assert!(
+        bytes[..16 * MIB as usize] == pattern(0, 16 * MIB as usize, 3)[..],
+        "discard:disable changed data"
+    );
+
+    let top_data = |top: &Path| -> u64 {
+        let map: serde_json::Value =
+            serde_json::from_str(&qemu_img(&["map", "--output=json", top.to_str().unwrap()]))
+                .unwrap();
+        let entries = map.as_array().cloned().unwrap_or_default();
+        let top_entries = entries
+            .iter()
+            .filter(|e| e["depth"] == 0 && e["data"] == true);
+        top_entries.map(|e| e["length"].as_u64().unwrap()).sum()
+    };
+    // The guest reads more than asked (its read-ahead and the partition
+    // scan), so at least the verified 2 MiB are in the top.
+    let copied = top_data(&tops[0]);
+    assert!(
+        copied >= 2 * MIB,
+        "copy-on-read put {copied} bytes in the top"
+    );
+    assert_eq!(top_data(&tops[1]), 0, "a plain read copied into the top");
+    assert!(
+        fingerprint(&base) == base_print,
+        "copy-on-read changed the backing file"
+    );
+    qemu_img(&["check", "-q", tops[0].to_str().unwrap()]);
+}
+
+libguest_tests::on_both_backends! {
+    discard_modes_and_copy_on_read => e2e_discard_modes_and_copy_on_read, tcg_discard_modes_and_copy_on_read;
 }
 
 /// Bad drives are refused when added, before anything boots (no VM needed).

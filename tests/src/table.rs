@@ -34,10 +34,17 @@ pub fn iso_files() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// A static busybox (Debian's busybox-static, which setup.sh installs):
+/// the guest program that `command`, `sh` and `file_architecture` cases
+/// run or inspect, as libguestfs's tests upload their own test binaries.
+const BUSYBOX: &str = "/bin/busybox";
+
 /// The ISO 9660 image (Rock Ridge, volume id TESTISO) of [`iso_files`]
-/// plus an absolute symlink `/abssymlink -> /10klines`, made in `dir`
-/// with genisoimage (setup.sh installs it).
+/// plus an absolute symlink `/abssymlink -> /10klines`, `/bin/busybox`
+/// (mode 0755) and `/bin/sh -> busybox`, made in `dir` with genisoimage (setup.sh
+/// installs both).
 pub fn iso_image(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
     let tree = dir.join("table-iso-tree");
     let _ = std::fs::remove_dir_all(&tree);
     for (name, bytes) in iso_files() {
@@ -46,6 +53,16 @@ pub fn iso_image(dir: &Path) -> PathBuf {
         std::fs::write(&path, bytes).expect("write an ISO file");
     }
     std::os::unix::fs::symlink("/10klines", tree.join("abssymlink")).expect("symlink");
+    let busybox = std::fs::read(BUSYBOX).unwrap_or_else(|e| {
+        panic!("{BUSYBOX}: {e} (the table tests need a static busybox: apt-get install busybox-static)")
+    });
+    std::fs::create_dir_all(tree.join("bin")).expect("make the ISO's bin");
+    let guest_busybox = tree.join("bin/busybox");
+    std::fs::write(&guest_busybox, busybox).expect("write busybox");
+    std::fs::set_permissions(&guest_busybox, std::fs::Permissions::from_mode(0o755))
+        .expect("chmod busybox");
+    // /bin/sh for sh and sh_lines: busybox runs the applet argv[0] names.
+    std::os::unix::fs::symlink("busybox", tree.join("bin/sh")).expect("symlink /bin/sh");
     let iso = dir.join("table-test.iso");
     let out = std::process::Command::new("genisoimage")
         .args(["-quiet", "-R", "-V", "TESTISO", "-o"])
@@ -69,11 +86,61 @@ enum StepError {
     Call(libguest::Error),
 }
 
+/// The host files of streaming steps: the fixtures below, and whatever
+/// earlier steps of the case saved (a FileOut step's host file word is
+/// `-`, its output as the result, or a name in here).
+struct HostFiles(PathBuf);
+
+/// The fixtures every case finds among its host files, as libguestfs's
+/// tests find them in test-data/files.
+fn host_fixtures() -> Vec<(&'static str, Vec<u8>)> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, body) in [("hello", "hello\n"), ("world", "world\n")] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_500_000_000);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, name, body.as_bytes())
+            .expect("tar fixture");
+    }
+    let tar = tar.into_inner().expect("tar fixture");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).expect("gzip fixture");
+    let gz = gz.finish().expect("gzip fixture");
+    vec![
+        ("helloworld.tar", tar),
+        ("helloworld.tar.gz", gz),
+        ("hello.b64", b"aGVsbG8K\n".to_vec()),
+    ]
+}
+
+impl HostFiles {
+    fn new(dir: PathBuf) -> HostFiles {
+        std::fs::create_dir_all(&dir).expect("host files dir");
+        for (name, bytes) in host_fixtures() {
+            std::fs::write(dir.join(name), bytes).expect("write a host fixture");
+        }
+        HostFiles(dir)
+    }
+
+    /// A step's host file: a plain name in the directory.
+    fn path(&self, name: &str) -> Result<PathBuf, StepError> {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(StepError::Usage(format!(
+                "host file {name:?}: give a plain name (a fixture, or a file an earlier step wrote)"
+            )));
+        }
+        Ok(self.0.join(name))
+    }
+}
+
 /// Runs one step of call `C` and renders its result.
-fn step<C: Call>(g: &mut Guest, words: &[String]) -> Result<String, StepError> {
+fn step<C: Call>(g: &mut Guest, files: &HostFiles, words: &[String]) -> Result<String, StepError> {
     let info = C::INFO;
     let mut w = words_for::<C>(words).map_err(StepError::Usage)?;
-    let mut out = Vec::new();
     let ret = match info.kind {
         CallKind::Plain | CallKind::Host => {
             let args = C::read_args(&mut w).map_err(StepError::Usage)?;
@@ -81,20 +148,30 @@ fn step<C: Call>(g: &mut Guest, words: &[String]) -> Result<String, StepError> {
         }
         CallKind::FileOut => {
             let args = C::read_args(&mut w).map_err(StepError::Usage)?;
+            let host: String = w.next("HOSTFILE").map_err(StepError::Usage)?;
+            let mut out = Vec::new();
             let mut sink: Box<dyn Write + '_> = Box::new(&mut out);
             g.call::<C>(&args, Stream::Out(&mut sink))
-                .map_err(StepError::Call)?
+                .map_err(StepError::Call)?;
+            drop(sink);
+            if host == "-" {
+                return Ok(String::from_utf8_lossy(&out).into_owned());
+            }
+            let path = files.path(&host)?;
+            std::fs::write(&path, &out)
+                .map_err(|e| StepError::Usage(format!("{}: {e}", path.display())))?;
+            return Ok(String::new());
         }
         CallKind::FileIn => {
-            return Err(StepError::Usage(format!(
-                "{}: streams from the host; table tests cannot give it a file",
-                info.name
-            )))
+            let host: String = w.next("HOSTFILE").map_err(StepError::Usage)?;
+            let args = C::read_args(&mut w).map_err(StepError::Usage)?;
+            let path = files.path(&host)?;
+            let mut source = std::fs::File::open(&path)
+                .map_err(|e| StepError::Usage(format!("{}: {e}", path.display())))?;
+            g.call::<C>(&args, Stream::In(&mut source))
+                .map_err(StepError::Call)?
         }
     };
-    if info.kind == CallKind::FileOut {
-        return Ok(String::from_utf8_lossy(&out).into_owned());
-    }
     let value = serde_json::to_value(&ret)
         .map_err(|e| StepError::Usage(format!("{}: result not renderable: {e}", info.name)))?;
     Ok(render(&value, info.ret))
@@ -144,16 +221,21 @@ pub fn render(value: &serde_json::Value, ret_ty: &str) -> String {
 
 /// Parses one step of call `C` without running it.
 fn parse<C: Call>(words: &[String]) -> Result<(), String> {
-    C::read_args(&mut words_for::<C>(words)?).map(drop)
+    let mut w = words_for::<C>(words)?;
+    if C::INFO.kind == CallKind::FileIn {
+        w.next::<String>("HOSTFILE")?;
+    }
+    C::read_args(&mut w).map(drop)
 }
 
-/// A step's words checked against call `C`'s arguments (a FileOut
-/// call's host file word is `-`: the runner captures the stream).
+/// A step's words checked against call `C`'s arguments, with the host
+/// file of a streaming call where guestfish has it: first for FileIn,
+/// last for FileOut.
 fn words_for<C: Call>(words: &[String]) -> Result<protocol::words::Words<'_>, String> {
     let info = C::INFO;
     let names: Vec<&str> = info.args.iter().map(|a| a.name).collect();
     let opts: Vec<&str> = info.opts.iter().map(|a| a.name).collect();
-    let host = (info.kind == CallKind::FileOut).then_some("-");
+    let host = matches!(info.kind, CallKind::FileIn | CallKind::FileOut).then_some("HOSTFILE");
     protocol::words::Words::new(info.name, words, &names, &opts, host)
 }
 
@@ -171,12 +253,12 @@ macro_rules! dispatcher {
         }
 
         /// Runs one step by its command name (`-` or `_`).
-        fn dispatch(g: &mut Guest, words: &[String]) -> Result<String, StepError> {
+        fn dispatch(g: &mut Guest, files: &HostFiles, words: &[String]) -> Result<String, StepError> {
             let Some((name, args)) = words.split_first() else {
                 return Err(StepError::Usage("an empty step".into()));
             };
             match name.replace('-', "_").as_str() {
-                $( stringify!($name) => step::<calls::$name::Call>(g, args), )*
+                $( stringify!($name) => step::<calls::$name::Call>(g, files, args), )*
                 other => Err(StepError::Usage(format!("no call {other}"))),
             }
         }
@@ -187,7 +269,9 @@ protocol::for_each_call_name!(dispatcher);
 /// The appliance the cases run in, with its scratch disks.
 pub struct Runner {
     g: Guest,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    /// The host files of streaming steps, made anew for every case.
+    files: Option<HostFiles>,
     /// Whether /dev/sda holds the LVM of `basic_fs_on_lvm`.
     lvm: bool,
 }
@@ -225,7 +309,8 @@ impl Runner {
         }
         Runner {
             g,
-            _dir: dir,
+            dir,
+            files: None,
             lvm: false,
         }
     }
@@ -290,18 +375,21 @@ impl Runner {
     /// Runs one case; Err says how it failed.
     pub fn run(&mut self, t: &TableTest) -> Result<(), String> {
         self.init(t.init);
+        let dir = self.dir.path().join("host-files");
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = self.files.insert(HostFiles::new(dir));
         let Some((last, before)) = t.steps.split_last() else {
             return Err("no steps".into());
         };
         let words = |s: &[&str]| s.iter().map(|w| w.to_string()).collect::<Vec<String>>();
         for s in before {
-            match dispatch(&mut self.g, &words(s)) {
+            match dispatch(&mut self.g, files, &words(s)) {
                 Ok(_) => {}
                 Err(StepError::Usage(m)) => return Err(format!("{s:?}: {m}")),
                 Err(StepError::Call(e)) => return Err(format!("{s:?} failed: {e}")),
             }
         }
-        let got = dispatch(&mut self.g, &words(last));
+        let got = dispatch(&mut self.g, files, &words(last));
         match (t.expect, got) {
             (_, Err(StepError::Usage(m))) => Err(format!("{last:?}: {m}")),
             (TestExpect::Fails, Err(StepError::Call(_))) => Ok(()),

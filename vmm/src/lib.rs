@@ -33,4 +33,4 @@ pub use error::{Error, Result};
 pub use host::KvmStatus;
 pub use kill::KillSwitch;
 pub use run_state::{ExitReason, LineWait};
-pub use vm::{Device, Vm, VmConfig, MAX_MEM_MIB, MAX_VCPUS, MIN_MEM_MIB};
+pub use vm::{Device, ScsiDisk, Vm, VmConfig, MAX_MEM_MIB, MAX_VCPUS, MIN_MEM_MIB};

@@ -65,13 +65,26 @@ pub struct VmConfig {
     pub console_file_limit: u64,
 }
 
+/// One drive of the virtio-scsi controller.
+#[derive(Clone)]
+pub struct ScsiDisk {
+    /// What the guest reads and writes.
+    pub backend: Arc<dyn disk::BlockBackend>,
+    /// Whether the guest's UNMAP and WRITE SAME (UNMAP) reach the backend's
+    /// `discard`. If not, they succeed and change nothing, as with qemu's
+    /// `discard=ignore` (libguestfs's default, `discard:disable`): the disk
+    /// still offers thin provisioning wherever the backend could discard,
+    /// so fstrim and blkdiscard behave as they do under libguestfs.
+    pub unmap: bool,
+}
+
 /// A virtio device handed to [`Vm::start`]; each gets the next
 /// virtio-mmio slot, in the order given.
 #[derive(Clone)]
 pub enum Device {
     /// Disks served by one virtio-scsi controller: target i is
     /// /dev/sd(a+i).
-    Scsi(Vec<Arc<dyn disk::BlockBackend>>),
+    Scsi(Vec<ScsiDisk>),
     /// A virtio-console port of this name (the guest's
     /// `/dev/virtio-ports/<name>`) that carries the API channel; its host
     /// end is [`Vm::channel`]. At most one.

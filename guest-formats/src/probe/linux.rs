@@ -1,4 +1,4 @@
-//! Linux-native signatures: ext2/3/4, xfs, btrfs, swap, LVM PVs, LUKS,
+//! Linux-native signatures: ext2/3/4, xfs, btrfs, squashfs, swap, LVM PVs, LUKS,
 //! md RAID members.
 //! Checks and field offsets follow libblkid's `superblocks/*.c`.
 
@@ -48,6 +48,23 @@ pub(super) fn ext(src: &Device) -> Option<Filesystem> {
         fstype,
         label: label(slice(sb, 0x78, 16)?),
         uuid: uuid_at(sb, 0x68),
+    })
+}
+
+/// squashfs, as blkid names it: `squashfs` from version 4 on (always
+/// little-endian), `squashfs3` before (either byte order). It has no label
+/// or UUID.
+pub(super) fn squashfs(src: &Device) -> Option<Filesystem> {
+    let sb = &src.head;
+    let fstype = match (slice(sb, 0, 4)?, le16(sb, 28)?, be16(sb, 28)?) {
+        (b"hsqs", 4.., _) => "squashfs",
+        (b"hsqs", 0..=3, _) | (b"sqsh", _, 0..=3) => "squashfs3",
+        _ => return None,
+    };
+    Some(Filesystem {
+        fstype,
+        label: String::new(),
+        uuid: String::new(),
     })
 }
 

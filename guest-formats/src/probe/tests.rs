@@ -100,6 +100,28 @@ fn xfs_btrfs_swap_like_blkid() {
     same_as_blkid(16, &["mkswap"], "swap");
 }
 
+/// mksquashfs (squashfs-tools) makes the image from a directory.
+#[test]
+fn squashfs_like_blkid() {
+    let src = tempfile::tempdir().expect("source dir");
+    std::fs::write(src.path().join("hello"), "hello\n").expect("write");
+    let image = tempfile::NamedTempFile::new().expect("temp image");
+    let out = Command::new("mksquashfs")
+        .arg(src.path())
+        .arg(image.path())
+        .args(["-noappend", "-quiet"])
+        .output()
+        .expect("mksquashfs (apt-get install squashfs-tools)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = blkid(image.path());
+    assert_eq!(expected.0, "squashfs");
+    assert_eq!(ours(image.path()), expected);
+}
+
 #[test]
 fn fat_variants_like_blkid() {
     same_as_blkid(4, &["mkfs.vfat", "-F", "12", "-n", "TWELVE"], "vfat");

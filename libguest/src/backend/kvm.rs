@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vmm::{Channel, ChannelError, ConsoleLog, Device, ExitReason, KillSwitch, Vm, VmConfig};
+use vmm::{
+    Channel, ChannelError, ConsoleLog, Device, ExitReason, KillSwitch, ScsiDisk, Vm, VmConfig,
+};
 
 use super::{Appliance, ChannelIo, Kill, LaunchSpec, CHANNEL_PORT};
 use crate::error::Result;
@@ -22,7 +24,14 @@ pub(crate) fn launch(spec: &LaunchSpec<'_>) -> Result<KvmAppliance> {
     config.vcpus = spec.vcpus;
     config.console_file = spec.console_file.clone();
     config.console_file_limit = spec.console_file_limit;
-    let disks: Vec<_> = spec.drives.iter().map(|d| d.backend.clone()).collect();
+    let disks: Vec<_> = spec
+        .drives
+        .iter()
+        .map(|d| ScsiDisk {
+            backend: d.backend.clone(),
+            unmap: d.unmap,
+        })
+        .collect();
     let mut devices = Vec::new();
     if !disks.is_empty() {
         devices.push(Device::Scsi(disks));

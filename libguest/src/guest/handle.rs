@@ -11,7 +11,7 @@ use protocol::calls;
 
 use super::{Guest, State};
 use crate::backend::Backend;
-use crate::drive::{Drive, DriveFormat, DriveOptions};
+use crate::drive::{Drive, DriveDiscard, DriveFormat, DriveOptions};
 use crate::error::{Error, Result};
 
 /// The appliance's name of drive `index`: /dev/sda … /dev/sdz, /dev/sdaa …
@@ -139,11 +139,17 @@ fn drive_options(opts: &calls::add_drive_opts::Args) -> Result<DriveOptions> {
     };
     check_label(CALL, &opts.label)?;
     check_blocksize(CALL, opts.blocksize)?;
+    let discard = match opts.discard.as_deref() {
+        None => DriveDiscard::Disable,
+        Some(d) => d.parse()?,
+    };
     Ok(DriveOptions {
         format,
         readonly: opts.readonly.unwrap_or(false),
         overlay: opts.overlay,
         label: opts.label.clone(),
+        discard,
+        copy_on_read: opts.copyonread.unwrap_or(false),
     })
 }
 

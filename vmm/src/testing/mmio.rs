@@ -86,8 +86,12 @@ pub fn fuzz_mmio(data: &[u8]) {
         return;
     };
     let device: Box<dyn VirtioDevice> = if input.u8() & 1 == 0 {
-        let disk: Arc<dyn BlockBackend> = MemDisk::new(64 << 10, false);
-        Box::new(ScsiDevice::new(vec![disk]))
+        let backend: Arc<dyn BlockBackend> = MemDisk::new(64 << 10, false);
+        let unmap = input.u8() & 1 == 0;
+        Box::new(ScsiDevice::new(vec![crate::vm::ScsiDisk {
+            backend,
+            unmap,
+        }]))
     } else {
         Box::new(ConsoleDevice::new("org.libguest.fuzz").0)
     };

@@ -61,6 +61,7 @@ pub(super) fn kernel_types(fstype: &str) -> Option<&'static [&'static str]> {
         "vfat" => &["vfat"],
         "btrfs" => &["btrfs"],
         "iso9660" => &["iso9660"],
+        "squashfs" => &["squashfs"],
         "ntfs" => &["ntfs3", "ntfs"],
         _ => return None,
     })

@@ -45,6 +45,12 @@ pub(super) struct QemuDrive {
     /// An empty qcow2 (this descriptor, an unlinked file in the drive's
     /// tmpdir) on top of the read-only chain: the overlay's writes.
     pub overlay: Option<RawFd>,
+    /// The guest's discards reach the writable top (`discard=unmap`);
+    /// otherwise every node ignores them, as with our VMM.
+    pub unmap: bool,
+    /// A `copy-on-read` filter node over the top (libguestfs's
+    /// `copyonread`); only where a writable top has something below it.
+    pub copy_on_read: bool,
 }
 
 /// The drives, and the descriptors qemu inherits for them.
@@ -129,7 +135,14 @@ pub(super) fn resolve_drives(drives: &[Drive]) -> Result<ResolvedDrives> {
         } else {
             None
         };
-        out.push(QemuDrive { chain, overlay });
+        let writable_top = overlay.is_some() || chain.first().is_some_and(|n| !n.read_only);
+        let has_below = overlay.is_some() || chain.len() > 1;
+        out.push(QemuDrive {
+            copy_on_read: drive.options.copy_on_read && writable_top && has_below,
+            unmap: drive.unmap,
+            chain,
+            overlay,
+        });
     }
     Ok(ResolvedDrives { drives: out, fds })
 }
@@ -159,8 +172,12 @@ pub(super) fn inherit_fds(cmd: &mut Command, fds: Vec<OwnedFd>) {
 /// on `/dev/fdset/FD`. JSON, not `key=value`: no value is ever parsed as
 /// an option, and `backing` is given explicitly (`null` at the bottom), so
 /// qemu opens no backing file the host did not check.
-fn format_node(name: &str, node: &QemuNode, backing: Option<Json>) -> Json {
-    let discard = if node.read_only { "ignore" } else { "unmap" };
+fn format_node(name: &str, node: &QemuNode, unmap: bool, backing: Option<Json>) -> Json {
+    let discard = if unmap && !node.read_only {
+        "unmap"
+    } else {
+        "ignore"
+    };
     let protocol = Json::Object(vec![
         (
             "driver",
@@ -194,16 +211,23 @@ fn format_node(name: &str, node: &QemuNode, backing: Option<Json>) -> Json {
 
 /// The whole node graph of drive `i`, its top node named `drive{i}`.
 fn drive_graph(i: usize, d: &QemuDrive) -> Json {
+    let top_name = if d.copy_on_read {
+        format!("drive{i}-top")
+    } else {
+        format!("drive{i}")
+    };
     let mut below = None;
     for (level, node) in d.chain.iter().enumerate().rev() {
         let name = if level == 0 && d.overlay.is_none() {
-            format!("drive{i}")
+            top_name.clone()
         } else {
             format!("drive{i}-{level}")
         };
-        below = Some(format_node(&name, node, below));
+        // Only the top is ever written: the backing nodes ignore discards.
+        let unmap = d.unmap && level == 0 && d.overlay.is_none();
+        below = Some(format_node(&name, node, unmap, below));
     }
-    match d.overlay {
+    let top = match d.overlay {
         Some(fd) => {
             let overlay = QemuNode {
                 fd,
@@ -211,9 +235,21 @@ fn drive_graph(i: usize, d: &QemuDrive) -> Json {
                 block_device: false,
                 read_only: false,
             };
-            format_node(&format!("drive{i}"), &overlay, below)
+            format_node(&top_name, &overlay, d.unmap, below)
         }
         None => below.unwrap_or(Json::Null),
+    };
+    if d.copy_on_read {
+        // Every node passes discards on only with its own discard=unmap.
+        let discard = if d.unmap { "unmap" } else { "ignore" };
+        Json::Object(vec![
+            ("driver", "copy-on-read".into()),
+            ("node-name", format!("drive{i}").into()),
+            ("discard", discard.into()),
+            ("file", top),
+        ])
+    } else {
+        top
     }
 }
 

@@ -452,6 +452,68 @@ fn drives_record_labels_and_refuse_other_block_sizes() {
     assert_eq!(g.drives().len(), 3);
 }
 
+/// libguestfs's `discard`: default disable, enable refused where the
+/// drive cannot discard (with libguestfs's words, and the file), besteffort
+/// quietly off there; `copyonread` recorded; a bad value named.
+#[test]
+fn discard_and_copyonread_follow_libguestfs() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("d.raw");
+    std::fs::write(&raw, vec![0u8; 1 << 20]).unwrap();
+    let mut g = Guest::new().unwrap();
+    let opts = |discard: Option<&str>, readonly: bool, overlay: Option<bool>| {
+        calls::add_drive_opts::Opts {
+            discard: discard.map(Into::into),
+            readonly: Some(readonly),
+            overlay,
+            copyonread: Some(true),
+            ..Default::default()
+        }
+    };
+    g.add_drive_opts(&raw, opts(None, false, None)).unwrap();
+    g.add_drive_opts(&raw, opts(Some("disable"), false, None))
+        .unwrap();
+    g.add_drive_opts(&raw, opts(Some("enable"), false, None))
+        .unwrap();
+    g.add_drive_opts(&raw, opts(Some("besteffort"), false, None))
+        .unwrap();
+    g.add_drive_opts(&raw, opts(Some("besteffort"), true, None))
+        .unwrap();
+    g.add_drive_opts(&raw, opts(Some("besteffort"), false, Some(true)))
+        .unwrap();
+    let found: Vec<bool> = g.drives().iter().map(|d| d.discards()).collect();
+    assert_eq!(found, [false, false, true, true, false, false]);
+    assert!(g.drives().iter().all(|d| d.options.copy_on_read));
+
+    let err = g
+        .add_drive_opts(&raw, opts(Some("enable"), true, None))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("discard support cannot be enabled on read-only drives")
+            && err.contains("d.raw"),
+        "{err}"
+    );
+    let err = g
+        .add_drive_opts(&raw, opts(Some("enable"), false, Some(true)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("discard cannot be enabled on this drive: the drive has a read-only overlay"),
+        "{err}"
+    );
+    let err = g
+        .add_drive_opts(&raw, opts(Some("on"), false, None))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'disable', 'enable' or 'besteffort'"), "{err}");
+    assert_eq!(g.drives().len(), 6);
+    // A scratch disk is libguest's own: its discards free its space.
+    g.add_drive_scratch(1 << 20, calls::add_drive_scratch::Opts::default())
+        .unwrap();
+    assert!(g.drives()[6].discards());
+}
+
 #[test]
 fn generic_callers_reach_host_calls() {
     let mut g = Guest::new().unwrap();

@@ -54,6 +54,8 @@ fn command_line_has_the_devices_in_order() {
         QemuDrive {
             chain: vec![node(10, DriveFormat::Raw, false)],
             overlay: None,
+            unmap: true,
+            copy_on_read: false,
         },
         QemuDrive {
             chain: vec![
@@ -61,6 +63,8 @@ fn command_line_has_the_devices_in_order() {
                 node(12, DriveFormat::Raw, true),
             ],
             overlay: None,
+            unmap: false,
+            copy_on_read: false,
         },
         QemuDrive {
             chain: vec![QemuNode {
@@ -68,6 +72,8 @@ fn command_line_has_the_devices_in_order() {
                 ..node(13, DriveFormat::Raw, true)
             }],
             overlay: Some(14),
+            unmap: false,
+            copy_on_read: true,
         },
     ];
     let args = machine_args(&drives);
@@ -124,16 +130,45 @@ fn command_line_has_the_devices_in_order() {
     assert_eq!(g["backing"]["driver"], "raw");
     assert_eq!(g["backing"]["read-only"], true);
     assert_eq!(g["backing"]["file"]["filename"], "/dev/fdset/12");
-    // An overlay: a writable qcow2 over the read-only chain.
-    let g = &graphs[2];
+    // An overlay: a writable qcow2 over the read-only chain, under a
+    // copy-on-read filter; discards ignored (discard:disable).
+    assert_eq!(graphs[2]["driver"], "copy-on-read");
+    assert_eq!(graphs[2]["node-name"], "drive2");
+    assert_eq!(graphs[2]["discard"], "ignore");
+    let g = &graphs[2]["file"];
     assert_eq!(g["driver"], "qcow2");
-    assert_eq!(g["node-name"], "drive2");
+    assert_eq!(g["node-name"], "drive2-top");
     assert_eq!(g["read-only"], false);
+    assert_eq!(g["discard"], "ignore");
+    assert_eq!(g["file"]["discard"], "ignore");
     assert_eq!(g["file"]["filename"], "/dev/fdset/14");
     assert_eq!(g["backing"]["node-name"], "drive2-0");
     assert_eq!(g["backing"]["read-only"], true);
     assert_eq!(g["backing"]["file"]["driver"], "host_device");
     assert_eq!(g["backing"]["file"]["filename"], "/dev/fdset/13");
+}
+
+/// discard:enable with copyonread on a qcow2 over a backing file: the
+/// filter and the writable top pass discards on, the backing node not.
+#[test]
+fn copy_on_read_filter_passes_enabled_discards_on() {
+    let drives = [QemuDrive {
+        chain: vec![
+            node(10, DriveFormat::Qcow2, false),
+            node(11, DriveFormat::Raw, true),
+        ],
+        overlay: None,
+        unmap: true,
+        copy_on_read: true,
+    }];
+    let g = &blockdevs(&machine_args(&drives))[0];
+    assert_eq!(g["driver"], "copy-on-read");
+    assert_eq!(g["node-name"], "drive0");
+    assert_eq!(g["discard"], "unmap");
+    assert_eq!(g["file"]["node-name"], "drive0-top");
+    assert_eq!(g["file"]["discard"], "unmap");
+    assert_eq!(g["file"]["file"]["discard"], "unmap");
+    assert_eq!(g["file"]["backing"]["discard"], "ignore");
 }
 
 #[test]

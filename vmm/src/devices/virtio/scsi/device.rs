@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use disk::BlockBackend;
 use vm_memory::GuestMemoryMmap;
 
 use super::event_handler::Worker;
@@ -10,6 +9,7 @@ use super::execute::Lun;
 use super::request::{CDB_SIZE, SENSE_SIZE};
 use crate::devices::virtio::worker_thread::WorkerThread;
 use crate::devices::virtio::{read_config_bytes, ActiveQueue, Interrupt, VirtioDevice};
+use crate::vm::ScsiDisk;
 
 pub(crate) const VIRTIO_ID_SCSI: u32 = 8;
 pub(crate) const QUEUE_SIZE: u16 = 256;
@@ -23,13 +23,13 @@ pub(crate) struct ScsiDevice {
 }
 
 impl ScsiDevice {
-    /// One target with one LUN per backend, in order: target i is /dev/sd(a+i).
-    pub(crate) fn new(backends: Vec<Arc<dyn BlockBackend>>) -> ScsiDevice {
-        let targets = backends.len() as u16;
-        let luns = backends
+    /// One target with one LUN per disk, in order: target i is /dev/sd(a+i).
+    pub(crate) fn new(disks: Vec<ScsiDisk>) -> ScsiDevice {
+        let targets = disks.len() as u16;
+        let luns = disks
             .into_iter()
             .enumerate()
-            .map(|(i, b)| Lun::new(i as u32, b))
+            .map(|(i, d)| Lun::new(i as u32, d.backend, d.unmap))
             .collect();
         ScsiDevice {
             luns: Some(luns),

@@ -29,10 +29,13 @@ pub(crate) struct Lun {
     pub(crate) info: LunInfo,
     /// What REQUEST SENSE reports: the sense of the last failed command.
     pub(crate) last_sense: Sense,
+    /// Whether discards reach the backend (see `vmm::ScsiDisk::unmap`);
+    /// if not, they are checked as usual and then succeed without effect.
+    pub(crate) unmap: bool,
 }
 
 impl Lun {
-    pub(crate) fn new(index: u32, backend: Arc<dyn BlockBackend>) -> Lun {
+    pub(crate) fn new(index: u32, backend: Arc<dyn BlockBackend>, unmap: bool) -> Lun {
         let info = LunInfo {
             size_bytes: backend.size(),
             read_only: backend.is_read_only(),
@@ -44,6 +47,7 @@ impl Lun {
             backend,
             info,
             last_sense: Sense::NO_SENSE,
+            unmap,
         }
     }
 }
@@ -176,12 +180,16 @@ fn perform(
             let mut params = vec![0u8; len];
             slices::read_into(&req.data_out, &mut params);
             for (offset, len) in cdb::parse_unmap_parameters(&params, &lun.info)? {
-                discard(backend.as_ref(), offset, len)?;
+                if lun.unmap {
+                    discard(backend.as_ref(), offset, len)?;
+                }
             }
             Ok((good(), 0))
         }
         Action::Discard { offset, len } => {
-            discard(backend.as_ref(), offset, len)?;
+            if lun.unmap {
+                discard(backend.as_ref(), offset, len)?;
+            }
             Ok((good(), 0))
         }
     }

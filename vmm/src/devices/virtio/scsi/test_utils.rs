@@ -20,6 +20,7 @@ use super::request::{CDB_SIZE, REQ_HEADER_SIZE, RESP_HEADER_SIZE};
 use crate::devices::virtio::guard::GuardedQueue;
 use crate::devices::virtio::rings::Rings;
 use crate::devices::virtio::{ActiveQueue, Interrupt};
+use crate::vm::ScsiDisk;
 
 pub(crate) const VRING_DESC_F_NEXT: u16 = 1;
 const QUEUE_LEN: u16 = 256;
@@ -174,10 +175,26 @@ impl Harness {
         }
     }
 
+    /// A worker whose disks pass discards through.
     pub(crate) fn worker(
         &self,
         mock: &MockSplitQueue<'_, GuestMemoryMmap>,
         disks: Vec<Arc<dyn BlockBackend>>,
+    ) -> Worker {
+        let disks = disks
+            .into_iter()
+            .map(|backend| ScsiDisk {
+                backend,
+                unmap: true,
+            })
+            .collect();
+        self.worker_with(mock, disks)
+    }
+
+    pub(crate) fn worker_with(
+        &self,
+        mock: &MockSplitQueue<'_, GuestMemoryMmap>,
+        disks: Vec<ScsiDisk>,
     ) -> Worker {
         let queue = |q: Queue, index: u16| ActiveQueue {
             queue: GuardedQueue::new(q, "virtio-scsi", index),
@@ -197,7 +214,7 @@ impl Harness {
             luns: disks
                 .into_iter()
                 .enumerate()
-                .map(|(i, d)| Lun::new(i as u32, d))
+                .map(|(i, d)| Lun::new(i as u32, d.backend, d.unmap))
                 .collect(),
             interrupt: Arc::new(Interrupt::new(EventFd::new(libc::EFD_NONBLOCK).unwrap())),
             kill: EventFd::new(libc::EFD_NONBLOCK).unwrap(),

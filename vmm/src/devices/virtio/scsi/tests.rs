@@ -271,3 +271,50 @@ fn a_bad_avail_index_serves_nothing_and_does_not_panic() {
     assert_eq!(h.response().0, VIRTIO_SCSI_S_OK);
     assert_eq!(w.violations(), 0);
 }
+
+/// WRITE SAME(16) with UNMAP over `blocks` blocks at `lba`.
+fn write_same_unmap(lba: u64, blocks: u32) -> Vec<u8> {
+    let mut c = vec![0x93, 0x08];
+    c.extend_from_slice(&lba.to_be_bytes());
+    c.extend_from_slice(&blocks.to_be_bytes());
+    c.extend_from_slice(&[0, 0]);
+    c
+}
+
+/// A disk whose discards are ignored (libguestfs's `discard:disable`)
+/// still offers them, answers GOOD, and keeps its data; one that passes
+/// them through zeroes the range.
+#[test]
+fn ignored_discards_succeed_and_change_nothing() {
+    for unmap in [false, true] {
+        let h = Harness::new();
+        let mock = h.mock();
+        let disk = MemDisk::new(MIB, false);
+        disk.bytes.lock().unwrap().fill(0xa5);
+        let scsi = crate::vm::ScsiDisk {
+            backend: disk.clone(),
+            unmap,
+        };
+        let mut w = h.worker_with(&mock, vec![scsi]);
+
+        // VPD 0xb2: LBPU and LBPWS either way.
+        h.add_command(&mock, 0, &[0x12, 0x01, 0xb2, 0, 8, 0], 0, 8);
+        w.process_requests();
+        assert_eq!(h.response().1, 0);
+        assert_eq!(h.data_in(8)[5] & 0xc0, 0xc0, "unmap {unmap}");
+
+        h.add_command(&mock, 0, &write_same_unmap(8, 16), 512, 0);
+        w.process_requests();
+        assert_eq!(h.response(), (VIRTIO_SCSI_S_OK, 0, 0, 0));
+        let bytes = disk.bytes.lock().unwrap();
+        let range = &bytes[8 * 512..24 * 512];
+        if unmap {
+            assert!(range.iter().all(|&b| b == 0));
+        } else {
+            assert!(range.iter().all(|&b| b == 0xa5));
+        }
+        assert!(bytes[..8 * 512].iter().all(|&b| b == 0xa5));
+        drop(bytes);
+        assert_eq!(w.violations(), 0);
+    }
+}
