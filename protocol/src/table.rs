@@ -192,13 +192,25 @@ macro_rules! for_each_call {
             /// Every libguestfs feature group name, available here or not.
             0 host available_all_groups() [] -> Vec<String> [];
             /// The format of a host disk image from its header, named as qemu-img names it: raw or qcow2, or a format libguest does not read (vmdk, vdi, vhdx, vpc, qed, parallels, bochs, qcow), which the other disk_ calls refuse (add_drive without a format would take one as raw). Nothing but the header is read; FIFOs and character devices are refused.
-            0 host disk_format(filename: PathBuf) [] -> String [];
+            0 host disk_format(filename: PathBuf) [] -> String [] {
+                empty: [["disk_create", "@d.img", "raw", "65536"], ["disk_format", "@d.img"]] => "raw";
+                empty: [["disk_format", "@nosuch.img"]] => fails;
+            };
             /// The virtual size in bytes of a host disk image as qemu-img reports it: a qcow2 header's size, a raw file's length rounded up to whole 512-byte sectors, a block device's size.
-            0 host disk_virtual_size(filename: PathBuf) [] -> i64 [];
+            0 host disk_virtual_size(filename: PathBuf) [] -> i64 [] {
+                empty: [["disk_create", "@d.qcow2", "qcow2", "10485760"], ["disk_virtual_size", "@d.qcow2"]] => "10485760";
+            };
             /// Whether a host qcow2 image names a backing file (raw images never do).
-            0 host disk_has_backing_file(filename: PathBuf) [] -> bool [];
+            0 host disk_has_backing_file(filename: PathBuf) [] -> bool [] {
+                empty: [["disk_create", "@b.qcow2", "qcow2", "1048576"], ["disk_create", "@t.qcow2", "qcow2", "-1", "backingfile:@b.qcow2", "backingformat:qcow2"], ["disk_has_backing_file", "@t.qcow2"]] => "true";
+                empty: [["disk_create", "@b.qcow2", "qcow2", "1048576"], ["disk_has_backing_file", "@b.qcow2"]] => "false";
+            };
             /// Creates a blank host disk image (not added to the handle): format raw or qcow2, size in bytes, more than 0 (qcow2 rounds it up to whole 512-byte sectors, as qemu-img does; raw is exact). An existing file is truncated; on a block device a raw image keeps the device's size and its blocks are discarded; other non-files (FIFOs, character devices) are refused. backingfile (qcow2 only; size must then be -1, the backing file's size): a snapshot on top of it, a relative name being relative to the new image's directory. backingformat: raw or qcow2; without it the backing file's format is detected from its header, as libguestfs does (give it for a raw backing file a guest could have written). preallocation: off/sparse (default) or full for raw; off/sparse, metadata or full for qcow2 without a backing file. compat: qcow2 only, 1.1 (the default, a version 3 header) or 0.10 (version 2, for qemu before 1.1; not with preallocation). clustersize: qcow2 only, a power of two from 512 to 2097152 (default 65536).
-            0 host disk_create(filename: PathBuf, format: String, size: i64) [backingfile: String, backingformat: String, preallocation: String, compat: String, clustersize: i64] -> () [];
+            0 host disk_create(filename: PathBuf, format: String, size: i64) [backingfile: String, backingformat: String, preallocation: String, compat: String, clustersize: i64] -> () [] {
+                empty: [["disk_create", "@d.img", "raw", "1048576"], ["disk_virtual_size", "@d.img"]] => "1048576";
+                empty: [["disk_create", "@d.qcow2", "qcow2", "1048576", "compat:0.10", "clustersize:4096"], ["disk_format", "@d.qcow2"]] => "qcow2";
+                empty: [["disk_create", "@d.img", "raw", "0"]] => fails;
+            };
 
             /// Lists the whole block devices, sorted (/dev/sda, /dev/sdb, …).
             10 call list_devices() [] -> Vec<String> [] {

@@ -137,10 +137,41 @@ impl HostFiles {
     }
 }
 
+/// A host call's words with each `@name` (alone, or as an optional
+/// argument's value) made the path of host file `name`: host calls such
+/// as disk_create and disk_format take host paths.
+fn host_paths(files: &HostFiles, words: &[String]) -> Result<Vec<String>, StepError> {
+    let at = |w: &str| -> Result<Option<String>, StepError> {
+        match w.strip_prefix('@') {
+            Some(name) => Ok(Some(files.path(name)?.to_string_lossy().into_owned())),
+            None => Ok(None),
+        }
+    };
+    words
+        .iter()
+        .map(|w| {
+            if let Some(path) = at(w)? {
+                return Ok(path);
+            }
+            match w.split_once(':') {
+                Some((opt, value)) => Ok(match at(value)? {
+                    Some(path) => format!("{opt}:{path}"),
+                    None => w.clone(),
+                }),
+                None => Ok(w.clone()),
+            }
+        })
+        .collect()
+}
+
 /// Runs one step of call `C` and renders its result.
 fn step<C: Call>(g: &mut Guest, files: &HostFiles, words: &[String]) -> Result<String, StepError> {
     let info = C::INFO;
-    let mut w = words_for::<C>(words).map_err(StepError::Usage)?;
+    let words = match info.kind {
+        CallKind::Host => host_paths(files, words)?,
+        _ => words.to_vec(),
+    };
+    let mut w = words_for::<C>(&words).map_err(StepError::Usage)?;
     let ret = match info.kind {
         CallKind::Plain | CallKind::Host => {
             let args = C::read_args(&mut w).map_err(StepError::Usage)?;
