@@ -23,7 +23,9 @@
 //! LIBGUEST_SOAK_BOOT_S: the most one test host works before the next one
 //! resumes the run (default 600 s); LIBGUEST_SOAK_PEER_IRQCHIP=on|split|off:
 //! the peer's `kernel-irqchip` (microvm's default is split; `on` gives it
-//! our VMM's full in-kernel irqchip). LIBGUEST_VMM_GUARD=1 turns on the
+//! our VMM's full in-kernel irqchip); LIBGUEST_SOAK_CHURN=1: a thread that
+//! maps and unmaps memory in this process all along (see `Churn`).
+//! LIBGUEST_VMM_GUARD=1 turns on the
 //! VMM's guest-write guard in this release build (debug builds always
 //! check), so a device write outside its chain is caught and counted.
 
@@ -315,6 +317,7 @@ fn soak(place: &str) {
             })
             .collect();
         let hog = load.then(Hog::start);
+        let _churn = std::env::var_os("LIBGUEST_SOAK_CHURN").map(|_| Churn::start());
         let phase_started = Instant::now();
         let first = runners.iter().map(|r| r.next).min().unwrap_or(iters);
         'phase: for i in first..iters {
@@ -675,5 +678,52 @@ impl Runner {
             error,
             console_tail,
         });
+    }
+}
+
+/// LIBGUEST_SOAK_CHURN=1: a thread that maps, touches and unmaps 2 MiB
+/// every millisecond in this process, whose mm our VMM's vCPU threads
+/// share: a stress on the test host's emulated nested SVM (TLB shootdown
+/// IPIs to the CPUs that run the guest) that the peer's own process never
+/// sees.
+struct Churn {
+    stop: Arc<AtomicBool>,
+}
+
+impl Churn {
+    fn start() -> Churn {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                const LEN: usize = 2 << 20;
+                // SAFETY: a fresh private anonymous mapping, touched and
+                // unmapped here only.
+                unsafe {
+                    let p = libc::mmap(
+                        std::ptr::null_mut(),
+                        LEN,
+                        libc::PROT_READ | libc::PROT_WRITE,
+                        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                        -1,
+                        0,
+                    );
+                    if p != libc::MAP_FAILED {
+                        for i in (0..LEN).step_by(4096) {
+                            p.cast::<u8>().add(i).write_volatile(1);
+                        }
+                        libc::munmap(p, LEN);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        Churn { stop }
+    }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }

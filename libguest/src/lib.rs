@@ -46,7 +46,7 @@ pub use protocol::types::{
     ArgError, BtrfsSubvolume, Compression, Device, Dirent, FsEntry, Key, LvmLv, LvmPv, LvmVg,
     MdStat, MountEntry, Mountable, Pathname, StatVfs, Statns, Utsname, Version, XfsInfo,
 };
-pub use vmm::KvmStatus;
+pub use vmm::{ExitStats, KvmStatus};
 
 /// The line guest-init prints on the console once it can serve requests.
 pub use protocol::READY_LINE;

@@ -16,8 +16,10 @@ e2e_test! {
         println!("appliance ready in {ms:.0} ms");
         assert!(g.is_ready().unwrap());
         assert!(g.console_log().contains(libguest::READY_LINE));
+        exit_stats_count_round_trips(&mut g);
         g.shutdown().expect("shutdown");
         assert!(!g.is_ready().unwrap());
+        assert_eq!(g.exit_stats(), None, "no VM, no exit counters");
         assert!(g.console_log().contains("guest-init: power off"), "{}", g.console_log());
         // A second shutdown is harmless; a launch after shutdown is refused.
         g.shutdown().unwrap();
@@ -96,4 +98,40 @@ e2e_test! {
             g.shutdown().unwrap();
         }
     }
+}
+
+/// KVM's exit counters (KVM_GET_STATS_FD, Linux 5.14+) move with the
+/// guest's work: every round trip on the channel makes the guest exit at
+/// least once (its queue notification), and its interrupt handler reads
+/// the virtio-mmio interrupt status, an MMIO exit to the VMM.
+fn exit_stats_count_round_trips(g: &mut Guest) {
+    let Some(before) = g.exit_stats() else {
+        assert!(
+            !kernel_at_least(5, 14),
+            "KVM on Linux 5.14+ keeps binary statistics, but exit_stats() gave none"
+        );
+        return;
+    };
+    assert!(before.exits > 0, "a booted guest has exited: {before}");
+    for _ in 0..10 {
+        g.ping_daemon().unwrap();
+    }
+    let d = g
+        .exit_stats()
+        .expect("counters while running")
+        .since(&before);
+    println!("10 ping_daemon round trips: {d}");
+    assert!(d.exits >= 10, "{d}");
+    assert!(d.mmio_exits >= 1, "{d}");
+    assert!(d.exits >= d.mmio_exits + d.io_exits, "{d}");
+}
+
+fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .trim()
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a, b) >= (major, minor)
 }

@@ -324,6 +324,7 @@ impl TestHost {
                 ),
             ))
             .args(self.disk_args()?)
+            .args(gdb_stub_args())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -511,6 +512,20 @@ fn parse_ldd(text: &str) -> Vec<PathBuf> {
             path.starts_with('/').then(|| PathBuf::from(path))
         })
         .collect()
+}
+
+/// LIBGUEST_TESTHOST_GDB=PORT starts the test host's qemu with its gdb stub
+/// on 127.0.0.1:PORT, so a wedged or hung run can be inspected from outside
+/// (`gdb vmlinux -ex 'target remote :PORT'`, then `info threads`, `bt`):
+/// the registers are those of whatever each emulated CPU runs, the test
+/// host or a nested guest.
+fn gdb_stub_args() -> Vec<String> {
+    match std::env::var("LIBGUEST_TESTHOST_GDB") {
+        Ok(port) if port.parse::<u16>().is_ok() => {
+            vec!["-gdb".into(), format!("tcp:127.0.0.1:{port}")]
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

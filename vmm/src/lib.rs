@@ -12,6 +12,7 @@ mod console;
 mod cpu;
 mod devices;
 mod error;
+mod exit_stats;
 pub mod host;
 mod kill;
 pub mod layout;
@@ -30,6 +31,7 @@ pub use devices::virtio::console::port::{ChannelError, ChannelHost as Channel};
 /// always 0 in release builds).
 pub use devices::virtio::guard::violations as guard_violations;
 pub use error::{Error, Result};
+pub use exit_stats::ExitStats;
 pub use host::KvmStatus;
 pub use kill::KillSwitch;
 pub use run_state::{ExitReason, LineWait};

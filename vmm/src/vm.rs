@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
+use kvm_bindings::{
+    kvm_pit_config, kvm_userspace_memory_region, KVM_CAP_BINARY_STATS_FD, KVM_PIT_SPEAKER_DUMMY,
+};
 use kvm_ioctls::{Cap, IoEventAddress, Kvm, VmFd};
 use vm_memory::{Address, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
 use vmm_sys_util::eventfd::EventFd;
@@ -19,6 +21,7 @@ use crate::devices::virtio::console::{device::ConsoleDevice, port::ChannelHost a
 use crate::devices::virtio::{mmio, scsi::ScsiDevice, Interrupt, VirtioDevice};
 use crate::devices::{serial, MmioDevice, PortBus};
 use crate::error::{Error, Result};
+use crate::exit_stats::{self, ExitStats, VcpuStats};
 use crate::host::KvmStatus;
 use crate::kill::{lock_threads, KillSwitch};
 use crate::layout;
@@ -125,6 +128,8 @@ pub struct Vm {
     serial: Arc<serial::SerialConsole>,
     resampler: Resampler,
     channel: Option<Channel>,
+    /// Each vCPU's KVM statistics; empty where KVM has none.
+    stats: Vec<VcpuStats>,
     _vm: VmFd,
     _memory: GuestMemoryMmap,
 }
@@ -261,6 +266,18 @@ impl Vm {
             cpu::configure(&fd, &base_cpuid, id, config.vcpus, entry.pvh_entry)?;
             fds.push(fd);
         }
+        // Statistics only: a kernel without them (before 5.14) still runs.
+        let stats = if kvm.check_extension_raw(KVM_CAP_BINARY_STATS_FD.into()) > 0 {
+            fds.iter()
+                .map(VcpuStats::open)
+                .collect::<std::io::Result<Vec<_>>>()
+                .unwrap_or_else(|e| {
+                    tracing::debug!("KVM vCPU statistics unreadable: {e}");
+                    Vec::new()
+                })
+        } else {
+            Vec::new()
+        };
 
         install_kick_handler().map_err(|source| Error::Sys {
             op: "sigaction",
@@ -276,6 +293,7 @@ impl Vm {
             serial,
             resampler,
             channel,
+            stats,
             _vm: vm,
             _memory: memory.clone(),
         };
@@ -337,6 +355,18 @@ impl Vm {
     /// after seconds means the hypervisor never ran the guest.
     pub fn exit_count(&self) -> u64 {
         self.exits.load(Ordering::Relaxed)
+    }
+
+    /// The vCPUs' exits so far, by kind, as KVM counts them (all exits,
+    /// also those KVM handles itself). `None` where KVM keeps no binary
+    /// statistics (Linux before 5.14) or they could not be read.
+    pub fn exit_stats(&self) -> Option<ExitStats> {
+        if self.stats.is_empty() {
+            return None;
+        }
+        exit_stats::sum(&self.stats)
+            .map_err(|e| tracing::debug!("KVM vCPU statistics: {e}"))
+            .ok()
     }
 
     /// A handle that stops this VM from any thread, without waiting for

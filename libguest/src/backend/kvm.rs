@@ -64,6 +64,10 @@ impl Appliance for KvmAppliance {
         Some(self.vm.exit_count())
     }
 
+    fn exit_stats(&self) -> Option<vmm::ExitStats> {
+        self.vm.exit_stats()
+    }
+
     fn stop(&mut self) -> ExitReason {
         self.channel.0.close();
         self.vm.stop()

@@ -102,6 +102,8 @@ pub(crate) trait Appliance: Send {
     /// Guest exits to the hypervisor so far, where the backend can tell
     /// (a booting guest that makes none was never run).
     fn exit_count(&self) -> Option<u64>;
+    /// KVM's exit counters by kind, where the backend runs on KVM here.
+    fn exit_stats(&self) -> Option<vmm::ExitStats>;
     /// Stops the appliance at once and waits until it is gone; returns why
     /// it stopped (its own reason if it had stopped already).
     fn stop(&mut self) -> ExitReason;

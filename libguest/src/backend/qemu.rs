@@ -190,6 +190,10 @@ impl Appliance for QemuAppliance {
         None
     }
 
+    fn exit_stats(&self) -> Option<vmm::ExitStats> {
+        None
+    }
+
     fn stop(&mut self) -> ExitReason {
         self.channel.close();
         let log = self.console.log();
