@@ -37,5 +37,8 @@ failed=$((failed + python_failed))
 # by the harness (issue 10, item 11): counted so none goes unseen.
 reruns=$(grep -c '^e2e .*LIBGUEST-E2E-TRIPLE-FAULT' "$log" || true)
 echo "appliance triple faults rerun: $reruns"
+# Test hosts that stopped running (no heartbeat), each rerun once likewise.
+wedges=$(grep -c '^e2e .*LIBGUEST-E2E-TESTHOST-WEDGED' "$log" || true)
+echo "test hosts wedged, rerun: $wedges"
 echo "tests: $passed passed, $failed failed"
 exit "$status"

@@ -73,6 +73,10 @@ fn mount_line(args: &str, mp: &str) -> String {
 /// A `--no-fork -v` mount, its standard error in a file: when a host tool
 /// fails on the mount, why each call failed (the appliance's death
 /// included) is quoted, where a detached mount's stderr is /dev/null.
+/// How long one step through a mount may take (a `find /usr` of the
+/// Debian image in the emulated test host takes well under a minute).
+const MOUNT_STEP_LIMIT: Duration = Duration::from_secs(300);
+
 struct ForegroundMount {
     child: std::process::Child,
     log: String,
@@ -115,9 +119,35 @@ impl ForegroundMount {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// `host_tool`, quoting the mount's log when the tool fails.
+    /// `f`'s result, or a panic quoting the mount's log when it takes
+    /// longer than [`MOUNT_STEP_LIMIT`]: a stuck FUSE request would
+    /// otherwise hang the test until the test host's own timeout, with
+    /// nothing said about which call stuck. (Drop then detaches the mount
+    /// and kills the daemon, which fails the stuck request.)
+    fn within<T: Send + 'static>(&self, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        });
+        match rx.recv_timeout(MOUNT_STEP_LIMIT) {
+            Ok(Ok(v)) => v,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => panic!(
+                "{what} through the mount: no answer after {MOUNT_STEP_LIMIT:?}\n--- libguest mount's stderr:\n{}",
+                self.log()
+            ),
+        }
+    }
+
+    /// `host_tool` under [`Self::within`], quoting the mount's log when
+    /// the tool fails.
     fn tool(&self, cmd: &str, args: &[&str]) -> String {
-        let out = std::process::Command::new(cmd).args(args).output().unwrap();
+        let argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let program = cmd.to_owned();
+        let out = self.within(&format!("{cmd} {args:?}"), move || {
+            std::process::Command::new(program).args(argv).output()
+        });
+        let out = out.unwrap_or_else(|e| panic!("{cmd}: {e}"));
         assert!(
             out.status.success(),
             "{cmd} {args:?} failed ({}): {}\n--- libguest mount's stderr:\n{}",
@@ -231,13 +261,17 @@ fn debian_read_only(img: &str) {
     ));
     let api = ok(&api);
     let mut mount = ForegroundMount::start(&format!("--ro -a {img} -i"), &dir, &mp);
-    let os_release = std::fs::read_to_string(format!("{mp}/etc/os-release")).unwrap();
+    let path = format!("{mp}/etc/os-release");
+    let os_release = mount
+        .within("cat /etc/os-release", move || std::fs::read_to_string(path))
+        .unwrap();
     assert!(os_release.contains("Debian GNU/Linux 12"), "{os_release}");
     assert!(api.starts_with(&os_release), "cat differs:\n{api}");
     let sum = mount.tool("sha256sum", &[&format!("{mp}/usr/bin/ls")]);
     let sum = sum.split(' ').next().unwrap();
     assert!(api.contains(&format!("\n{sum}\n")), "{sum} not in {api}");
-    let mut etc = walk(&Path::new(&mp).join("etc"));
+    let etc_dir = Path::new(&mp).join("etc");
+    let mut etc = mount.within("walking /etc", move || walk(&etc_dir));
     let mut api_etc: Vec<String> = api
         .lines()
         .skip_while(|l| *l != sum)

@@ -309,27 +309,46 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
     // 11, still open; the soak bench is where it is hunted). Only with
     // read-only disks, so the rerun sees the inputs the first run saw.
     // Any other failure is never retried.
+    //
+    // So is a test host that stopped running altogether: its init's
+    // heartbeat stopped long before the timeout (testhost.rs), which a
+    // program hung in a live test host does not do. Same emulation, same
+    // issue; once, loudly, read-only disks only.
     let rerunnable = setup.disks.iter().all(|d| d.read_only);
     let mut attempt = 1;
     let mut triple_faults = 0;
+    let mut wedges = 0;
     let outcome = loop {
-        let outcome = host
-            .run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let outcome = match host.run(&exe, &[name, "--exact", "--nocapture", "--test-threads=1"]) {
+            Ok(outcome) => outcome,
+            Err(e)
+                if rerunnable && wedges == 0 && e.to_string().contains(testhost::WEDGED_PHRASE) =>
+            {
+                loud(format!(
+                    "e2e {name}: LIBGUEST-E2E-TESTHOST-WEDGED: the emulated test host stopped \
+                     running (issue 10, item 11); running the test once more in a new test \
+                     host: {}",
+                    e.to_string().lines().next().unwrap_or_default()
+                ));
+                wedges += 1;
+                continue;
+            }
+            Err(e) => panic!("{e}"),
+        };
         let failed = outcome.exit_code != Some(0);
         if failed && outcome.output.contains(NEVER_RAN_PHRASE) && attempt < TEST_HOST_ATTEMPTS {
-            eprintln!(
+            loud(format!(
                 "e2e {name}: the test host's KVM never ran the appliance; booting a new test host"
-            );
+            ));
             attempt += 1;
             continue;
         }
         if failed && rerunnable && triple_faults == 0 && mentions_triple_fault(&outcome.output) {
-            eprintln!(
+            loud(format!(
                 "e2e {name}: LIBGUEST-E2E-TRIPLE-FAULT: the appliance triple-faulted under the \
                  test host's emulated nested KVM (issue 10, item 11); running the test once more \
                  in a new test host"
-            );
+            ));
             triple_faults += 1;
             continue;
         }
@@ -341,6 +360,14 @@ fn in_test_host(name: &str, testhost_init: &Path, setup: &E2eSetup) {
         "e2e test {name} failed inside the test host (exit {:?}); output above",
         outcome.exit_code
     );
+}
+
+/// A line on the test binary's real standard error, past the harness's
+/// capture: reruns are counted by scripts/test.sh even when the test then
+/// passes (a captured line would only show for a failed test).
+fn loud(line: String) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// The bytes guest-init's `fill` test hook writes at `offset`: the 8-byte

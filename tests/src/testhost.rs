@@ -12,6 +12,19 @@ use appliance::cpio::CpioWriter;
 
 /// Printed by testhost-init after the program exits.
 pub const EXIT_MARKER: &str = "LIBGUEST-TESTHOST-EXIT:";
+
+/// Said in the error of a run whose test host stopped running altogether
+/// (its heartbeat on a virtio-serial port stopped well before the
+/// timeout), as opposed to a program that hung in a live test host.
+pub const WEDGED_PHRASE: &str = "LIBGUEST-TESTHOST-WEDGED";
+
+/// The test host's init writes a line on its second serial port this often
+/// (testhost_init.rs); a heartbeat older than [`HEARTBEAT_STALE`] at the
+/// timeout means the emulated machine itself stopped.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+const HEARTBEAT_STALE: Duration = Duration::from_secs(90);
+/// The virtio-serial port the heartbeat is written to.
+pub const HEARTBEAT_PORT: &str = "org.libguest.testhost.heartbeat";
 /// Where files go inside the test host.
 pub const GUEST_DIR: &str = "/e2e";
 pub const QEMU: &str = "qemu-system-x86_64";
@@ -308,6 +321,12 @@ impl TestHost {
         // One test host at a time: each uses every core (MTTCG), and two at
         // once on a 2-core machine slow both past the appliance's timeouts.
         let _serial = machine_lock()?;
+        let heartbeat = tempfile::NamedTempFile::new()
+            .map_err(|e| err(format!("temporary heartbeat file: {e}")))?;
+        // A virtio-serial port named `heartbeat` (the test-host kernel has
+        // one 8250 UART, the console).
+        let mut heartbeat_arg = std::ffi::OsString::from("file,id=heartbeat,path=");
+        heartbeat_arg.push(heartbeat.path());
         let mut child = Command::new("timeout")
             .args(["--kill-after=10", &self.timeout.as_secs().to_string(), QEMU])
             .args(microvm_args(
@@ -324,6 +343,15 @@ impl TestHost {
                 ),
             ))
             .args(self.disk_args()?)
+            // After the disks, which keep their vdX names.
+            .arg("-chardev")
+            .arg(&heartbeat_arg)
+            .args([
+                "-device",
+                "virtio-serial-device",
+                "-device",
+                &format!("virtserialport,chardev=heartbeat,name={HEARTBEAT_PORT}"),
+            ])
             .args(gdb_stub_args())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -358,7 +386,19 @@ impl TestHost {
         if exit_code.is_none() {
             let timed_out = matches!(status.code(), Some(124) | Some(137));
             let why = if timed_out {
-                format!("timed out after {} s", self.timeout.as_secs())
+                let last = heartbeat_age(heartbeat.path());
+                let state = match last {
+                    Some(age) if age > HEARTBEAT_STALE => format!(
+                        "{WEDGED_PHRASE}: the emulated machine stopped, its last heartbeat {} s before the end",
+                        age.as_secs()
+                    ),
+                    Some(age) => format!(
+                        "the test host was alive (heartbeat {} s before the end): the program hung",
+                        age.as_secs()
+                    ),
+                    None => "no heartbeat from the test host".to_owned(),
+                };
+                format!("timed out after {} s; {state}", self.timeout.as_secs())
             } else {
                 format!("qemu exited with {status}")
             };
@@ -398,6 +438,16 @@ impl TestHost {
         }
         Ok(args)
     }
+}
+
+/// How long before now the heartbeat file was last written; None when the
+/// test host never wrote it.
+fn heartbeat_age(path: &Path) -> Option<Duration> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() == 0 {
+        return None;
+    }
+    meta.modified().ok()?.elapsed().ok()
 }
 
 /// Arguments for a headless qemu microvm booting `kernel` with `initrd`,

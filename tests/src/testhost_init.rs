@@ -4,9 +4,10 @@
 
 use std::ffi::CString;
 use std::io::Write;
+use std::path::Path;
 use std::process::Command;
 
-use crate::testhost::EXIT_MARKER;
+use crate::testhost::{EXIT_MARKER, HEARTBEAT_EVERY, HEARTBEAT_PORT};
 
 fn mount(source: &str, target: &str, fstype: &str) {
     let _ = std::fs::create_dir_all(target);
@@ -38,11 +39,48 @@ fn nul_list(path: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A line on the heartbeat port every [`HEARTBEAT_EVERY`], so that the
+/// host can tell a program that hung from an emulated machine that stopped
+/// (testhost.rs).
+fn start_heartbeat() {
+    std::thread::spawn(|| {
+        let start = std::time::Instant::now();
+        // The port shows up once the virtio-serial handshake is done.
+        let mut port = loop {
+            if let Some(port) = heartbeat_port() {
+                break port;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(30) {
+                eprintln!("testhost-init: no {HEARTBEAT_PORT} port: no heartbeat");
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        loop {
+            let _ = writeln!(port, "alive {}", start.elapsed().as_secs());
+            std::thread::sleep(HEARTBEAT_EVERY);
+        }
+    });
+}
+
+/// /dev/vportNpM of the port named [`HEARTBEAT_PORT`] (no udev here to
+/// make the /dev/virtio-ports link).
+fn heartbeat_port() -> Option<std::fs::File> {
+    let ports = std::fs::read_dir("/sys/class/virtio-ports").ok()?;
+    let dev = ports.filter_map(|p| p.ok()).find_map(|p| {
+        let name = std::fs::read_to_string(p.path().join("name")).ok()?;
+        (name.trim() == HEARTBEAT_PORT).then(|| p.file_name())
+    })?;
+    let path = Path::new("/dev").join(dev);
+    std::fs::OpenOptions::new().write(true).open(path).ok()
+}
+
 fn run() -> i32 {
     mount("proc", "/proc", "proc");
     mount("sysfs", "/sys", "sysfs");
     mount("devtmpfs", "/dev", "devtmpfs");
     mount("tmpfs", "/tmp", "tmpfs");
+    start_heartbeat();
     let argv = nul_list("/e2e/argv");
     let Some((program, args)) = argv.split_first() else {
         eprintln!("testhost-init: /e2e/argv is empty");

@@ -15,7 +15,18 @@ use super::{args, bare, have_md, io, ok, run, unique, Loop};
 use crate::daemon::devices::probe_device;
 use crate::daemon::state::GuestDaemon;
 
-/// The running or inactive array holding loop device `dev`, if any.
+/// Held by each test that creates arrays. Two concurrent `mdadm --create`
+/// can pick the same free md minor, and the second then fails with
+/// "another array by this name is already running"; in the appliance
+/// calls are serial, so only the tests need this.
+static MD_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn md_lock() -> std::sync::MutexGuard<'static, ()> {
+    MD_TESTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The md array holding `dev`, directly or through the overlay a
 /// read-only member is assembled through (overlay.rs).
 fn holder(dev: &str) -> Option<String> {
@@ -87,6 +98,7 @@ fn raid1_create_detail_stat_stop_and_assembly() {
     if !have_md() {
         return;
     }
+    let _serial = md_lock();
     let (_root, mut d) = bare();
     let mut a = Loop::new(32);
     let mut b = Loop::new(32);
@@ -201,6 +213,7 @@ fn missing_slots_levels_and_old_superblocks() {
     if !have_md() {
         return;
     }
+    let _serial = md_lock();
     let (_root, mut d) = bare();
     let a = Loop::new(32);
     let b = Loop::new(32);

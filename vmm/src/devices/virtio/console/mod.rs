@@ -11,6 +11,12 @@
 //! never filled); port 1 is the named channel served by
 //! [`port::ChannelHost`], which [`device::ConsoleDevice::new`] returns.
 //!
+//! Exits: the guest is asked not to kick port 1's queues while the host is
+//! at their rings, and its transmit chains go back without an interrupt
+//! unless it may be waiting for one (`port.rs`, `PortQueues::read`). A
+//! `ping_daemon` round trip then costs the request's interrupt and the
+//! reply's kick.
+//!
 //! Layout as in the virtio-scsi device: `control` is the control protocol
 //! without I/O, `chain` turns descriptor chains into guest buffers, `port`
 //! moves the channel's bytes in the caller's thread, `event_handler` is the

@@ -53,6 +53,7 @@ impl ChannelHost {
         }
         let mut state = self.shared.lock();
         let epoch = state.epoch;
+        let mut looked_again = false;
         loop {
             if state.closed || state.epoch != epoch {
                 return Err(ChannelError::Closed);
@@ -66,7 +67,15 @@ impl ChannelHost {
                     state = self.shared.relock(state, deadline)?;
                     continue;
                 }
+                // Armed before every wait. "More" after arming is a chain
+                // published while kicks were off: look again, but once, as
+                // a ring whose avail index is bad reads as "more" forever.
+                if port.tx.arm_kicks(&port.mem) && !looked_again {
+                    looked_again = true;
+                    continue;
+                }
             }
+            looked_again = false;
             state = self.shared.wait_until(state, deadline)?;
         }
     }
@@ -82,6 +91,7 @@ impl ChannelHost {
         let mut done = 0;
         let mut state = self.shared.lock();
         let epoch = state.epoch;
+        let mut looked_again = false;
         loop {
             if state.closed || state.epoch != epoch {
                 return Err(ChannelError::Closed);
@@ -99,7 +109,15 @@ impl ChannelHost {
                     state = self.shared.relock(state, deadline)?;
                     continue;
                 }
+                // Armed before every wait. "More" after arming is a chain
+                // published while kicks were off: look again, but once, as
+                // a ring whose avail index is bad reads as "more" forever.
+                if port.rx.arm_kicks(&port.mem) && !looked_again {
+                    looked_again = true;
+                    continue;
+                }
             }
+            looked_again = false;
             state = self.shared.wait_until(state, deadline)?;
         }
     }
@@ -286,7 +304,23 @@ impl PortQueues {
     /// Copies whatever the guest has ready, up to `buf.len()` bytes. A
     /// transmit chain goes back to the guest once fully read. Also returns
     /// whether the pass ran out of budget (more chains may be waiting).
+    ///
+    /// Exits, both ways: the guest is asked not to kick while the host
+    /// reads (kicks are armed again before the host waits), and chains go
+    /// back without an interrupt unless the guest may be waiting for one.
+    /// Linux's virtio_console writes a port without spinning and reclaims
+    /// used transmit buffers at its next write; it sleeps for the
+    /// interrupt only when it found no free descriptor (`outvq_full`, see
+    /// `will_write_block`), that is when every descriptor of the ring was
+    /// in flight. So the interrupt goes out when this pass saw the whole
+    /// table in flight, or stopped with chains left (it cannot tell).
     fn read(&mut self, buf: &mut [u8]) -> (usize, bool) {
+        let carried = self
+            .partial
+            .as_ref()
+            .map_or(0, |p| p.chain.descriptors().len());
+        let table = usize::from(self.tx.size());
+        self.tx.suppress_kicks(&self.mem);
         let mut done = 0;
         let mut pass = self.tx.pass(&self.mem, &self.interrupt);
         while done < buf.len() {
@@ -314,13 +348,21 @@ impl PortQueues {
                 add_used(&mut pass, partial.chain, 0);
             }
         }
+        if pass.ran_dry() && carried + pass.descriptors() < table {
+            pass.without_interrupt();
+        }
         (done, pass.exhausted())
     }
 
     /// Fills posted receive chains with the start of `data`, one chain at a
     /// time, as much as each holds. Returns the bytes given to the guest
     /// and whether the pass ran out of budget.
+    ///
+    /// The guest is asked not to kick for the buffers it posts: they are
+    /// looked at here when bytes are ready, and kicks are armed again only
+    /// before waiting for more ([`ChannelHost::write_all`]).
     fn write(&mut self, data: &[u8]) -> Result<(usize, bool), virtio_queue::Error> {
+        self.rx.suppress_kicks(&self.mem);
         let mut done = 0;
         let mut pass = self.rx.pass(&self.mem, &self.interrupt);
         while done < data.len() {

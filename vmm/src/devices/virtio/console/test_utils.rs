@@ -21,6 +21,7 @@ use crate::devices::virtio::{ActiveQueue, Interrupt};
 
 pub(crate) const VRING_DESC_F_NEXT: u16 = 1;
 pub(crate) const VRING_DESC_F_WRITE: u16 = 2;
+pub(crate) const VRING_USED_F_NO_NOTIFY: u16 = 1;
 pub(crate) const QUEUE_LEN: u16 = 64;
 pub(crate) const MEM_SIZE: u64 = 16 << 20;
 pub(crate) const PORT_NAME: &str = "org.libguest.channel.0";
@@ -118,6 +119,12 @@ impl DriverQueue {
     /// Sets the avail index to anything (a bad one, for hostile-ring tests).
     pub(crate) fn set_avail_idx(&self, mem: &GuestMemoryMmap, idx: u16) {
         mem.write_obj(idx, GuestAddress(self.avail + 2)).unwrap();
+    }
+
+    /// The used ring's flags: VRING_USED_F_NO_NOTIFY when the device asks
+    /// for no kicks.
+    pub(crate) fn used_flags(&self, mem: &GuestMemoryMmap) -> u16 {
+        mem.read_obj(GuestAddress(self.used)).unwrap()
     }
 
     pub(crate) fn used_idx(&self, mem: &GuestMemoryMmap) -> u16 {

@@ -148,13 +148,103 @@ fn guest_to_host_large_write_read_in_pieces() {
     }
     assert_eq!(got, data);
     assert_eq!(h.queues[CHANNEL_TX].take_used(&h.mem), [(head, 0)]);
-    assert_eq!(h.irq.read().unwrap(), 1);
+    // The ring was far from full: Linux reclaims the chain at its next
+    // write and waits for no interrupt.
+    assert!(h.irq.read().is_err(), "no interrupt for a transmit chain");
+    assert_eq!(
+        h.queues[CHANNEL_TX].used_flags(&h.mem),
+        VRING_USED_F_NO_NOTIFY,
+        "no kicks asked for while the host reads"
+    );
 
     // Nothing left.
     let err = host
         .read(&mut buf, Instant::now() + Duration::from_millis(20))
         .unwrap_err();
     assert!(matches!(err, ChannelError::TimedOut));
+    assert_eq!(
+        h.queues[CHANNEL_TX].used_flags(&h.mem),
+        0,
+        "kicks armed before the host waited"
+    );
+    assert_eq!(host.violations(), 0);
+}
+
+/// Transmit chains go back with an interrupt only when the guest may be
+/// waiting for one: every descriptor of the ring was in flight.
+#[test]
+fn transmit_interrupts_only_when_the_ring_was_full() {
+    let (mut h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    let mut buf = vec![0u8; 4096];
+    let half = QUEUE_LEN / 2;
+    // One descriptor short of full, in one-descriptor chains.
+    for i in 0..QUEUE_LEN - 1 {
+        h.queues[CHANNEL_TX].add_chain(&h.mem, &[(DATA + u64::from(i), 1, false)]);
+    }
+    assert_eq!(
+        host.read(&mut buf, soon()).unwrap(),
+        usize::from(QUEUE_LEN - 1)
+    );
+    assert_eq!(
+        h.queues[CHANNEL_TX].take_used(&h.mem).len(),
+        usize::from(QUEUE_LEN - 1)
+    );
+    assert!(
+        h.irq.read().is_err(),
+        "{} of {QUEUE_LEN} in flight",
+        QUEUE_LEN - 1
+    );
+
+    // Full, in two-descriptor chains: half as many chains.
+    for i in 0..half {
+        let at = DATA + 0x1000 + 2 * u64::from(i);
+        h.queues[CHANNEL_TX].add_chain(&h.mem, &[(at, 1, false), (at + 1, 1, false)]);
+    }
+    assert_eq!(host.read(&mut buf, soon()).unwrap(), usize::from(QUEUE_LEN));
+    assert_eq!(
+        h.queues[CHANNEL_TX].take_used(&h.mem).len(),
+        usize::from(half)
+    );
+    assert_eq!(h.irq.read().unwrap(), 1, "a full ring gets its interrupt");
+
+    // A pass that stops with chains left cannot tell: it interrupts.
+    for i in 0..3u64 {
+        h.queues[CHANNEL_TX].add_chain(&h.mem, &[(DATA + i, 4, false)]);
+    }
+    assert_eq!(host.read(&mut buf[..6], soon()).unwrap(), 6);
+    assert_eq!(h.queues[CHANNEL_TX].take_used(&h.mem).len(), 1);
+    assert_eq!(h.irq.read().unwrap(), 1, "chains left in the ring");
+    // The chain read in part counts as in flight, and the pass runs dry.
+    assert_eq!(host.read(&mut buf, soon()).unwrap(), 6);
+    assert_eq!(h.queues[CHANNEL_TX].take_used(&h.mem).len(), 2);
+    assert!(h.irq.read().is_err());
+    assert_eq!(host.violations(), 0);
+}
+
+/// The guest's receive buffers need no kick: the host looks at the ring
+/// when it has bytes, and asks for kicks only while it waits for buffers.
+#[test]
+fn receive_buffers_are_kicked_only_while_the_host_waits() {
+    let (mut h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    h.queues[CHANNEL_RX].add_chain(&h.mem, &[(DATA, 8, true)]);
+    host.write_all(b"12345678", soon()).unwrap();
+    assert_eq!(h.irq.read().unwrap(), 1, "received bytes interrupt");
+    assert_eq!(
+        h.queues[CHANNEL_RX].used_flags(&h.mem),
+        VRING_USED_F_NO_NOTIFY
+    );
+    // A buffer posted with kicks off is found by the next write.
+    h.queues[CHANNEL_RX].add_chain(&h.mem, &[(DATA + 8, 8, true)]);
+    host.write_all(b"abcdefgh", soon()).unwrap();
+    assert_eq!(h.queues[CHANNEL_RX].take_used(&h.mem), [(0, 8), (1, 8)]);
+    // No buffer: kicks are armed before the host waits.
+    let err = host
+        .write_all(b"x", Instant::now() + Duration::from_millis(20))
+        .unwrap_err();
+    assert!(matches!(err, ChannelError::TimedOut));
+    assert_eq!(h.queues[CHANNEL_RX].used_flags(&h.mem), 0);
     assert_eq!(host.violations(), 0);
 }
 

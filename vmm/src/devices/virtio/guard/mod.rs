@@ -166,12 +166,39 @@ impl GuardedQueue {
             interrupt,
             budget,
             used: false,
+            quiet: false,
+            ran_dry: false,
+            descriptors: 0,
             ring: None,
         };
         if enabled() {
             pass.enter();
         }
         pass
+    }
+
+    /// The queue size the driver chose: its descriptor table's length.
+    pub(crate) fn size(&self) -> u16 {
+        self.queue.size()
+    }
+
+    /// Asks the driver not to notify this queue (VRING_USED_F_NO_NOTIFY):
+    /// the device looks at the ring whenever it wants chains, and arms
+    /// notifications ([`Self::arm_kicks`]) only before it waits for some.
+    pub(crate) fn suppress_kicks(&mut self, mem: &GuestMemoryMmap) {
+        if let Err(e) = self.queue.disable_notification(mem) {
+            tracing::debug!(
+                "{} queue {}: used flags: {e}",
+                self.core.device,
+                self.core.index
+            );
+        }
+    }
+
+    /// Asks the driver to notify again; true when chains were published
+    /// meanwhile, so the caller must look again instead of waiting.
+    pub(crate) fn arm_kicks(&mut self, mem: &GuestMemoryMmap) -> bool {
+        self.queue.enable_notification(mem).unwrap_or(true)
     }
 
     /// Whether the guard stopped this queue.
@@ -202,6 +229,12 @@ pub(crate) struct Pass<'q> {
     interrupt: &'q Interrupt,
     budget: u16,
     used: bool,
+    /// Give chains back without an interrupt ([`Pass::without_interrupt`]).
+    quiet: bool,
+    /// The avail ring had no more chains (not the budget running out).
+    ran_dry: bool,
+    /// Descriptors in the chains popped so far.
+    descriptors: usize,
     /// The used ring's host address while this pass is registered on it.
     ring: Option<usize>,
 }
@@ -272,9 +305,30 @@ impl Pass<'_> {
         if self.budget == 0 || self.core.broken.load(Ordering::SeqCst) {
             return None;
         }
-        let chain = self.queue.pop_descriptor_chain(self.mem)?;
+        let Some(chain) = self.queue.pop_descriptor_chain(self.mem) else {
+            self.ran_dry = true;
+            return None;
+        };
         self.budget -= 1;
-        Some(Chain::new(chain, self.mem, self.core))
+        let chain = Chain::new(chain, self.mem, self.core);
+        self.descriptors += chain.descriptors().len();
+        Some(chain)
+    }
+
+    /// Whether a [`Pass::pop`] found the avail ring empty.
+    pub(crate) fn ran_dry(&self) -> bool {
+        self.ran_dry
+    }
+
+    /// Descriptors in the chains this pass popped.
+    pub(crate) fn descriptors(&self) -> usize {
+        self.descriptors
+    }
+
+    /// Gives this pass's chains back without interrupting the driver, for a
+    /// caller that knows the driver waits for none (see the console port).
+    pub(crate) fn without_interrupt(&mut self) {
+        self.quiet = true;
     }
 
     /// Whether the budget ran out: more chains may be waiting, and the
@@ -329,7 +383,7 @@ impl Drop for Pass<'_> {
                 }
             }
         }
-        if self.used && self.queue.needs_notification(self.mem).unwrap_or(true) {
+        if self.used && !self.quiet && self.queue.needs_notification(self.mem).unwrap_or(true) {
             self.interrupt.signal_used();
         }
     }

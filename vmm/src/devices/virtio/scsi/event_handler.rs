@@ -68,19 +68,45 @@ impl Worker {
     /// per call (then the worker comes back after its other queues). Public
     /// to the crate so tests can drive it with a mock queue, without a
     /// thread or KVM.
+    ///
+    /// The guest is asked not to kick while the worker serves the ring
+    /// (VRING_USED_F_NO_NOTIFY): requests it queues meanwhile are picked up
+    /// by the next pass, each pass ending in one interrupt. Kicks are armed
+    /// again before the worker goes back to wait, and the ring looked at
+    /// once more, so a request published in between is not left waiting.
     pub(crate) fn process_requests(&mut self) {
         let mem = &self.mem;
-        let mut pass = self.request.queue.pass(mem, &self.interrupt);
-        while let Some(chain) = pass.pop() {
-            let len = handle_command(mem, &chain, &mut self.luns);
-            if let Err(e) = pass.add_used(chain, len) {
-                tracing::warn!("virtio-scsi: add_used: {e:?}");
+        let mut empty_passes = 0;
+        loop {
+            self.request.queue.suppress_kicks(mem);
+            let mut pass = self.request.queue.pass(mem, &self.interrupt);
+            let mut served = 0u32;
+            while let Some(chain) = pass.pop() {
+                let len = handle_command(mem, &chain, &mut self.luns);
+                if let Err(e) = pass.add_used(chain, len) {
+                    tracing::warn!("virtio-scsi: add_used: {e:?}");
+                }
+                served += 1;
             }
-        }
-        let again = pass.exhausted();
-        drop(pass);
-        if again {
-            self.request.kick_again();
+            let again = pass.exhausted();
+            drop(pass);
+            if again {
+                // Kicks stay off: the worker comes back by itself.
+                self.request.kick_again();
+                return;
+            }
+            if !self.request.queue.arm_kicks(mem) {
+                return;
+            }
+            // "More" after arming: a request published while kicks were
+            // off (its driver did not kick), served by the next pass. Two
+            // passes in a row finding nothing although arming keeps saying
+            // "more" is a ring with a bad avail index: wait, armed, rather
+            // than spin.
+            empty_passes = if served == 0 { empty_passes + 1 } else { 0 };
+            if empty_passes == 2 {
+                return;
+            }
         }
     }
 

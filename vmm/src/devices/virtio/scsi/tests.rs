@@ -269,6 +269,9 @@ fn a_bad_avail_index_serves_nothing_and_does_not_panic() {
     w.process_requests();
     assert_eq!(used_idx(), 1);
     assert_eq!(h.response().0, VIRTIO_SCSI_S_OK);
+    // Kicks were off during the pass and are armed while the worker waits.
+    let used_flags: u16 = h.mem.read_obj(GuestAddress(USED_RING)).unwrap();
+    assert_eq!(used_flags, 0, "VRING_USED_F_NO_NOTIFY left set");
     assert_eq!(w.violations(), 0);
 }
 
