@@ -1,8 +1,11 @@
 //! Drives the virtio device models without KVM, for the benchmarks and
 //! the fuzz targets (feature `test-utils`). Not part of the stable API.
 
+mod channel;
 mod console;
 mod mmio;
+
+pub use channel::ChannelModel;
 
 pub use console::fuzz_console;
 pub use mmio::fuzz_mmio;
