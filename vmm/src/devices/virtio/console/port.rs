@@ -47,6 +47,12 @@ impl ChannelHost {
     /// (no intermediate copy); waits until data, `deadline`, or close.
     /// Returns as soon as some bytes were copied and no more are ready.
     /// A guest buffer larger than `buf` is continued by the next call.
+    ///
+    /// After [`ChannelHost::close`] the bytes the guest had already written
+    /// are still returned, then [`ChannelError::Closed`]: a guest that
+    /// answers a power-off and resets at once must not lose the answer to
+    /// the race between the reset and this thread's wake-up. (The rings
+    /// stay mapped while the port is attached; a device reset detaches it.)
     pub fn read(&self, buf: &mut [u8], deadline: Instant) -> Result<usize, ChannelError> {
         if buf.is_empty() {
             return Ok(0);
@@ -55,13 +61,17 @@ impl ChannelHost {
         let epoch = state.epoch;
         let mut looked_again = false;
         loop {
-            if state.closed || state.epoch != epoch {
+            if state.epoch != epoch {
                 return Err(ChannelError::Closed);
             }
+            let closed = state.closed;
             if let Some(port) = state.port.as_mut() {
                 let (n, more) = port.read(buf);
                 if n > 0 {
                     return Ok(n);
+                }
+                if closed {
+                    return Err(ChannelError::Closed);
                 }
                 if more {
                     state = self.shared.relock(state, deadline)?;
@@ -74,6 +84,9 @@ impl ChannelHost {
                     looked_again = true;
                     continue;
                 }
+            }
+            if closed {
+                return Err(ChannelError::Closed);
             }
             looked_again = false;
             state = self.shared.wait_until(state, deadline)?;

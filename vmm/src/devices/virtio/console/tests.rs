@@ -406,6 +406,28 @@ fn timeouts_and_close() {
     ));
 }
 
+/// What the guest wrote before the VM stopped is still read after close
+/// (a power-off answer racing the guest's reset), then Closed.
+#[test]
+fn bytes_written_before_close_are_still_read() {
+    let (mut h, queues, irq) = Harness::new();
+    let (_w, host) = h.worker(queues, irq);
+    h.mem.write_slice(b"bye", GuestAddress(DATA)).unwrap();
+    h.queues[CHANNEL_TX].add_chain(&h.mem, &[(DATA, 3, false)]);
+    host.close();
+    let mut buf = [0u8; 16];
+    assert_eq!(host.read(&mut buf, soon()).unwrap(), 3);
+    assert_eq!(&buf[..3], b"bye");
+    assert!(matches!(
+        host.read(&mut buf, soon()),
+        Err(ChannelError::Closed)
+    ));
+    assert!(matches!(
+        host.write_all(b"x", soon()),
+        Err(ChannelError::Closed)
+    ));
+}
+
 #[test]
 fn reset_wakes_waiters_and_drop_closes() {
     let (h, queues, irq) = Harness::new();
